@@ -1,0 +1,85 @@
+// The environment, parsed once at boot. The only reader of process.env: everything else gets
+// the typed Env. A wrong value fails start-up with a message naming the variable.
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalPositiveInt = z.preprocess(
+  (v) => (v === undefined || v === '' ? undefined : v),
+  z.coerce.number().int().positive().optional(),
+);
+const decimalString = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal, e.g. 25.00')
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.join(' or ')})`);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  CLOUDFLARE_ACCOUNT_ID: optionalString,
+  CLOUDFLARE_API_TOKEN: optionalString,
+  CLOUDFLARE_API_BASE_URL: url(['http:', 'https:']).default('https://api.cloudflare.com/client/v4'),
+  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['postgres:', 'postgresql:']).optional()),
+  DATA_DIR: z.string().trim().min(1).default('./.data'),
+  REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['redis:', 'rediss:']).optional()),
+  ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  DEFAULT_GATEWAY_ID: z.string().trim().min(1).max(64).default('default'),
+  /** Gateways seeded into the registry at start, comma separated; the default gateway is always one. */
+  GATEWAYS: z.string().default(''),
+  /** Overrides of the model -> upstream API routing table, JSON: {"prefix/": "RESPONSES", ...}. */
+  MODEL_ROUTES: z.string().default(''),
+  MAX_MESSAGE_BYTES: positiveInt(100_000),
+  UPSTREAM_TIMEOUT_MS: positiveInt(120_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  UPSTREAM_MAX_CONNECTIONS: positiveInt(128),
+  DEFAULT_REQUESTS_PER_MINUTE: optionalPositiveInt,
+  DEFAULT_TOKENS_PER_DAY: optionalPositiveInt,
+  DEFAULT_MONTHLY_BUDGET_USD: decimalString,
+  AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  override readonly name = 'EnvError';
+}
+
+/** Parses the environment; throws EnvError naming every wrong variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new EnvError(`Invalid environment: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === 'production' && (!env.CLOUDFLARE_API_TOKEN || !env.CLOUDFLARE_ACCOUNT_ID)) {
+    throw new EnvError(
+      'Invalid environment: CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID are required when NODE_ENV=production',
+    );
+  }
+  return env;
+}
+
+/** Offline mode: no Cloudflare token outside production -> the built-in simulator. */
+export const isOffline = (env: Env): boolean => !env.CLOUDFLARE_API_TOKEN && env.NODE_ENV !== 'production';

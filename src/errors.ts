@@ -1,0 +1,68 @@
+// AppError: the one error type that crosses layers. Its `code` is the public, stable contract
+// code; `details` are safe to show; `cause` keeps the original for logs (never for clients).
+
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_INPUT',
+  'RATE_LIMITED',
+  'BUDGET_EXCEEDED',
+  'IDEMPOTENCY_CONFLICT',
+  'UPSTREAM_ERROR',
+  'UPSTREAM_TIMEOUT',
+  'GUARDRAIL_BLOCKED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDetails {
+  /** BAD_INPUT: the offending field, as a dotted path. */
+  field?: string;
+  /** RATE_LIMITED: when to try again. */
+  retryAfterMs?: number;
+  /** BUDGET_EXCEEDED: which limit. */
+  limit?: string;
+  /** UPSTREAM_*: the upstream HTTP status and error code. */
+  upstreamStatus?: number;
+  upstreamCode?: string | number;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const badInput = (field: string, message: string, cause?: unknown): AppError =>
+  new AppError('BAD_INPUT', message, { field }, { cause });
+
+export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`);
+
+/** Any thrown value as an AppError: AppErrors pass through, everything else is INTERNAL. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  return new AppError('INTERNAL', 'Internal error', {}, { cause: error });
+}
+
+/** HTTP status that best matches a code, for adapters that need one. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_INPUT: 400,
+  RATE_LIMITED: 429,
+  BUDGET_EXCEEDED: 402,
+  IDEMPOTENCY_CONFLICT: 409,
+  UPSTREAM_ERROR: 502,
+  UPSTREAM_TIMEOUT: 504,
+  GUARDRAIL_BLOCKED: 422,
+  INTERNAL: 500,
+};
