@@ -1,0 +1,88 @@
+// The database factory: PostgreSQL when a URL is given, else the embedded PGlite under dataDir.
+// Migrations are applied before the Database is returned.
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/client.ts';
+import { applyMigrations } from './migrate.ts';
+import { openPGlite, pgliteSessions } from './pglite.ts';
+import { createPostgresPool, postgresSessions } from './postgres.ts';
+import type { WithSqlSession } from './sql-session.ts';
+
+export type { PrismaClient };
+
+export const PING_TIMEOUT_MS = 2_000;
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'postgres' | 'pglite';
+  /** Resolves when the database answers a query; throws if it fails or takes over ~2 s. */
+  ping(): Promise<void>;
+  /** Disconnects Prisma and closes the pool or PGlite (and its directory lock). Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL; without it the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** Where PGlite keeps its data (created if missing); 'memory://' keeps it in memory. */
+  dataDir: string;
+  log?: (msg: string) => void;
+  /** Migrations folder; defaults to the repository's prisma/migrations. */
+  migrationsDir?: string;
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Driver {
+  kind: Database['kind'];
+  prisma: PrismaClient;
+  sessions: WithSqlSession;
+  closeDriver(): Promise<void>;
+}
+
+async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => void): Promise<Driver> {
+  if (options.databaseUrl) {
+    const pool = createPostgresPool(options.databaseUrl, log);
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    return { kind: 'postgres', prisma, sessions: postgresSessions(pool), closeDriver: () => pool.end() };
+  }
+  const opened = await openPGlite(options.dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite) });
+  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), closeDriver: opened.close };
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const log = options.log ?? (() => undefined);
+  const driver = await openDriver(options, log);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    // The adapters do not close what they were given: end the pool / PGlite ourselves, or an
+    // open PGlite keeps the process alive.
+    closing ??= driver.prisma.$disconnect().finally(() => driver.closeDriver());
+    return closing;
+  };
+  try {
+    await applyMigrations(driver.sessions, { migrationsDir: options.migrationsDir, log });
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
+  return {
+    prisma: driver.prisma,
+    kind: driver.kind,
+    async ping() {
+      await withTimeout(driver.prisma.$queryRawUnsafe('SELECT 1'), PING_TIMEOUT_MS, 'The database');
+    },
+    close,
+  };
+}

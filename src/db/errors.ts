@@ -1,0 +1,78 @@
+// One classification of database errors for both adapters. @prisma/adapter-pg turns PostgreSQL
+// errors into Prisma codes (P2002, ...); the PGlite adapter does not (a duplicate key surfaces as
+// a generic error carrying SQLSTATE 23505 in its driver-adapter cause), and raw queries on either
+// carry the SQLSTATE only. So look at the Prisma code first, then for a SQLSTATE or driver error
+// kind anywhere on the error's cause/meta chain.
+import { Prisma } from './generated/client.ts';
+
+export type DbErrorKind =
+  | 'unique_violation'
+  | 'foreign_key_violation'
+  | 'serialization_failure'
+  | 'connection'
+  | 'other';
+
+const PRISMA_CODES: Record<string, DbErrorKind> = {
+  P2002: 'unique_violation',
+  P2003: 'foreign_key_violation',
+  P2034: 'serialization_failure',
+  P1001: 'connection', // can't reach database server
+  P1002: 'connection', // reached but timed out
+  P1008: 'connection', // operation timed out
+  P1017: 'connection', // server closed the connection
+  P2024: 'connection', // timed out fetching a connection from the pool
+};
+
+/** Error kinds of @prisma/driver-adapter-utils (MappedError['kind']). */
+const DRIVER_KINDS: Record<string, DbErrorKind> = {
+  UniqueConstraintViolation: 'unique_violation',
+  ForeignKeyConstraintViolation: 'foreign_key_violation',
+  TransactionWriteConflict: 'serialization_failure',
+  DatabaseNotReachable: 'connection',
+  ConnectionClosed: 'connection',
+  SocketTimeout: 'connection',
+  TooManyConnections: 'connection',
+};
+
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+function fromSqlState(code: string): DbErrorKind | undefined {
+  if (code === '23505') return 'unique_violation';
+  if (code === '23503') return 'foreign_key_violation';
+  if (code === '40001' || code === '40P01') return 'serialization_failure';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return 'connection';
+  if (SOCKET_CODES.has(code)) return 'connection';
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function classify(value: unknown, depth: number, seen: Set<unknown>): DbErrorKind | undefined {
+  if (!isRecord(value) || depth > 6 || seen.has(value)) return undefined;
+  seen.add(value);
+  if (value instanceof Prisma.PrismaClientKnownRequestError) {
+    const kind = PRISMA_CODES[value.code];
+    if (kind) return kind;
+  }
+  if (value instanceof Prisma.PrismaClientInitializationError) return 'connection';
+  for (const key of ['originalCode', 'code'] as const) {
+    const code = value[key];
+    if (typeof code === 'string') {
+      const kind = fromSqlState(code);
+      if (kind) return kind;
+    }
+  }
+  const driverKind = value['kind'];
+  if (typeof driverKind === 'string' && DRIVER_KINDS[driverKind]) return DRIVER_KINDS[driverKind];
+  for (const key of ['cause', 'meta', 'driverAdapterError'] as const) {
+    const kind = classify(value[key], depth + 1, seen);
+    if (kind) return kind;
+  }
+  return undefined;
+}
+
+export function dbErrorKind(e: unknown): DbErrorKind {
+  return classify(e, 0, new Set()) ?? 'other';
+}

@@ -1,0 +1,56 @@
+// The embedded default: PGlite (PostgreSQL in Wasm, in process), persisted under DATA_DIR.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './pglite-lock.ts';
+import type { SqlRow, SqlSession, WithSqlSession } from './sql-session.ts';
+
+export const IN_MEMORY = 'memory://';
+/** PGlite's files go in a subfolder of DATA_DIR, beside the lock file (PostgreSQL owns its folder). */
+export const PGLITE_SUBDIR = 'pglite';
+
+export interface OpenedPGlite {
+  pglite: PGlite;
+  /** Closes PGlite and releases the directory lock. */
+  close(): Promise<void>;
+}
+
+export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
+  if (dataDir.startsWith(IN_MEMORY)) {
+    const pglite = await PGlite.create({ dataDir });
+    return { pglite, close: () => pglite.close() };
+  }
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const unlock = lockDataDir(dir);
+  try {
+    const pglite = await PGlite.create({ dataDir: join(dir, PGLITE_SUBDIR) });
+    return {
+      pglite,
+      async close() {
+        try {
+          if (!pglite.closed) await pglite.close();
+        } finally {
+          unlock();
+        }
+      },
+    };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+export function pgliteSessions(pglite: PGlite): WithSqlSession {
+  // PGlite is one connection: every session is that connection.
+  const session: SqlSession = {
+    async query<Row extends SqlRow = SqlRow>(sql: string, params: readonly unknown[] = []) {
+      const result = await pglite.query<Row>(sql, [...params]);
+      return result.rows;
+    },
+    async exec(sql: string) {
+      await pglite.exec(sql);
+    },
+  };
+  return (fn) => fn(session);
+}
