@@ -47,6 +47,7 @@ const envSchema = z.object({
   /** Overrides of the model -> upstream API routing table, JSON: {"prefix/": "RESPONSES", ...}. */
   MODEL_ROUTES: z.string().default(''),
   MAX_MESSAGE_BYTES: positiveInt(100_000),
+  MAX_BODY_BYTES: positiveInt(1_048_576),
   UPSTREAM_TIMEOUT_MS: positiveInt(120_000),
   UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
   UPSTREAM_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),

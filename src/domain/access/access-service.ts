@@ -1,0 +1,157 @@
+// Users, API keys and authentication. Keys are random, shown once, stored hashed, revocable.
+import type { PrismaClient } from '../../db/index.ts';
+import { dbErrorKind } from '../../db/index.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { uuidv7 } from '../../ids.ts';
+import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
+import { AuthCache } from './auth-cache.ts';
+import { isAdmin, type Principal } from './principal.ts';
+import type { CreateApiKeyInput, CreateUserInput } from './schemas.ts';
+import { toUserView, type UserView } from './user-view.ts';
+
+/** The user row that the bootstrap ADMIN_API_KEY acts as. */
+export const BOOTSTRAP_ADMIN_ID = '00000000-0000-7000-8000-000000000001';
+export const BOOTSTRAP_ADMIN_EMAIL = 'admin@switchboard.local';
+
+export interface ApiKeyView {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface CreatedApiKey {
+  apiKey: ApiKeyView;
+  /** The whole key; shown once, never stored. */
+  secret: string;
+}
+
+export interface AccessServiceOptions {
+  prisma: PrismaClient;
+  adminApiKey?: string;
+  cacheTtlMs: number;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessServiceOptions) {
+  const cache = new AuthCache(cacheTtlMs);
+  const bootstrapPrincipal: Principal = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' };
+  const lastUsedWritten = new Map<string, number>();
+
+  function unauthenticated(): AppError {
+    return new AppError('UNAUTHENTICATED', 'A valid API key is required (Authorization: Bearer <key>)');
+  }
+
+  function touchLastUsed(keyId: string): void {
+    const now = Date.now();
+    if (now - (lastUsedWritten.get(keyId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
+    lastUsedWritten.set(keyId, now);
+    prisma.apiKey.update({ where: { id: keyId }, data: { lastUsedAt: new Date(now) } }).catch(() => {
+      // best effort: last-used is informational
+    });
+  }
+
+  async function ensureBootstrapAdmin(): Promise<void> {
+    if (!adminApiKey) return;
+    await prisma.user.upsert({
+      where: { id: BOOTSTRAP_ADMIN_ID },
+      create: { id: BOOTSTRAP_ADMIN_ID, email: BOOTSTRAP_ADMIN_EMAIL, role: 'ADMIN' },
+      update: { role: 'ADMIN' },
+    });
+  }
+
+  /** Resolves `Authorization` header contents (or a bare key) to a principal, or throws UNAUTHENTICATED. */
+  async function authenticate(authorization: string | undefined | null): Promise<Principal> {
+    const key = bearerToken(authorization);
+    if (!key) throw unauthenticated();
+    const cached = cache.get(key);
+    if (cached) {
+      if (cached.keyId) touchLastUsed(cached.keyId);
+      return cached;
+    }
+    if (adminApiKey && sameSecret(key, adminApiKey)) {
+      cache.set(key, bootstrapPrincipal);
+      return bootstrapPrincipal;
+    }
+    const parsed = parseApiKey(key);
+    if (!parsed) throw unauthenticated();
+    const row = await prisma.apiKey.findUnique({
+      where: { prefix: parsed.prefix },
+      select: { id: true, secretHash: true, revokedAt: true, user: { select: { id: true, role: true } } },
+    });
+    if (!row || row.revokedAt || !secretMatches(parsed.secret, row.secretHash)) throw unauthenticated();
+    const principal: Principal = { userId: row.user.id, role: row.user.role, keyId: row.id };
+    cache.set(key, principal);
+    touchLastUsed(row.id);
+    return principal;
+  }
+
+  function requireAdmin(principal: Principal): void {
+    if (!isAdmin(principal)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
+  }
+
+  async function me(principal: Principal): Promise<UserView> {
+    const row = await prisma.user.findUnique({ where: { id: principal.userId } });
+    if (!row) throw notFound('User');
+    return toUserView(row);
+  }
+
+  async function createUser(principal: Principal, input: CreateUserInput): Promise<UserView> {
+    requireAdmin(principal);
+    try {
+      const row = await prisma.user.create({ data: { id: uuidv7(), email: input.email, role: input.role } });
+      return toUserView(row);
+    } catch (error) {
+      if (dbErrorKind(error) === 'unique_violation') {
+        throw new AppError('BAD_INPUT', 'A user with this email already exists', { field: 'email' }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async function createApiKey(principal: Principal, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+    const ownerId = input.userId ?? principal.userId;
+    if (ownerId !== principal.userId) requireAdmin(principal);
+    const owner = await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } });
+    if (!owner) throw notFound('User');
+    const key = generateApiKey();
+    const row = await prisma.apiKey.create({
+      data: { id: uuidv7(), userId: ownerId, name: input.name, prefix: key.prefix, secretHash: key.secretHash },
+    });
+    return { apiKey: toApiKeyView(row), secret: key.plaintext };
+  }
+
+  async function revokeApiKey(principal: Principal, id: string): Promise<boolean> {
+    const row = await prisma.apiKey.findUnique({ where: { id }, select: { userId: true, revokedAt: true } });
+    if (!row || (row.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
+    if (!row.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    cache.evict((p) => p.keyId === id);
+    return true;
+  }
+
+  return { ensureBootstrapAdmin, authenticate, requireAdmin, me, createUser, createApiKey, revokeApiKey };
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;
+
+function bearerToken(authorization: string | undefined | null): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  return match ? match[1] : undefined;
+}
+
+function toApiKeyView(row: ApiKeyView): ApiKeyView {
+  return {
+    id: row.id,
+    userId: row.userId,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}

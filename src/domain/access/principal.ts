@@ -1,0 +1,11 @@
+// Who is calling: resolved once per request from the bearer key, then passed to every service.
+export type Role = 'USER' | 'ADMIN';
+
+export interface Principal {
+  userId: string;
+  role: Role;
+  /** The API key used; absent for the bootstrap ADMIN_API_KEY. */
+  keyId?: string;
+}
+
+export const isAdmin = (p: Principal): boolean => p.role === 'ADMIN';

@@ -1,0 +1,72 @@
+// The Pothos schema builder and the GraphQL context.
+import SchemaBuilder from '@pothos/core';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import type { Principal } from '../domain/access/principal.ts';
+import type { Services } from '../domain/services.ts';
+import { AppError } from '../errors.ts';
+
+export interface GraphQLContext {
+  services: Services;
+  /** The authenticated caller, or the reason there is none. */
+  auth: { principal: Principal } | { error: AppError };
+  /** The Idempotency-Key HTTP header, when sent. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** The caller, or UNAUTHENTICATED. Every resolver that needs a caller goes through here. */
+export function principalOf(ctx: GraphQLContext): Principal {
+  if ('error' in ctx.auth) throw ctx.auth.error;
+  return ctx.auth.principal;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({ defaultFieldNullability: false });
+
+builder.queryType({});
+builder.mutationType({});
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 date-time',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  parseValue: (value) => {
+    const date = typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_INPUT' } });
+    return date;
+  },
+  parseLiteral: (ast) => {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_INPUT' } });
+    return date;
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: function literal(ast: ValueNode): unknown {
+    switch (ast.kind) {
+      case Kind.STRING:
+      case Kind.BOOLEAN:
+        return ast.value;
+      case Kind.INT:
+      case Kind.FLOAT:
+        return Number(ast.value);
+      case Kind.NULL:
+        return null;
+      case Kind.LIST:
+        return ast.values.map(literal);
+      case Kind.OBJECT:
+        return Object.fromEntries(ast.fields.map((f) => [f.name.value, literal(f.value)]));
+      default:
+        throw new GraphQLError('Variables are not allowed inside JSON literals', { extensions: { code: 'BAD_INPUT' } });
+    }
+  },
+});

@@ -1,0 +1,47 @@
+// The one mapping of errors to GraphQL: AppError -> extensions.code (+ safe details); GraphQL's
+// own request errors (syntax, validation) -> BAD_INPUT; anything else -> INTERNAL, masked.
+import { GraphQLError } from 'graphql';
+import { AppError, HTTP_STATUS } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export function createMaskError(logger: Logger) {
+  return function maskError(error: unknown): Error {
+    if (!(error instanceof GraphQLError)) return internal(error, logger);
+    const original = error.originalError;
+    if (original instanceof AppError) {
+      if (original.code === 'INTERNAL') logger.error('internal error', { cause: original.cause ?? original });
+      return new GraphQLError(original.message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        path: error.path,
+        extensions: { code: original.code, ...original.details },
+      });
+    }
+    if (original && !(original instanceof GraphQLError)) {
+      return new GraphQLError(internal(original, logger).message, {
+        nodes: error.nodes,
+        path: error.path,
+        extensions: { code: 'INTERNAL' },
+      });
+    }
+    // GraphQL's own errors (syntax, validation, variable coercion): safe to show, a client mistake.
+    const code = typeof error.extensions.code === 'string' && isAppCode(error.extensions.code) ? error.extensions.code : 'BAD_INPUT';
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      extensions: { ...error.extensions, code, http: { status: HTTP_STATUS[code] ?? 400 } },
+    });
+  };
+}
+
+function internal(error: unknown, logger: Logger): GraphQLError {
+  logger.error('unexpected error', { cause: error });
+  return new GraphQLError('Internal error', { extensions: { code: 'INTERNAL' } });
+}
+
+function isAppCode(code: string): code is keyof typeof HTTP_STATUS {
+  return code in HTTP_STATUS;
+}

@@ -1,0 +1,5 @@
+// The whole GraphQL schema: each feature module adds its types and fields to the builder.
+import { builder } from '../builder.ts';
+import './access.ts';
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,61 @@
+// tRPC v11 setup: context (caller from the bearer key or the WebSocket's connection params),
+// the error formatter, and the procedure builders every router uses.
+import { initTRPC } from '@trpc/server';
+import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import type { Principal } from '../domain/access/principal.ts';
+import type { Services } from '../domain/services.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { appErrorOf, formatTRPCError } from './errors.ts';
+
+export interface TRPCContext {
+  services: Services;
+  metrics: Metrics;
+  logger: Logger;
+  authorization: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger }) {
+  return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): TRPCContext => {
+    const params = opts.info.connectionParams;
+    const header = (name: string): string | undefined => {
+      const value = opts.req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    return {
+      ...deps,
+      authorization: params?.authorization ?? params?.Authorization ?? header('authorization'),
+      idempotencyKey: header('idempotency-key'),
+    };
+  };
+}
+
+const t = initTRPC.context<TRPCContext>().create({
+  isDev: false,
+  errorFormatter: ({ shape, error, ctx }) =>
+    formatTRPCError(shape, error, (app) => ctx?.logger.error('internal error', { cause: app.cause ?? app })),
+});
+
+export const router = t.router;
+export const mergeRouters = t.mergeRouters;
+
+const measured = t.middleware(async ({ ctx, path, next }) => {
+  const started = performance.now();
+  const result = await next();
+  const outcome = result.ok ? 'ok' : appErrorOf(result.error).code;
+  ctx.metrics.observe('trpc', path, outcome, (performance.now() - started) / 1000);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(measured);
+
+/** A procedure that needs a caller: UNAUTHENTICATED otherwise. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const principal: Principal = await ctx.services.access.authenticate(ctx.authorization);
+  return next({ ctx: { principal } });
+});
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

@@ -1,0 +1,18 @@
+// tRPC: me, admin.createUser / admin.createApiKey, apiKeys.revoke.
+import { createApiKeyInput, createUserInput, idInput } from '../../domain/access/schemas.ts';
+import { authedProcedure, router } from '../init.ts';
+
+export const meProcedure = authedProcedure.query(({ ctx }) => ctx.services.access.me(ctx.principal));
+
+export const adminAccessProcedures = {
+  createUser: authedProcedure
+    .input(createUserInput)
+    .mutation(({ ctx, input }) => ctx.services.access.createUser(ctx.principal, input)),
+  createApiKey: authedProcedure
+    .input(createApiKeyInput)
+    .mutation(({ ctx, input }) => ctx.services.access.createApiKey(ctx.principal, input)),
+};
+
+export const apiKeysRouter = router({
+  revoke: authedProcedure.input(idInput).mutation(({ ctx, input }) => ctx.services.access.revokeApiKey(ctx.principal, input.id)),
+});
