@@ -1,12 +1,13 @@
 // The one mapping of errors to GraphQL: AppError -> extensions.code (+ safe details); GraphQL's
 // own request errors (syntax, validation) -> BAD_INPUT; anything else -> INTERNAL, masked.
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { AppError, HTTP_STATUS } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export function createMaskError(logger: Logger) {
   return function maskError(error: unknown): Error {
-    if (!(error instanceof GraphQLError)) return internal(error, logger);
+    if (!isGraphQLError(error)) return internal(error, logger);
     const original = error.originalError;
     if (original instanceof AppError) {
       if (original.code === 'INTERNAL') logger.error('internal error', { cause: original.cause ?? original });
@@ -18,7 +19,7 @@ export function createMaskError(logger: Logger) {
         extensions: { code: original.code, ...original.details },
       });
     }
-    if (original && !(original instanceof GraphQLError)) {
+    if (original && !isGraphQLError(original)) {
       return new GraphQLError(internal(original, logger).message, {
         nodes: error.nodes,
         path: error.path,
@@ -42,6 +43,33 @@ function internal(error: unknown, logger: Logger): GraphQLError {
   return new GraphQLError('Internal error', { extensions: { code: 'INTERNAL' } });
 }
 
+/** Duck-typed: yoga may load graphql's CJS build while this file gets the ESM one. */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error;
+}
+
 function isAppCode(code: string): code is keyof typeof HTTP_STATUS {
   return code in HTTP_STATUS;
+}
+
+/** Validation errors skip masking in yoga: give them the contract code too. */
+export function validationCodePlugin(): Plugin {
+  return {
+    onValidate() {
+      return ({ valid, result, setResult }) => {
+        if (valid) return;
+        setResult(
+          result.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes,
+                source: e.source,
+                positions: e.positions,
+                extensions: { ...e.extensions, code: 'BAD_INPUT' },
+              }),
+          ),
+        );
+      };
+    },
+  };
 }

@@ -7,7 +7,7 @@ import type { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GraphQLContext } from './builder.ts';
-import { createMaskError } from './errors.ts';
+import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 
 export interface YogaDeps {
@@ -36,7 +36,7 @@ export function createGraphQLHandler({ services, logger, metrics }: YogaDeps) {
       warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
       error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
     },
-    plugins: [metricsPlugin(metrics)],
+    plugins: [validationCodePlugin(), metricsPlugin(metrics)],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
         stringParam(connectionParams, 'authorization') ?? stringParam(connectionParams, 'Authorization') ?? request.headers.get('authorization');
