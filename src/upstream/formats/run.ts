@@ -1,0 +1,86 @@
+// POST /ai/run (universal {model, input}) and the legacy POST /ai/run/@cf/{model}.
+// Bodies may be a v4 envelope {result, success}, a {state, result} wrapper or bare; the result
+// may be Workers AI {response, usage}, an OpenAI chat.completion or a native Anthropic message.
+// Streams: Workers AI `data: {"response": ...}` frames (optionally OpenAI-style chunks, or
+// Anthropic events for anthropic/* models) ending with `data: [DONE]`.
+import { errorFromFrame } from '../errors.ts';
+import type { UpstreamEvent } from '../types.ts';
+import { ChunkStreamState, chatChunkFacts, parseChatCompletion } from './chat-completions.ts';
+import { AnthropicStreamState, parseAnthropicMessage } from './messages.ts';
+import {
+
+  isRecord,
+  type Json,
+  normalizeFinishReason,
+  type ParsedResult,
+  readFrame,
+  requireObject,
+  samplingFields,
+  str,
+  type StreamMapper,
+  usageFromOpenAi,
+  withSystemMessage,
+  type WireFormat,
+} from './shared.ts';
+
+/** Unwraps the v4 envelope or the {state, result} wrapper; a failed envelope throws its error. */
+function unwrap(body: Json): Json {
+  if (body.success === false || body.state === 'Failed') throw errorFromFrame(body);
+  if (isRecord(body.result) && (body.success === true || 'state' in body || 'errors' in body)) return body.result;
+  return body;
+}
+
+function parseRunResult(body: Json): ParsedResult {
+  const result = unwrap(body);
+  if (Array.isArray(result.content) && result.type === 'message') return parseAnthropicMessage(result);
+  if (Array.isArray(result.choices)) return parseChatCompletion(result);
+  return {
+    text: str(result.response) ?? '',
+    finishReason: normalizeFinishReason(result.finish_reason) ?? 'stop',
+    servedModel: str(result.model),
+    usage: usageFromOpenAi(result.usage),
+  };
+}
+
+const isRunError = (frame: Json, event: { event?: string }): boolean =>
+  (Array.isArray(frame.errors) && frame.errors.length > 0) ||
+  (frame.error !== undefined && frame.error !== null) ||
+  frame.type === 'error' ||
+  event.event === 'error';
+
+export const run: WireFormat = {
+  api: 'RUN',
+  path: (req) => (req.legacyRun ? `/ai/run/${req.model.split('/').map(encodeURIComponent).join('/')}` : '/ai/run'),
+  toWireBody(req, stream) {
+    const input = {
+      messages: withSystemMessage(req),
+      ...samplingFields(req, 'max_tokens'),
+      ...(stream ? { stream: true } : {}),
+    };
+    return req.legacyRun ? input : { model: req.model, input };
+  },
+  parseResult: (body) => parseRunResult(requireObject(body, 'run')),
+  createEventMapper(secrets): StreamMapper {
+    const chunks = new ChunkStreamState();
+    const anthropic = new AnthropicStreamState();
+    return {
+      push(event): UpstreamEvent[] {
+        const read = readFrame(event, secrets, isRunError);
+        if ('done' in read) return chunks.finish();
+        if ('error' in read) return [read.error];
+        const frame = read.frame;
+        if (typeof frame.type === 'string' && (frame.type.startsWith('message_') || frame.type.startsWith('content_block_') || frame.type === 'ping')) {
+          return anthropic.apply(frame);
+        }
+        if (Array.isArray(frame.choices)) return chunks.apply(chatChunkFacts(frame));
+        return chunks.apply({
+          text: str(frame.response) || undefined,
+          finishReason: normalizeFinishReason(frame.finish_reason),
+          usage: frame.usage ? usageFromOpenAi(frame.usage) : undefined,
+          model: str(frame.model),
+        });
+      },
+    };
+  },
+};
+

@@ -1,0 +1,143 @@
+// What the four wire formats share: the format interface, JSON guards, usage normalization,
+// finish-reason normalization and the JSON-frame reader used by every stream mapper.
+import { errorFromFrame, protocolError } from '../errors.ts';
+import type { SseEvent } from '../sse.ts';
+import type { ChatMessage, UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../types.ts';
+
+export interface ParsedResult {
+  text: string;
+  finishReason?: string;
+  servedModel?: string;
+  usage: Usage;
+}
+
+/** Maps SSE events to normalized events; the first `done`/`error` it returns ends the stream. */
+export interface StreamMapper {
+  push(event: SseEvent): UpstreamEvent[];
+}
+
+export interface WireFormat {
+  api: UpstreamApi;
+  /** Path under /accounts/{id}. */
+  path(req: UpstreamRequest): string;
+  toWireBody(req: UpstreamRequest, stream: boolean): Record<string, unknown>;
+  /** A non-streamed response body; throws UpstreamError when it is not the expected shape. */
+  parseResult(body: unknown): ParsedResult;
+  createEventMapper(secrets: readonly string[]): StreamMapper;
+}
+
+export type Json = Record<string, unknown>;
+export const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const rec = (v: unknown): Json => (isRecord(v) ? v : {});
+export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.round(v) : 0);
+
+/** Builds a Usage from disjoint categories; input here excludes cached reads and cache writes. */
+export function makeUsage(parts: Partial<Usage>): Usage {
+  const usage: Usage = {
+    inputTokens: Math.max(0, parts.inputTokens ?? 0),
+    outputTokens: parts.outputTokens ?? 0,
+    cachedInputTokens: parts.cachedInputTokens ?? 0,
+    cacheWriteTokens: parts.cacheWriteTokens ?? 0,
+    reasoningTokens: parts.reasoningTokens ?? 0,
+    totalTokens: 0,
+  };
+  const sum = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens + usage.outputTokens;
+  usage.totalTokens = Math.max(sum, parts.totalTokens ?? 0);
+  return usage;
+}
+
+/**
+ * OpenAI-style usage (Chat Completions, Workers AI): prompt_tokens includes cached reads (and
+ * cache writes, reported by some providers as prompt_tokens_details.cache_write_tokens).
+ */
+export function usageFromOpenAi(raw: unknown): Usage {
+  const u = rec(raw);
+  const details = rec(u.prompt_tokens_details);
+  const cached = count(details.cached_tokens);
+  const cacheWrite = count(details.cache_write_tokens ?? details.cache_creation_tokens);
+  return makeUsage({
+    inputTokens: count(u.prompt_tokens) - cached - cacheWrite,
+    cachedInputTokens: cached,
+    cacheWriteTokens: cacheWrite,
+    outputTokens: count(u.completion_tokens),
+    reasoningTokens: count(rec(u.completion_tokens_details).reasoning_tokens),
+    totalTokens: count(u.total_tokens),
+  });
+}
+
+/** OpenAI Responses usage: input_tokens includes cached reads. */
+export function usageFromResponses(raw: unknown): Usage {
+  const u = rec(raw);
+  const details = rec(u.input_tokens_details);
+  const cached = count(details.cached_tokens);
+  const cacheWrite = count(details.cache_write_tokens ?? details.cache_creation_tokens);
+  return makeUsage({
+    inputTokens: count(u.input_tokens) - cached - cacheWrite,
+    cachedInputTokens: cached,
+    cacheWriteTokens: cacheWrite,
+    outputTokens: count(u.output_tokens),
+    reasoningTokens: count(rec(u.output_tokens_details).reasoning_tokens),
+    totalTokens: count(u.total_tokens),
+  });
+}
+
+/** Anthropic usage: input_tokens already excludes cache reads and writes. */
+export function usageFromAnthropic(raw: unknown): Usage {
+  const u = rec(raw);
+  return makeUsage({
+    inputTokens: count(u.input_tokens),
+    cachedInputTokens: count(u.cache_read_input_tokens),
+    cacheWriteTokens: count(u.cache_creation_input_tokens),
+    outputTokens: count(u.output_tokens),
+  });
+}
+
+/** Normalized finish reasons: "stop" and "length"; anything else passes through as sent. */
+export function normalizeFinishReason(reason: unknown): string | undefined {
+  if (typeof reason !== 'string' || reason === '') return undefined;
+  if (reason === 'end_turn' || reason === 'stop_sequence' || reason === 'completed' || reason === 'eos') return 'stop';
+  if (reason === 'max_tokens' || reason === 'max_output_tokens' || reason === 'max_completion_tokens') return 'length';
+  return reason;
+}
+
+/** System prompt plus messages as OpenAI-style role/content pairs (Chat Completions, Workers AI). */
+export function withSystemMessage(req: UpstreamRequest): ChatMessage[] {
+  return req.system ? [{ role: 'system', content: req.system }, ...req.messages] : req.messages;
+}
+
+/** Sampling parameters shared by the OpenAI-style bodies. */
+export function samplingFields(req: UpstreamRequest, maxTokensField: string): Json {
+  const body: Json = {};
+  if (req.maxTokens !== undefined) body[maxTokensField] = req.maxTokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  return body;
+}
+
+/**
+ * Reads a data frame as JSON. A malformed frame and an error frame become an `error` event
+ * (returned as `{ error }`); `[DONE]` is reported as `done`.
+ */
+export function readFrame(
+  event: SseEvent,
+  secrets: readonly string[],
+  isError: (frame: Json, event: SseEvent) => boolean,
+): { done: true } | { error: UpstreamEvent } | { frame: Json } {
+  if (event.data.trim() === '[DONE]') return { done: true };
+  let frame: unknown;
+  try {
+    frame = JSON.parse(event.data);
+  } catch (cause) {
+    return { error: { type: 'error', error: protocolError('malformed stream chunk', cause) } };
+  }
+  if (!isRecord(frame)) return { error: { type: 'error', error: protocolError('stream chunk is not an object') } };
+  if (isError(frame, event)) return { error: { type: 'error', error: errorFromFrame(frame, secrets) } };
+  return { frame };
+}
+
+/** A non-streamed body must be an object; throws a protocol error otherwise. */
+export function requireObject(body: unknown, what: string): Json {
+  if (!isRecord(body)) throw protocolError(`${what} response is not a JSON object`);
+  return body;
+}

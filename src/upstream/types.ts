@@ -1,0 +1,89 @@
+// The normalized upstream request, result and stream events shared by all four wire formats.
+// The domain speaks only these types; src/upstream/formats/* map them to and from each wire.
+
+export const UPSTREAM_APIS = ['CHAT_COMPLETIONS', 'RESPONSES', 'MESSAGES', 'RUN'] as const;
+export type UpstreamApi = (typeof UPSTREAM_APIS)[number];
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface UpstreamRequest {
+  /** Model id as requested, e.g. "openai/gpt-5.5", "anthropic/claude-sonnet-4-5", "@cf/moonshotai/kimi-k2.6". */
+  model: string;
+  messages: ChatMessage[];
+  system?: string;
+  maxTokens?: number;
+  temperature?: number;
+  /** Which endpoint; the router picks one when absent. */
+  api?: UpstreamApi;
+  /** RUN only: use the legacy /ai/run/@cf/{model} path instead of the universal /ai/run. */
+  legacyRun?: boolean;
+  gatewayId: string;
+  cache?: { ttlSeconds?: number; skip?: boolean };
+  /** -> cf-aig-metadata: at most 5 flat entries of string/number/boolean. */
+  metadata?: Record<string, string | number | boolean>;
+  /** -> cf-aig-request-timeout (ms). */
+  requestTimeoutMs?: number;
+  /** Switchboard's id for the call -> cf-aig-event-id. */
+  eventId: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+}
+
+export interface UpstreamMeta {
+  api: UpstreamApi;
+  /** The model as the provider reported it. */
+  servedModel?: string;
+  cacheStatus?: string;
+  upstreamLogId?: string;
+}
+
+export interface UpstreamResult extends UpstreamMeta {
+  text: string;
+  finishReason?: string;
+  usage: Usage;
+}
+
+/** One normalized event union for all four streaming formats. */
+export type UpstreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'done'; finishReason?: string; servedModel?: string }
+  | { type: 'error'; error: Error };
+
+export interface UpstreamStream extends UpstreamMeta, AsyncIterable<UpstreamEvent> {}
+
+export interface UpstreamClient {
+  /** Non-streaming call. Throws UpstreamError (see errors.ts) or AppError('BAD_INPUT'). */
+  complete(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResult>;
+  /**
+   * Streaming call. Resolves once the response headers arrived (errors before that throw, after
+   * retries); the iterable then yields deltas, usage and exactly one terminal `done` or `error`.
+   * Aborting the signal closes the upstream socket at once.
+   */
+  stream(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamStream>;
+  /** The API a model is routed to by default (the configurable routing table). */
+  routeFor(model: string): UpstreamApi;
+  /** Cloudflare's gateway list (GET /accounts/{id}/ai-gateway/gateways, every page). */
+  listGateways(signal?: AbortSignal): Promise<Array<{ id: string; createdAt?: string }>>;
+  close(): Promise<void>;
+}
+
+export const emptyUsage = (): Usage => ({
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWriteTokens: 0,
+  reasoningTokens: 0,
+  totalTokens: 0,
+});

@@ -1,0 +1,70 @@
+// Validation of the normalized request: every problem is BAD_INPUT with its field, raised
+// before any byte leaves the process.
+import { badInput } from '../errors.ts';
+import { isUpstreamApi } from './routing.ts';
+import type { UpstreamRequest } from './types.ts';
+
+const ROLES = new Set(['system', 'user', 'assistant']);
+export const MAX_METADATA_ENTRIES = 5;
+const MAX_CACHE_TTL_SECONDS = 2_592_000; // one month
+const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+export function validateUpstreamRequest(req: UpstreamRequest): void {
+  const r: Partial<Record<keyof UpstreamRequest, unknown>> = req;
+  if (typeof r.model !== 'string' || r.model.trim() === '' || r.model.length > 256) {
+    throw badInput('model', 'model must be a non-empty model id');
+  }
+  if (r.api !== undefined && !isUpstreamApi(r.api)) {
+    throw badInput('api', 'api must be one of CHAT_COMPLETIONS, RESPONSES, MESSAGES, RUN');
+  }
+  if (r.legacyRun && !req.model.startsWith('@cf/')) {
+    throw badInput('legacyRun', 'the legacy /ai/run/{model} path serves only Workers AI (@cf/) models');
+  }
+  if (!Array.isArray(r.messages) || r.messages.length === 0) throw badInput('messages', 'messages must not be empty');
+  for (const m of r.messages as unknown[]) {
+    if (!isPlainObject(m) || typeof m.role !== 'string' || !ROLES.has(m.role) || typeof m.content !== 'string') {
+      throw badInput('messages', 'each message needs a role (system, user, assistant) and string content');
+    }
+  }
+  const users = req.messages.filter((m) => m.role === 'user');
+  const lastUser = users[users.length - 1];
+  if (!lastUser || lastUser.content.trim() === '') throw badInput('messages', 'the prompt must not be empty');
+  if (r.system !== undefined && typeof r.system !== 'string') throw badInput('system', 'system must be a string');
+  if (r.maxTokens !== undefined && (!Number.isSafeInteger(r.maxTokens) || (r.maxTokens as number) < 1)) {
+    throw badInput('maxTokens', 'maxTokens must be a positive integer');
+  }
+  if (r.temperature !== undefined && (typeof r.temperature !== 'number' || !(r.temperature >= 0 && r.temperature <= 2))) {
+    throw badInput('temperature', 'temperature must be between 0 and 2');
+  }
+  if (typeof r.gatewayId !== 'string' || !GATEWAY_ID.test(r.gatewayId)) {
+    throw badInput('gatewayId', 'gatewayId must be 1-64 letters, digits, "-" or "_"');
+  }
+  if (typeof r.eventId !== 'string' || r.eventId === '' || r.eventId.length > 128) {
+    throw badInput('eventId', 'eventId must be a non-empty string');
+  }
+  if (r.cache !== undefined) {
+    if (!isPlainObject(r.cache)) throw badInput('cache', 'cache must be an object');
+    const { ttlSeconds, skip } = r.cache;
+    if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || (ttlSeconds as number) < 1 || (ttlSeconds as number) > MAX_CACHE_TTL_SECONDS)) {
+      throw badInput('cache.ttlSeconds', `cache.ttlSeconds must be an integer from 1 to ${MAX_CACHE_TTL_SECONDS}`);
+    }
+    if (skip !== undefined && typeof skip !== 'boolean') throw badInput('cache.skip', 'cache.skip must be a boolean');
+  }
+  if (r.metadata !== undefined) {
+    if (!isPlainObject(r.metadata)) throw badInput('metadata', 'metadata must be a flat object');
+    const entries = Object.entries(r.metadata);
+    if (entries.length > MAX_METADATA_ENTRIES) {
+      throw badInput('metadata', `metadata takes at most ${MAX_METADATA_ENTRIES} entries`);
+    }
+    for (const [key, value] of entries) {
+      const ok = typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+      if (key === '' || !ok) throw badInput('metadata', 'metadata values must be strings, finite numbers or booleans');
+    }
+  }
+  if (r.requestTimeoutMs !== undefined && (!Number.isSafeInteger(r.requestTimeoutMs) || (r.requestTimeoutMs as number) < 1)) {
+    throw badInput('requestTimeoutMs', 'requestTimeoutMs must be a positive integer');
+  }
+}
