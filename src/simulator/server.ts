@@ -1,0 +1,364 @@
+// A local server that speaks Cloudflare's unified AI REST API as the reference describes:
+// /ai/v1/{chat/completions,responses,messages}, /ai/run, /ai/run/@cf/{model}, the gateway list,
+// gateway headers, caching, error bodies and injectable faults. Replies are deterministic (reply.ts).
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { uuidv7 } from '../ids.ts';
+import {
+  anthropicError,
+  type ErrorReply,
+  faultReply,
+  gatewayError,
+  methodNotAllowed,
+  noRoute,
+  openAiError,
+  unauthorized,
+  unknownGateway,
+  v4Error,
+} from './error-bodies.ts';
+import { type Fault, FaultQueue, faultFromDirective } from './faults.ts';
+import { BadSimRequest, type Frame, SIM_FORMATS, type SimFormat, type SimRequest } from './formats/index.ts';
+import { MALFORMED_FRAME } from './formats/shared.ts';
+import { DEFAULT_GATEWAY, GatewayRegistry } from './gateways.ts';
+import { simulateReply } from './reply.ts';
+
+export interface SimulatorOptions {
+  /** 0 (default): any free port. */
+  port?: number;
+  host?: string;
+  /** The bearer token required; default: any non-empty token. */
+  token?: string;
+  /** Existing gateways (default ['default']); "default" is auto-created on first use anyway. */
+  gateways?: string[];
+  /** Delay between stream frames (default 0). */
+  chunkDelayMs?: number;
+  /** Delay before every response's status line (default 0). */
+  firstByteDelayMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body, or undefined. */
+  body: unknown;
+  at: number;
+  /** Set when the client closed the connection before the response was complete. */
+  clientClosed?: boolean;
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:PORT/client/v4 (use as CLOUDFLARE_API_BASE_URL). */
+  baseUrl: string;
+  port: number;
+  requests: RecordedRequest[];
+  openConnections(): number;
+  /** Sockets closed so far (by either side). */
+  readonly closedConnections: number;
+  /** Resolves at the next socket close. */
+  nextConnectionClose(): Promise<void>;
+  injectFault(fault: Fault, opts?: { times?: number; match?: (r: RecordedRequest) => boolean }): void;
+  clearFaults(): void;
+  /** Clears faults, recorded requests, the cache and auto-created gateways. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 10 * 1024 * 1024;
+const CACHE_TTL_MAX_S = 2_592_000;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT) req.destroy();
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+function bearer(headers: IncomingHttpHeaders): string | undefined {
+  const auth = header(headers, 'authorization');
+  const match = auth ? /^Bearer\s+(.+)$/i.exec(auth) : null;
+  return match?.[1]?.trim() || header(headers, 'x-api-key')?.trim() || undefined;
+}
+
+/** Waits `ms`, resolving early (false) when the response closes. */
+function wait(ms: number, res: ServerResponse): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(!res.destroyed);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(!res.destroyed);
+    }, ms);
+    const onClose = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    res.once('close', onClose);
+  });
+}
+
+const write = (res: ServerResponse, text: string): Promise<void> =>
+  new Promise((resolve) => {
+    if (res.destroyed) resolve();
+    else res.write(text, () => resolve());
+  });
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Where a fault goes within the frames: right after the Nth text delta (default 1). */
+function faultPosition(frames: Frame[], afterChunks = 1): number {
+  let seen = 0;
+  let lastDelta = -1;
+  for (let i = 0; i < frames.length; i++) {
+    if (!frames[i]!.delta) continue;
+    seen += 1;
+    lastDelta = i;
+    if (seen >= afterChunks) return i + 1;
+  }
+  return lastDelta === -1 ? Math.min(1, frames.length) : lastDelta + 1;
+}
+
+interface Endpoint {
+  format: SimFormat;
+  isRun: boolean;
+  pathModel?: string;
+}
+
+function matchEndpoint(rest: string): Endpoint | 'gateways' | undefined {
+  if (rest === 'ai-gateway/gateways') return 'gateways';
+  if (rest === 'ai/v1/chat/completions') return { format: SIM_FORMATS['v1/chat/completions'], isRun: false };
+  if (rest === 'ai/v1/responses') return { format: SIM_FORMATS['v1/responses'], isRun: false };
+  if (rest === 'ai/v1/messages') return { format: SIM_FORMATS['v1/messages'], isRun: false };
+  if (rest === 'ai/run') return { format: SIM_FORMATS.run, isRun: true };
+  if (rest.startsWith('ai/run/@cf/')) return { format: SIM_FORMATS.run, isRun: true, pathModel: decodeURIComponent(rest.slice('ai/run/'.length)) };
+  return undefined;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const host = options.host ?? '127.0.0.1';
+  const gateways = new GatewayRegistry(options.gateways ?? [DEFAULT_GATEWAY]);
+  const faults = new FaultQueue<RecordedRequest>();
+  const cache = new Map<string, { body: unknown; expires: number }>();
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  let closed = 0;
+  let closeWaiters: Array<() => void> = [];
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, v4Error(500, 10001, 'Internal server error').body);
+      else res.destroy(error instanceof Error ? error : undefined);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      closed += 1;
+      const waiters = closeWaiters;
+      closeWaiters = [];
+      for (const w of waiters) w();
+    });
+  });
+
+  function replyError(res: ServerResponse, error: ErrorReply, extra: Record<string, string> = {}): void {
+    sendJson(res, error.status, error.body, { ...extra, ...error.headers });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const text = await readBody(req);
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, at: Date.now() };
+    requests.push(recorded);
+    res.on('close', () => {
+      if (!res.writableFinished) recorded.clientClosed = true;
+    });
+
+    const match = /^\/client\/v4\/accounts\/([^/]+)\/(.+)$/.exec(url.pathname);
+    const endpoint = match ? matchEndpoint(match[2]!) : undefined;
+    if (!endpoint) return replyError(res, noRoute());
+    const expectedMethod = endpoint === 'gateways' ? 'GET' : 'POST';
+    if (recorded.method !== expectedMethod) return replyError(res, methodNotAllowed(recorded.method));
+
+    const token = bearer(req.headers);
+    if (!token || (options.token !== undefined && token !== options.token)) return replyError(res, unauthorized());
+
+    if (endpoint === 'gateways') return listGateways(res, url);
+
+    // The request, parsed in the endpoint's own format.
+    let simReq: SimRequest;
+    try {
+      if (body === undefined) throw new BadSimRequest(text === '' ? 'request body is required' : 'request body is not valid JSON');
+      simReq = endpoint.format.parse(body, endpoint.pathModel);
+    } catch (error) {
+      if (!(error instanceof BadSimRequest)) throw error;
+      const shape = endpoint.format.providerShape;
+      return replyError(res, shape === 'anthropic' ? anthropicError(400, error.message) : shape === 'openai' ? openAiError(400, error.message) : v4Error(400, 5004, `Invalid data: ${error.message}`));
+    }
+
+    // The gateway, and the headers every gateway-routed reply carries.
+    const gatewayHeader = header(req.headers, 'cf-aig-gateway-id');
+    const viaGateway = gatewayHeader !== undefined || !simReq.model.startsWith('@cf/');
+    const gatewayHeaders: Record<string, string> = {};
+    let gatewayId = DEFAULT_GATEWAY;
+    if (viaGateway) {
+      gatewayId = gatewayHeader ?? DEFAULT_GATEWAY;
+      if (!gateways.resolve(gatewayId)) return replyError(res, unknownGateway());
+      const logId = uuidv7();
+      gatewayHeaders['cf-aig-log-id'] = logId;
+      gatewayHeaders['cf-aig-request-id'] = logId;
+      gatewayHeaders['cf-aig-event-id'] = header(req.headers, 'cf-aig-event-id') ?? logId;
+    }
+
+    const lastUser = [...simReq.messages].reverse().find((m) => m.role === 'user');
+    const fault = faults.take(recorded) ?? faultFromDirective(lastUser?.content ?? '');
+    const early = fault ? faultReply(fault, { isRun: endpoint.isRun, providerShape: endpoint.format.providerShape }) : undefined;
+
+    const requestTimeout = Number(header(req.headers, 'cf-aig-request-timeout') ?? Number.NaN);
+    const firstByteDelay = (options.firstByteDelayMs ?? 0) + (fault?.type === 'slow_first_byte' ? (fault.ms ?? 1_000) : 0);
+    if (Number.isFinite(requestTimeout) && requestTimeout > 0 && firstByteDelay > requestTimeout) {
+      if (!(await wait(requestTimeout, res))) return;
+      return replyError(res, gatewayError(504, 2007, 'Request timed out waiting for the provider'), gatewayHeaders);
+    }
+    if (!(await wait(firstByteDelay, res))) return;
+    if (early) return replyError(res, early, gatewayHeaders);
+
+    const reply = simulateReply({ model: simReq.model, messages: simReq.messages, system: simReq.system, maxTokens: simReq.maxTokens });
+    const ctx = { id: `${endpoint.format.idPrefix}${uuidv7().replace(/-/g, '').slice(-24)}`, created: Math.floor(Date.now() / 1000) };
+
+    if (!simReq.stream) {
+      // Caching: non-streamed requests that opt in with cf-aig-cache-ttl or cf-aig-cache-key.
+      const ttlHeader = Number(header(req.headers, 'cf-aig-cache-ttl') ?? Number.NaN);
+      const cacheKeyHeader = header(req.headers, 'cf-aig-cache-key');
+      const skip = header(req.headers, 'cf-aig-skip-cache') === 'true';
+      const cacheable = viaGateway && !skip && ((Number.isFinite(ttlHeader) && ttlHeader > 0) || cacheKeyHeader !== undefined);
+      const key = `${gatewayId}|${match![2]}|${cacheKeyHeader ?? JSON.stringify(body)}`;
+      const hit = cacheable ? cache.get(key) : undefined;
+      if (hit && hit.expires > Date.now()) {
+        return sendJson(res, 200, hit.body, { ...gatewayHeaders, 'cf-aig-cache-status': 'HIT' });
+      }
+      const json = endpoint.format.json(reply, ctx, simReq);
+      if (cacheable) {
+        const ttl = Math.min(CACHE_TTL_MAX_S, Math.max(60, Number.isFinite(ttlHeader) && ttlHeader > 0 ? ttlHeader : 300));
+        cache.set(key, { body: json, expires: Date.now() + ttl * 1000 });
+      }
+      if (viaGateway) gatewayHeaders['cf-aig-cache-status'] = 'MISS';
+      if (fault?.type === 'malformed_chunk') {
+        res.writeHead(200, { 'content-type': 'application/json', ...gatewayHeaders });
+        return void res.end('{"malformed": ');
+      }
+      if (fault?.type === 'cut_stream') {
+        res.writeHead(200, { 'content-type': 'application/json', ...gatewayHeaders });
+        const whole = JSON.stringify(json);
+        await write(res, whole.slice(0, Math.floor(whole.length / 2)));
+        if (fault.clean) res.end();
+        else res.socket?.destroy();
+        return;
+      }
+      if (fault?.type === 'error_frame') return replyError(res, v4Error(500, 10001, 'Internal server error'), gatewayHeaders);
+      return sendJson(res, 200, json, gatewayHeaders);
+    }
+
+    // Streaming: frames, shaped by the fault if any.
+    if (viaGateway) gatewayHeaders['cf-aig-cache-status'] = 'MISS';
+    let frames = endpoint.format.frames(reply, ctx, simReq);
+    let cutAt: number | undefined;
+    let clean = false;
+    if (fault?.type === 'cut_stream') {
+      cutAt = faultPosition(frames, fault.afterChunks);
+      clean = fault.clean === true;
+      frames = frames.slice(0, cutAt);
+    } else if (fault?.type === 'error_frame') {
+      frames = [...frames.slice(0, faultPosition(frames, fault.afterChunks)), endpoint.format.errorFrame(ctx)];
+    } else if (fault?.type === 'malformed_chunk') {
+      const at = faultPosition(frames, fault.afterChunks);
+      frames = [...frames.slice(0, at), MALFORMED_FRAME, ...frames.slice(at)];
+    }
+    const delay = fault?.type === 'slow_stream' ? (fault.ms ?? 200) : (options.chunkDelayMs ?? 0);
+
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...gatewayHeaders });
+    res.flushHeaders();
+    for (const frame of frames) {
+      if (delay > 0 && !(await wait(delay, res))) return;
+      if (res.destroyed) return;
+      await write(res, frame.text);
+    }
+    if (cutAt !== undefined && !clean) {
+      res.socket?.destroy();
+      return;
+    }
+    res.end();
+  }
+
+  function listGateways(res: ServerResponse, url: URL): void {
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 20) || 20));
+    const all = gateways.list();
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    sendJson(res, 200, {
+      success: true,
+      errors: [],
+      messages: [],
+      result: slice,
+      result_info: { page, per_page: perPage, count: slice.length, total_count: all.length },
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    baseUrl: `http://${urlHost}:${port}/client/v4`,
+    port,
+    requests,
+    openConnections: () => sockets.size,
+    get closedConnections() {
+      return closed;
+    },
+    nextConnectionClose: () => new Promise<void>((resolve) => closeWaiters.push(resolve)),
+    injectFault: (fault, opts) => faults.add(fault, opts),
+    clearFaults: () => faults.clear(),
+    reset() {
+      faults.clear();
+      requests.length = 0;
+      cache.clear();
+      gateways.reset();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
