@@ -1,5 +1,15 @@
 // The database factory: PostgreSQL when a URL is given, else the embedded PGlite under dataDir.
 // Migrations are applied before the Database is returned.
+//
+// PGlite differences that callers must respect (both are tested or were checked by hand):
+// - It is one connection: every query is serialized, and while an interactive
+//   `prisma.$transaction(async (tx) => ...)` runs, all other queries wait for it. So inside such a
+//   transaction use only `tx`: awaiting a query on `prisma` itself deadlocks until the
+//   transaction's timeout (on PostgreSQL it would merely run outside the transaction).
+// - Isolation levels are ignored (everything is serial anyway); serialization failures only
+//   happen on PostgreSQL.
+// - Constraint errors from the ORM surface as a bare DriverAdapterError carrying the SQLSTATE,
+//   not as PrismaClientKnownRequestError P2002/P2003: classify errors with dbErrorKind().
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
