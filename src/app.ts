@@ -3,8 +3,20 @@
 import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from './db/index.ts';
 import { createAccessService } from './domain/access/access-service.ts';
+import { createUserSettings } from './domain/access/user-settings.ts';
+import { ADMIT_ALL, type Admission } from './domain/generation/admission.ts';
+import { createCallRunner } from './domain/generation/call-runner.ts';
+import { createGenerationService } from './domain/generation/generation-service.ts';
+import { createChatService } from './domain/chat/chat-service.ts';
+import { createConversationStore } from './domain/chat/conversation-store.ts';
+import { createGatewayRegistry } from './domain/gateways/gateway-registry.ts';
 import type { Services } from './domain/services.ts';
-import type { Env } from './env.ts';
+import { createLedger, type Ledger } from './domain/usage/ledger.ts';
+import { NO_COST, type Pricing } from './domain/usage/pricing.ts';
+import { isOffline, type Env } from './env.ts';
+import { startSimulator, type Simulator } from './simulator/server.ts';
+import { createUpstreamClient, upstreamConfigFromEnv } from './upstream/client.ts';
+import type { UpstreamClient } from './upstream/types.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -16,6 +28,10 @@ export interface App {
   env: Env;
   db: Database;
   services: Services;
+  upstream: UpstreamClient;
+  ledger: Ledger;
+  /** The in-process simulator, in offline mode. */
+  simulator?: Simulator;
   logger: Logger;
   http: HttpServer;
   /** Starts listening on env.PORT/env.HOST (or the given port); resolves to the base URL. */
@@ -26,6 +42,14 @@ export interface App {
 
 export interface AppOverrides {
   logger?: Logger;
+  pricing?: Pricing;
+  admission?: Admission;
+}
+
+/** The gateways seeded from configuration: DEFAULT_GATEWAY_ID plus the GATEWAYS list. */
+function gatewaySeed(env: Env): string[] {
+  const listed = env.GATEWAYS.split(',').map((g) => g.trim()).filter(Boolean);
+  return [...new Set([env.DEFAULT_GATEWAY_ID, ...listed])];
 }
 
 export async function createApp(env: Env, overrides: AppOverrides = {}): Promise<App> {
@@ -37,7 +61,32 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const metrics = createMetrics();
     const access = createAccessService({ prisma: db.prisma, adminApiKey: env.ADMIN_API_KEY, cacheTtlMs: env.AUTH_CACHE_TTL_MS });
     await access.ensureBootstrapAdmin();
-    const services: Services = { access };
+    const userSettings = createUserSettings({ prisma: db.prisma, ttlMs: env.AUTH_CACHE_TTL_MS });
+
+    let simulator: Simulator | undefined;
+    let upstreamConfig = upstreamConfigFromEnv(env);
+    if (isOffline(env)) {
+      simulator = await startSimulator({ gateways: gatewaySeed(env) });
+      cleanup.push(() => simulator!.close());
+      upstreamConfig = { ...upstreamConfig, baseUrl: simulator.baseUrl, accountId: 'offline', apiToken: 'offline-simulator' };
+      logger.warn(`OFFLINE MODE: no CLOUDFLARE_API_TOKEN, so calls go to the built-in simulator at ${simulator.baseUrl} (replies are simulated)`);
+    }
+    const upstream = createUpstreamClient(upstreamConfig);
+    cleanup.push(() => upstream.close());
+
+    const gateways = createGatewayRegistry({ prisma: db.prisma, defaultGatewayId: env.DEFAULT_GATEWAY_ID, seed: gatewaySeed(env) });
+    await gateways.init();
+    const ledger = createLedger({
+      prisma: db.prisma,
+      logger,
+      onWritten: (rows) => rows.forEach((r) => metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
+    });
+    const pricing: Pricing = overrides.pricing ?? { costOf: () => NO_COST };
+    const admission: Admission = overrides.admission ?? ADMIT_ALL;
+    const runner = createCallRunner({ upstream, ledger, pricing, admission });
+    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES });
+    const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner });
+    const services: Services = { access, generation, chat };
 
     const http = createHttpServer({
       yoga: createGraphQLHandler({ services, logger, metrics }),
@@ -53,6 +102,9 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       env,
       db,
       services,
+      upstream,
+      ledger,
+      simulator,
       logger,
       http,
       listen: (port = env.PORT) =>
@@ -67,6 +119,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       close: () =>
         (closing ??= (async () => {
           if (http.server.listening) await http.shutdown(env.SHUTDOWN_GRACE_MS);
+          await ledger.drain();
           for (const step of cleanup.reverse()) await step().catch((error) => logger.error('close failed', { cause: error }));
         })()),
     };

@@ -12,6 +12,8 @@ export interface GraphQLContext {
   /** The Idempotency-Key HTTP header, when sent. */
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /** graphql-http, graphql-sse or graphql-ws: recorded with each call. */
+  transport: string;
 }
 
 /** The caller, or UNAUTHENTICATED. Every resolver that needs a caller goes through here. */
@@ -26,11 +28,13 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
+    ChatRole: { Input: 'system' | 'user' | 'assistant'; Output: string };
   };
 }>({ defaultFieldNullability: false });
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 date-time',

@@ -20,7 +20,7 @@ export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServe
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           request,
-          connectionParams: ctx.connectionParams,
+          connectionParams: ctx.connectionParams ?? {},
           params,
         });
         let document;

@@ -45,7 +45,8 @@ export function createGraphQLHandler({ services, logger, metrics }: YogaDeps) {
         (principal) => ({ principal }),
         (error: AppError) => ({ error }),
       );
-      return { services, auth, idempotencyKey, signal: request.signal };
+      const transport = connectionParams ? 'graphql-ws' : request.headers.get('accept')?.includes('text/event-stream') ? 'graphql-sse' : 'graphql-http';
+      return { services, auth, idempotencyKey, signal: connectionParams ? undefined : request.signal, transport };
     },
   });
 }

@@ -16,6 +16,7 @@ export interface TRPCContext {
   logger: Logger;
   authorization: string | undefined;
   idempotencyKey: string | undefined;
+  isWebSocket: boolean;
 }
 
 export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger }) {
@@ -29,6 +30,7 @@ export function createContextFactory(deps: { services: Services; metrics: Metric
       ...deps,
       authorization: params?.authorization ?? params?.Authorization ?? header('authorization'),
       idempotencyKey: header('idempotency-key'),
+      isWebSocket: 'send' in opts.res,
     };
   };
 }

@@ -16,7 +16,7 @@ async function trpcError(promise: Promise<unknown>) {
     await promise;
   } catch (error) {
     expect(error).toBeInstanceOf(TRPCClientError);
-    return (error as TRPCClientError<never>).data as { appCode: string; code: string; httpStatus: number; field?: string };
+    return (error as TRPCClientError<never>).data as unknown as { appCode: string; code: string; httpStatus: number; field?: string };
   }
   throw new Error('expected the call to fail');
 }

@@ -1,5 +1,7 @@
 // The whole GraphQL schema: each feature module adds its types and fields to the builder.
 import { builder } from '../builder.ts';
 import './access.ts';
+import './generation.ts';
+import './chat.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

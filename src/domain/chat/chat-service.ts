@@ -1,0 +1,112 @@
+// chat / chatStream: a turn in a stored conversation. The user message is stored before the
+// upstream call, the assistant message after it (partial text kept and marked when a stream is
+// cut short or cancelled); earlier messages are replayed to the model in order.
+import { z } from 'zod';
+import type { ChatMessage } from '../../upstream/types.ts';
+import type { Principal } from '../access/principal.ts';
+import type { CallOutcome } from '../generation/call-runner.ts';
+import type { CallOptions, GenerationService } from '../generation/generation-service.ts';
+import type { CallRunner } from '../generation/call-runner.ts';
+import type { ChatInput } from '../generation/schemas.ts';
+import type { ConversationStore } from './conversation-store.ts';
+import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, ConversationWithMessages, MessageStatus, MessageView } from './conversation-view.ts';
+
+export const listConversationsInput = z.object({
+  first: z.number().int().min(1).max(100).optional().nullable(),
+  after: z.string().max(200).optional().nullable(),
+});
+export type ListConversationsInput = z.infer<typeof listConversationsInput>;
+
+const TITLE_LENGTH = 60;
+
+export function titleFrom(message: string): string {
+  const flat = message.replace(/\s+/g, ' ').trim();
+  if (flat.length <= TITLE_LENGTH) return flat;
+  const cut = flat.slice(0, TITLE_LENGTH);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > TITLE_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+const ROLE: Record<MessageView['role'], ChatMessage['role']> = { SYSTEM: 'system', USER: 'user', ASSISTANT: 'assistant' };
+
+function statusOf(outcome: CallOutcome): MessageStatus {
+  if (outcome.row.status === 'OK') return 'COMPLETE';
+  return outcome.text === '' ? 'FAILED' : 'PARTIAL';
+}
+
+export function createChatService({ store, generation, runner }: { store: ConversationStore; generation: GenerationService; runner: CallRunner }) {
+  interface Started {
+    conversation: ConversationView;
+    isNew: boolean;
+    userMessage: MessageView;
+    prepared: Awaited<ReturnType<GenerationService['prepare']>>;
+    assistant: { message?: MessageView };
+    onSettled: (o: CallOutcome) => Promise<void>;
+  }
+
+  /** Everything before the upstream call: conversation, history, the stored user message. */
+  async function start(principal: Principal, input: ChatInput): Promise<Started> {
+    generation.checkSize('message', input.message);
+    generation.checkSize('system', input.system);
+    const existing = input.conversationId ? await store.getOwned(principal.userId, input.conversationId) : undefined;
+    const history = existing ? await store.messages(existing.id) : [];
+    const replay: ChatMessage[] = history
+      .filter((m) => m.status !== 'FAILED' && m.role !== 'SYSTEM')
+      .map((m) => ({ role: ROLE[m.role], content: m.content }));
+    replay.push({ role: 'user', content: input.message });
+    // Resolve gateway and routing before anything is stored: bad input stores nothing.
+    const prepared = await generation.prepare(principal, input, replay, input.system ?? undefined);
+    const conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message), input.model));
+    const userMessage = await store.append(conversation.id, { role: 'USER', content: input.message, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+    const assistant: Started['assistant'] = {};
+    const onSettled = async (outcome: CallOutcome) => {
+      if (outcome.row.status !== 'OK' && outcome.text === '' && outcome.row.status === 'ERROR') return;
+      assistant.message = await store.append(conversation.id, {
+        role: 'ASSISTANT',
+        content: outcome.text,
+        status: statusOf(outcome),
+        usageRecordId: outcome.row.id,
+      });
+    };
+    return { conversation, isNew: !existing, userMessage, prepared, assistant, onSettled };
+  }
+
+  function callContext(principal: Principal, call: CallOptions, input: ChatInput, conversationId: string) {
+    return { ...call, principal, conversationId, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey };
+  }
+
+  async function chat(principal: Principal, input: ChatInput, call: CallOptions): Promise<ChatTurn> {
+    const s = await start(principal, input);
+    const gen = await runner.complete(s.prepared, callContext(principal, call, input, s.conversation.id), s.onSettled);
+    return { conversation: await store.getOwned(principal.userId, s.conversation.id), userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen };
+  }
+
+  async function* chatStream(principal: Principal, input: ChatInput, call: CallOptions): AsyncGenerator<ChatEvent> {
+    const s = await start(principal, input);
+    yield { type: 'conversationStarted', conversation: s.conversation };
+    const gen = yield* runner.stream(s.prepared, callContext(principal, call, input, s.conversation.id), s.onSettled);
+    const conversation = await store.getOwned(principal.userId, s.conversation.id);
+    yield { type: 'completed', turn: { conversation, userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen } };
+  }
+
+  async function list(principal: Principal, input: ListConversationsInput): Promise<ConversationPage> {
+    return store.list(principal.userId, input.first ?? 20, input.after);
+  }
+
+  async function get(principal: Principal, id: string): Promise<ConversationWithMessages> {
+    const conversation = await store.getOwned(principal.userId, id);
+    return { ...conversation, messages: await store.messages(id) };
+  }
+
+  /** Messages of a conversation the caller owns (for GraphQL's lazy field). */
+  async function messagesOf(principal: Principal, id: string): Promise<MessageView[]> {
+    await store.getOwned(principal.userId, id);
+    return store.messages(id);
+  }
+
+  const remove = (principal: Principal, id: string) => store.remove(principal.userId, id);
+
+  return { chat, chatStream, list, get, messagesOf, remove, cursorOf: store.cursorOf };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

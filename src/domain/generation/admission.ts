@@ -1,0 +1,25 @@
+// Admission: the checks a call passes before it goes upstream (rate limits, budgets), with a
+// reservation that is settled to the actual usage afterwards or released on failure.
+import type { Principal } from '../access/principal.ts';
+import type { UsageRow } from '../usage/usage-row.ts';
+
+export interface AdmissionRequest {
+  principal: Principal;
+  model: string;
+  /** The worst case the call may use, for reservations. */
+  maxTokens: number;
+}
+
+export interface Reservation {
+  /** The call ended (any status): settle to what it actually used. */
+  settle(row: UsageRow): Promise<void>;
+}
+
+export interface Admission {
+  /** Throws RATE_LIMITED / BUDGET_EXCEEDED when the call may not go upstream. */
+  admit(request: AdmissionRequest): Promise<Reservation>;
+}
+
+export const ADMIT_ALL: Admission = {
+  admit: async () => ({ settle: async () => {} }),
+};

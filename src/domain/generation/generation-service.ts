@@ -1,0 +1,69 @@
+// generate / generateStream: one prompt (or message list) to one model, recorded in the ledger.
+import { AppError } from '../../errors.ts';
+import type { ChatMessage } from '../../upstream/types.ts';
+import type { Principal } from '../access/principal.ts';
+import type { UserSettingsCache } from '../access/user-settings.ts';
+import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
+import type { CallContext, CallRunner } from './call-runner.ts';
+import type { Generation, GenerationEvent } from './generation-view.ts';
+import type { GenerateInput, GenerationOptions } from './schemas.ts';
+
+export interface GenerationServiceDeps {
+  runner: CallRunner;
+  gateways: GatewayRegistry;
+  userSettings: UserSettingsCache;
+  maxMessageBytes: number;
+}
+
+export type CallOptions = Omit<CallContext, 'principal'>;
+
+export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes }: GenerationServiceDeps) {
+  /** The gateway for a call: the input's, else the user's chosen default, else the configured default. */
+  async function gatewayFor(principal: Principal, requested: string | null | undefined): Promise<string> {
+    if (requested) return gateways.assertUsable(requested);
+    const { defaultGatewayId } = await userSettings.get(principal.userId);
+    return gateways.assertUsable(defaultGatewayId ?? gateways.defaultGatewayId);
+  }
+
+  function checkSize(field: string, text: string | null | undefined): void {
+    if (text != null && Buffer.byteLength(text) > maxMessageBytes) {
+      throw new AppError('BAD_INPUT', `${field} is over the ${maxMessageBytes}-byte limit`, { field });
+    }
+  }
+
+  /** Messages and system prompt for the upstream: system-role messages join the system prompt. */
+  function conversationOf(input: GenerateInput): { messages: ChatMessage[]; system: string | undefined } {
+    checkSize('system', input.system);
+    if (typeof input.prompt === 'string') {
+      checkSize('prompt', input.prompt);
+      return { messages: [{ role: 'user', content: input.prompt }], system: input.system ?? undefined };
+    }
+    const all = input.messages ?? [];
+    all.forEach((m, i) => checkSize(`messages.${i}.content`, m.content));
+    const systems = all.filter((m) => m.role === 'system').map((m) => m.content);
+    const system = [input.system, ...systems].filter((s): s is string => typeof s === 'string' && s !== '').join('\n\n');
+    return { messages: all.filter((m) => m.role !== 'system'), system: system === '' ? undefined : system };
+  }
+
+  async function prepare(principal: Principal, options: GenerationOptions, messages: ChatMessage[], system: string | undefined) {
+    const gatewayId = await gatewayFor(principal, options.gatewayId);
+    return runner.prepare({ ...options, system: system ?? null }, messages, gatewayId);
+  }
+
+  async function generate(principal: Principal, input: GenerateInput, call: CallOptions): Promise<Generation> {
+    const { messages, system } = conversationOf(input);
+    const prepared = await prepare(principal, input, messages, system);
+    return runner.complete(prepared, { ...call, principal, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey });
+  }
+
+  async function* generateStream(principal: Principal, input: GenerateInput, call: CallOptions): AsyncGenerator<GenerationEvent> {
+    const { messages, system } = conversationOf(input);
+    const prepared = await prepare(principal, input, messages, system);
+    const generation = yield* runner.stream(prepared, { ...call, principal, idempotencyKey: input.idempotencyKey });
+    yield { type: 'completed', generation };
+  }
+
+  return { generate, generateStream, prepare, checkSize };
+}
+
+export type GenerationService = ReturnType<typeof createGenerationService>;

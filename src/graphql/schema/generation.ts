@@ -1,0 +1,128 @@
+// GraphQL: generate, generateStream and the types they share with chat.
+import { GraphQLError, Kind } from 'graphql';
+import { abortableStream } from '../../domain/abortable-stream.ts';
+import type { Generation, GenerationEvent, GenerationUsage, TextDeltaEvent } from '../../domain/generation/generation-view.ts';
+import { generateInput } from '../../domain/generation/schemas.ts';
+import { parseInput } from '../../domain/validation.ts';
+import { UPSTREAM_APIS } from '../../upstream/types.ts';
+import { builder, principalOf, type GraphQLContext } from '../builder.ts';
+
+export const UpstreamApiEnum = builder.enumType('UpstreamApi', { values: UPSTREAM_APIS });
+
+builder.scalarType('ChatRole', {
+  description: 'A message role: system, user or assistant (any case; an enum-style literal USER works too)',
+  serialize: (value) => String(value),
+  parseValue: (value) => parseRole(value),
+  parseLiteral: (ast) => parseRole(ast.kind === Kind.STRING || ast.kind === Kind.ENUM ? ast.value : undefined),
+});
+
+function parseRole(value: unknown): 'system' | 'user' | 'assistant' {
+  const role = typeof value === 'string' ? value.toLowerCase() : '';
+  if (role !== 'system' && role !== 'user' && role !== 'assistant') {
+    throw new GraphQLError('role must be system, user or assistant', { extensions: { code: 'BAD_INPUT', field: 'role' } });
+  }
+  return role;
+}
+
+export const MessageInputRef = builder.inputType('MessageInput', {
+  fields: (t) => ({
+    role: t.field({ type: 'ChatRole', required: true }),
+    content: t.string({ required: true }),
+  }),
+});
+
+export const CacheInputRef = builder.inputType('CacheInput', {
+  fields: (t) => ({
+    ttlSeconds: t.int({ description: '-> cf-aig-cache-ttl' }),
+    skip: t.boolean({ description: '-> cf-aig-skip-cache' }),
+  }),
+});
+
+/** The options generate and chat share, as GraphQL input fields. */
+export const generationOptionFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+  model: t.string({ required: true, description: 'e.g. "openai/gpt-5.5", "anthropic/claude-sonnet-4-5", "@cf/moonshotai/kimi-k2.6"' }),
+  system: t.string(),
+  maxTokens: t.int(),
+  temperature: t.float(),
+  api: t.field({ type: UpstreamApiEnum, description: 'Force an endpoint; by default chosen per model' }),
+  gatewayId: t.string({ description: "Overrides the caller's chosen gateway" }),
+  cache: t.field({ type: CacheInputRef }),
+  metadata: t.field({ type: 'JSON', description: '-> cf-aig-metadata (at most 5 flat entries)' }),
+  idempotencyKey: t.string(),
+});
+
+export const GenerateInputRef = builder.inputType('GenerateInput', {
+  fields: (t) => ({
+    ...generationOptionFields(t),
+    prompt: t.string({ description: 'Either prompt or messages' }),
+    messages: t.field({ type: [MessageInputRef] }),
+  }),
+});
+
+const UsageRef = builder.objectRef<GenerationUsage>('Usage').implement({
+  fields: (t) => ({
+    inputTokens: t.exposeInt('inputTokens'),
+    outputTokens: t.exposeInt('outputTokens'),
+    cachedInputTokens: t.exposeInt('cachedInputTokens'),
+    cacheWriteTokens: t.exposeInt('cacheWriteTokens'),
+    reasoningTokens: t.exposeInt('reasoningTokens'),
+    totalTokens: t.exposeInt('totalTokens'),
+    costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string; null when the model has no price' }),
+  }),
+});
+
+export const GenerationRef = builder.objectRef<Generation>('Generation').implement({
+  fields: (t) => ({
+    id: t.exposeID('id', { description: "The usage record's id" }),
+    text: t.exposeString('text'),
+    model: t.exposeString('model', { description: 'As requested' }),
+    servedModel: t.exposeString('servedModel', { nullable: true, description: 'As the provider reported it' }),
+    api: t.field({ type: UpstreamApiEnum, resolve: (g) => g.api }),
+    gatewayId: t.exposeString('gatewayId'),
+    finishReason: t.exposeString('finishReason', { nullable: true }),
+    usage: t.field({ type: UsageRef, resolve: (g) => g.usage }),
+    cacheStatus: t.exposeString('cacheStatus', { nullable: true, description: 'cf-aig-cache-status' }),
+    upstreamLogId: t.exposeString('upstreamLogId', { nullable: true, description: 'cf-aig-log-id' }),
+    latencyMs: t.exposeInt('latencyMs'),
+    timeToFirstTokenMs: t.exposeInt('timeToFirstTokenMs', { nullable: true }),
+  }),
+});
+
+export const TextDeltaRef = builder.objectRef<TextDeltaEvent>('TextDelta').implement({
+  isTypeOf: (v) => (v as { type?: string }).type === 'delta',
+  fields: (t) => ({ index: t.exposeInt('index'), text: t.exposeString('text') }),
+});
+
+type CompletedEvent = Extract<GenerationEvent, { type: 'completed' }>;
+const GenerationCompletedRef = builder.objectRef<CompletedEvent>('GenerationCompleted').implement({
+  isTypeOf: (v) => (v as { type?: string }).type === 'completed' && 'generation' in (v as object),
+  fields: (t) => ({ generation: t.field({ type: GenerationRef, resolve: (e) => e.generation }) }),
+});
+
+const GenerationEventRef = builder.unionType('GenerationEvent', { types: [TextDeltaRef, GenerationCompletedRef] });
+
+/** Per-call options from the GraphQL context: transport name, signal, Idempotency-Key header. */
+export function callOptions(ctx: GraphQLContext, signal?: AbortSignal) {
+  return { transport: ctx.transport, signal: signal ?? ctx.signal, idempotencyKey: ctx.idempotencyKey };
+}
+
+builder.mutationField('generate', (t) =>
+  t.field({
+    type: GenerationRef,
+    args: { input: t.arg({ type: GenerateInputRef, required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.generation.generate(principalOf(ctx), parseInput(generateInput, args.input), callOptions(ctx)),
+  }),
+);
+
+builder.subscriptionField('generateStream', (t) =>
+  t.field({
+    type: GenerationEventRef,
+    args: { input: t.arg({ type: GenerateInputRef, required: true }) },
+    subscribe: (_root, args, ctx) => {
+      const principal = principalOf(ctx);
+      const input = parseInput(generateInput, args.input);
+      return abortableStream((signal) => ctx.services.generation.generateStream(principal, input, callOptions(ctx, signal)), ctx.signal);
+    },
+    resolve: (event: GenerationEvent) => event,
+  }),
+);
