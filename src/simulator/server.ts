@@ -198,7 +198,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
 
     const match = /^\/client\/v4\/accounts\/([^/]+)\/(.+)$/.exec(url.pathname);
-    const endpoint = match ? matchEndpoint(match[2]!) : undefined;
+    const endpoint = match ? matchEndpoint(match[2]!.replace(/%40/gi, '@')) : undefined;
     if (!endpoint) return replyError(res, noRoute());
     const expectedMethod = endpoint === 'gateways' ? 'GET' : 'POST';
     if (recorded.method !== expectedMethod) return replyError(res, methodNotAllowed(recorded.method));

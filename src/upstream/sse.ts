@@ -16,6 +16,8 @@ export class SseParser {
   #event: string | undefined;
   #id: string | undefined;
   #started = false;
+  /** The last chunk ended with \r: a \n starting the next one belongs to it. */
+  #skipLf = false;
   readonly #decoder = new TextDecoder('utf-8');
 
   /** Feeds bytes (or already decoded text); returns the events completed by them. */
@@ -37,6 +39,10 @@ export class SseParser {
 
   #consume(text: string, final: boolean): SseEvent[] {
     let buf = this.#buffer + text;
+    if (this.#skipLf && buf.length > 0) {
+      this.#skipLf = false;
+      if (buf[0] === '\n') buf = buf.slice(1);
+    }
     if (!this.#started && buf.length > 0) {
       this.#started = true;
       if (buf.charCodeAt(0) === 0xfeff) buf = buf.slice(1);
@@ -51,8 +57,8 @@ export class SseParser {
       const i = match.index;
       let next = i + 1;
       if (buf[i] === '\r') {
-        if (i + 1 === buf.length && !final) break; // a \n may follow in the next chunk
-        if (buf[i + 1] === '\n') next = i + 2;
+        if (i + 1 === buf.length) this.#skipLf = true; // a \n may follow in the next chunk
+        else if (buf[i + 1] === '\n') next = i + 2;
       }
       this.#line(buf.slice(start, i), out);
       start = next;

@@ -50,7 +50,7 @@ const isRunError = (frame: Json, event: { event?: string }): boolean =>
 
 export const run: WireFormat = {
   api: 'RUN',
-  path: (req) => (req.legacyRun ? `/ai/run/${req.model.split('/').map(encodeURIComponent).join('/')}` : '/ai/run'),
+  path: (req) => (req.legacyRun ? `/ai/run/${req.model.split('/').map((s) => encodeURIComponent(s).replace(/%40/g, '@')).join('/')}` : '/ai/run'),
   toWireBody(req, stream) {
     const input = {
       messages: withSystemMessage(req),
