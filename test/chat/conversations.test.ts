@@ -1,0 +1,128 @@
+// Conversations: history replay, order, titles, pagination, isolation between users.
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trpcHttp } from '../helpers/clients.ts';
+import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+let alice: { userId: string; key: string };
+let bob: { userId: string; key: string };
+
+beforeAll(async () => {
+  server = await startTestServer();
+  alice = await createUserWithKey(server, 'alice@example.com');
+  bob = await createUserWithKey(server, 'bob@example.com');
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+async function appCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return (error.data as { appCode: string }).appCode;
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('history replay', () => {
+  it.each(['anthropic/claude-sonnet-4-5', 'openai/gpt-5.5'])('the second turn sends the first turn upstream, in order (%s)', async (model) => {
+    const client = trpcHttp(server.url, alice.key);
+    const first = await client.chat.mutate({ model, message: 'My name is Ada', system: 'Be brief' });
+    const second = await client.chat.mutate({ model, conversationId: first.conversation.id, message: 'What is my name?' });
+    expect(second.conversation.id).toBe(first.conversation.id);
+
+    const sent = server.app.simulator!.requests.find((r) => r.headers['cf-aig-event-id'] === second.generation.id)!;
+    const body = sent.body as { messages: Array<{ role: string; content: unknown }>; system?: unknown };
+    const texts = body.messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : JSON.stringify(m.content)]);
+    expect(texts.map(([role]) => role)).toEqual(['user', 'assistant', 'user'].filter((r) => r !== 'system'));
+    expect(texts[0]![1]).toContain('My name is Ada');
+    expect(texts[1]![1]).toContain('Echo: My name is Ada');
+    expect(texts[2]![1]).toContain('What is my name?');
+
+    const conversation = await client.conversations.get.query({ id: first.conversation.id });
+    expect(conversation.messages.map((m) => [m.position, m.role, m.content, m.status])).toEqual([
+      [0, 'USER', 'My name is Ada', 'COMPLETE'],
+      [1, 'ASSISTANT', 'Echo: My name is Ada', 'COMPLETE'],
+      [2, 'USER', 'What is my name?', 'COMPLETE'],
+      [3, 'ASSISTANT', 'Echo: What is my name?', 'COMPLETE'],
+    ]);
+    expect(conversation.messages[1]!.generationId).toBe(first.generation.id);
+    expect(conversation.title).toBe('My name is Ada');
+  });
+
+  it('conversation(id) over GraphQL returns the messages in order', async () => {
+    const client = trpcHttp(server.url, alice.key);
+    const turn = await client.chat.mutate({ model: '@cf/moonshotai/kimi-k2.6', message: 'one' });
+    await client.chat.mutate({ model: '@cf/moonshotai/kimi-k2.6', conversationId: turn.conversation.id, message: 'two' });
+    const res = await server.gql<{ conversation: { messages: Array<{ role: string; content: string; position: number }> } }>(
+      'query($id: ID!) { conversation(id: $id) { id title model messages { role content position status } } }',
+      { id: turn.conversation.id },
+      alice.key,
+    );
+    expect(res.data!.conversation.messages.map((m) => `${m.role}:${m.content}`)).toEqual(['USER:one', 'ASSISTANT:Echo: one', 'USER:two', 'ASSISTANT:Echo: two']);
+  });
+
+  it('a long first message gives a short title', async () => {
+    const message = 'Please summarise the following very long report about quarterly results across every region and product line';
+    const turn = await trpcHttp(server.url, alice.key).chat.mutate({ model: 'openai/gpt-5.5', message });
+    expect(turn.conversation.title.length).toBeLessThanOrEqual(61);
+    expect(message.startsWith(turn.conversation.title.replace(/…$/, ''))).toBe(true);
+  });
+});
+
+describe('pagination', () => {
+  it('conversations pages with a cursor, newest first, without gaps or repeats', async () => {
+    const { key } = await createUserWithKey(server, 'pager@example.com');
+    const client = trpcHttp(server.url, key);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await client.chat.mutate({ model: '@cf/x/y', message: `conversation ${i}` })).conversation.id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const res: { data?: { conversations: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null } = await server.gql(
+        'query($after: String) { conversations(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
+        { after },
+        key,
+      );
+      const page = res.data!.conversations;
+      seen.push(...page.edges.map((e) => e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual([...ids].reverse());
+    const viaTrpc = await client.conversations.list.query({ first: 10 });
+    expect(viaTrpc.nodes.map((n) => n.id)).toEqual([...ids].reverse());
+    const bad = await server.gql('{ conversations(after: "nonsense") { pageInfo { hasNextPage } } }', {}, key);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_INPUT', field: 'after' });
+  });
+});
+
+describe('isolation', () => {
+  it("user B gets NOT_FOUND for A's conversation on read, chat and delete, over both APIs", async () => {
+    const turn = await trpcHttp(server.url, alice.key).chat.mutate({ model: 'openai/gpt-5.5', message: 'secret plans' });
+    const id = turn.conversation.id;
+    const bobClient = trpcHttp(server.url, bob.key);
+    expect(await appCode(bobClient.conversations.get.query({ id }))).toBe('NOT_FOUND');
+    expect(await appCode(bobClient.conversations.delete.mutate({ id }))).toBe('NOT_FOUND');
+    expect(await appCode(bobClient.chat.mutate({ model: 'openai/gpt-5.5', conversationId: id, message: 'hi' }))).toBe('NOT_FOUND');
+    const missing = await appCode(bobClient.conversations.get.query({ id: '01a20000-0000-7000-8000-000000000000' }));
+    expect(missing).toBe('NOT_FOUND');
+
+    const read = await server.gql('query($id: ID!) { conversation(id: $id) { id messages { content } } }', { id }, bob.key);
+    expect(read.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(read)).not.toContain('secret plans');
+    const del = await server.gql('mutation($id: ID!) { deleteConversation(id: $id) }', { id }, bob.key);
+    expect(del.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const list = await bobClient.conversations.list.query({});
+    expect(list.nodes.map((n) => n.id)).not.toContain(id);
+
+    // still there for its owner, who can delete it
+    expect((await trpcHttp(server.url, alice.key).conversations.get.query({ id })).messages).toHaveLength(2);
+    const ownDelete = await server.gql<{ deleteConversation: boolean }>('mutation($id: ID!) { deleteConversation(id: $id) }', { id }, alice.key);
+    expect(ownDelete.data?.deleteConversation).toBe(true);
+    expect(await appCode(trpcHttp(server.url, alice.key).conversations.get.query({ id }))).toBe('NOT_FOUND');
+  });
+});
