@@ -31,6 +31,15 @@ export interface UpstreamRequest {
   eventId: string;
 }
 
+/**
+ * Token usage with every category apart (disjoint input categories, so each can be priced alone):
+ * - inputTokens: input billed at the base rate (excludes cached reads and cache writes);
+ * - cachedInputTokens: input read from the provider's prompt cache;
+ * - cacheWriteTokens: input written to the prompt cache;
+ * - outputTokens: all output as billed, reasoning included;
+ * - reasoningTokens: the part of outputTokens spent on reasoning (informational, do not add again);
+ * - totalTokens = inputTokens + cachedInputTokens + cacheWriteTokens + outputTokens.
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
@@ -54,7 +63,13 @@ export interface UpstreamResult extends UpstreamMeta {
   usage: Usage;
 }
 
-/** One normalized event union for all four streaming formats. */
+/**
+ * One normalized event union for all four streaming formats. finishReason is normalized to
+ * "stop" or "length" (other provider reasons, e.g. "tool_use", pass through). An `error` event
+ * carries an UpstreamError (src/upstream/errors.ts), or, when the caller's signal aborted, an
+ * Error whose name is 'AbortError' (the signal's reason if it is one; a signal aborted with a
+ * TimeoutError reason, e.g. AbortSignal.timeout(), gives UpstreamError UPSTREAM_TIMEOUT instead).
+ */
 export type UpstreamEvent =
   | { type: 'delta'; text: string }
   | { type: 'usage'; usage: Usage }
@@ -69,7 +84,10 @@ export interface UpstreamClient {
   /**
    * Streaming call. Resolves once the response headers arrived (errors before that throw, after
    * retries); the iterable then yields deltas, usage and exactly one terminal `done` or `error`.
-   * Aborting the signal closes the upstream socket at once.
+   * Aborting the signal closes the upstream socket at once: before the headers the promise
+   * rejects with an AbortError; after them the iterator ends with an `error` event carrying an
+   * AbortError. Breaking out of the loop also destroys the upstream request. The iterator never
+   * throws for upstream problems.
    */
   stream(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamStream>;
   /** The API a model is routed to by default (the configurable routing table). */
