@@ -79,7 +79,7 @@ export type UpstreamEvent =
 export interface UpstreamStream extends UpstreamMeta, AsyncIterable<UpstreamEvent> {}
 
 export interface UpstreamClient {
-  /** Non-streaming call. Throws UpstreamError (see errors.ts) or AppError('BAD_INPUT'). */
+  /** Non-streaming call. Throws UpstreamError (see errors.ts), AppError('BAD_INPUT') before any I/O, or an AbortError when the signal aborts. */
   complete(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResult>;
   /**
    * Streaming call. Resolves once the response headers arrived (errors before that throw, after
