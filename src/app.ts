@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from './db/index.ts';
 import { createAccessService } from './domain/access/access-service.ts';
 import { createUserSettings } from './domain/access/user-settings.ts';
-import { ADMIT_ALL, type Admission } from './domain/generation/admission.ts';
+import type { Admission } from './domain/generation/admission.ts';
 import { createCallRunner } from './domain/generation/call-runner.ts';
 import { createGenerationService } from './domain/generation/generation-service.ts';
 import { createChatService } from './domain/chat/chat-service.ts';
@@ -18,6 +18,12 @@ import { startSimulator, type Simulator } from './simulator/server.ts';
 import { createUpstreamClient, upstreamConfigFromEnv } from './upstream/client.ts';
 import type { UpstreamClient } from './upstream/types.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
+import { createIdempotency } from './domain/idempotency/idempotency.ts';
+import { createLimitAdmission } from './domain/limits/limit-admission.ts';
+import type { LimitStore } from './domain/limits/limit-store.ts';
+import { createMemoryLimitStore } from './domain/limits/memory-limit-store.ts';
+import { createRedisLimitStore } from './domain/limits/redis-limit-store.ts';
+import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
@@ -44,6 +50,14 @@ export interface AppOverrides {
   logger?: Logger;
   pricing?: Pricing;
   admission?: Admission;
+}
+
+/** Limits shared through Redis when REDIS_URL is set, else kept in this process. */
+function limitStoreFor(env: Env, logger: Logger, cleanup: Array<() => Promise<void>>): LimitStore {
+  if (!env.REDIS_URL) return createMemoryLimitStore();
+  const redis = createRedisClient({ url: env.REDIS_URL, logger, timeoutMs: env.REDIS_TIMEOUT_MS });
+  cleanup.push(() => closeRedisClient(redis));
+  return createRedisLimitStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX });
 }
 
 /** The gateways seeded from configuration: DEFAULT_GATEWAY_ID plus the GATEWAYS list. */
@@ -82,10 +96,20 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       onWritten: (rows) => rows.forEach((r) => metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
     });
     const pricing: Pricing = overrides.pricing ?? { costOf: () => NO_COST };
-    const admission: Admission = overrides.admission ?? ADMIT_ALL;
+    const admission: Admission = overrides.admission ?? createLimitAdmission({
+      userSettings,
+      defaults: { requestsPerMinute: env.DEFAULT_REQUESTS_PER_MINUTE, tokensPerDay: env.DEFAULT_TOKENS_PER_DAY, monthlyBudgetUsd: env.DEFAULT_MONTHLY_BUDGET_USD },
+      store: limitStoreFor(env, logger, cleanup),
+      pricing,
+      reservationTtlMs: env.LIMIT_RESERVATION_TTL_MS,
+      onRefusal: (limit) => metrics.refusals.inc({ limit }),
+      logger,
+    });
     const runner = createCallRunner({ upstream, ledger, pricing, admission });
-    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES });
-    const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner });
+    // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
+    const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
+    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, idempotency });
+    const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
     const services: Services = { access, generation, chat };
 
     const http = createHttpServer({

@@ -40,6 +40,12 @@ const envSchema = z.object({
   DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['postgres:', 'postgresql:']).optional()),
   DATA_DIR: z.string().trim().min(1).default('./.data'),
   REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['redis:', 'rediss:']).optional()),
+  /** Prefix of every Redis key (several deployments or test runs can share one Redis). */
+  REDIS_KEY_PREFIX: z.string().trim().max(100).default('switchboard:'),
+  /** Connect and command timeout for Redis: past it a limited call is refused, not held. */
+  REDIS_TIMEOUT_MS: positiveInt(1_000),
+  /** A limit reservation left by a crashed instance lapses after this long. */
+  LIMIT_RESERVATION_TTL_MS: positiveInt(600_000),
   ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   DEFAULT_GATEWAY_ID: z.string().trim().min(1).max(64).default('default'),
   /** Gateways seeded into the registry at start, comma separated; the default gateway is always one. */

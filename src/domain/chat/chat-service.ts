@@ -8,6 +8,7 @@ import type { CallOutcome } from '../generation/call-runner.ts';
 import type { CallOptions, GenerationService } from '../generation/generation-service.ts';
 import type { CallRunner } from '../generation/call-runner.ts';
 import type { ChatInput } from '../generation/schemas.ts';
+import type { Idempotency } from '../idempotency/idempotency.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, ConversationWithMessages, MessageStatus, MessageView } from './conversation-view.ts';
 
@@ -34,7 +35,7 @@ function statusOf(outcome: CallOutcome): MessageStatus {
   return outcome.text === '' ? 'FAILED' : 'PARTIAL';
 }
 
-export function createChatService({ store, generation, runner }: { store: ConversationStore; generation: GenerationService; runner: CallRunner }) {
+export function createChatService({ store, generation, runner, idempotency }: { store: ConversationStore; generation: GenerationService; runner: CallRunner; idempotency?: Idempotency }) {
   interface Started {
     conversation: ConversationView;
     isNew: boolean;
@@ -76,9 +77,14 @@ export function createChatService({ store, generation, runner }: { store: Conver
   }
 
   async function chat(principal: Principal, input: ChatInput, call: CallOptions): Promise<ChatTurn> {
-    const s = await start(principal, input);
-    const gen = await runner.complete(s.prepared, callContext(principal, call, input, s.conversation.id), s.onSettled);
-    return { conversation: await store.getOwned(principal.userId, s.conversation.id), userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen };
+    const once = async (): Promise<ChatTurn> => {
+      const s = await start(principal, input);
+      const gen = await runner.complete(s.prepared, callContext(principal, call, input, s.conversation.id), s.onSettled);
+      return { conversation: await store.getOwned(principal.userId, s.conversation.id), userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen };
+    };
+    const key = call.idempotencyKey ?? input.idempotencyKey;
+    if (!idempotency || !key) return once();
+    return idempotency.run({ userId: principal.userId, key, operation: 'chat', input, signal: call.signal, generationIdOf: (t) => t.generation.id, run: once });
   }
 
   async function* chatStream(principal: Principal, input: ChatInput, call: CallOptions): AsyncGenerator<ChatEvent> {

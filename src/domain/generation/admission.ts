@@ -8,6 +8,8 @@ export interface AdmissionRequest {
   model: string;
   /** The worst case the call may use, for reservations. */
   maxTokens: number;
+  /** Estimated input tokens (system + messages, ~4 characters a token), for reservations. */
+  estimatedInputTokens?: number;
 }
 
 export interface Reservation {

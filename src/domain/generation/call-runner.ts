@@ -123,7 +123,12 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
   }
 
   async function admit(call: PreparedCall, ctx: CallContext) {
-    return admission.admit({ principal: ctx.principal, model: call.request.model, maxTokens: call.request.maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS });
+    return admission.admit({
+      principal: ctx.principal,
+      model: call.request.model,
+      maxTokens: call.request.maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+      estimatedInputTokens: estimateInputTokens(call.request),
+    });
   }
 
   /** Records the call, settles its reservation, then tells the caller how it ended. */
@@ -219,6 +224,13 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
 }
 
 export type CallRunner = ReturnType<typeof createCallRunner>;
+
+/** Input tokens a request may use, estimated as ~4 characters a token (rounded up), for reservations. */
+export function estimateInputTokens(request: Pick<UpstreamRequest, 'system' | 'messages'>): number {
+  let chars = request.system?.length ?? 0;
+  for (const m of request.messages) chars += m.content.length;
+  return Math.ceil(chars / 4) + 4 * request.messages.length;
+}
 
 /** A failure to record the outcome (database down): it wins over the upstream error. */
 class SettledError extends Error {

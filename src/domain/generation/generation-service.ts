@@ -4,6 +4,7 @@ import type { ChatMessage } from '../../upstream/types.ts';
 import type { Principal } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
+import type { Idempotency } from '../idempotency/idempotency.ts';
 import type { CallContext, CallRunner } from './call-runner.ts';
 import type { Generation, GenerationEvent } from './generation-view.ts';
 import type { GenerateInput, GenerationOptions } from './schemas.ts';
@@ -13,11 +14,13 @@ export interface GenerationServiceDeps {
   gateways: GatewayRegistry;
   userSettings: UserSettingsCache;
   maxMessageBytes: number;
+  /** Idempotency keys for the generate mutation (absent: keys are only recorded). */
+  idempotency?: Idempotency;
 }
 
 export type CallOptions = Omit<CallContext, 'principal'>;
 
-export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes }: GenerationServiceDeps) {
+export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes, idempotency }: GenerationServiceDeps) {
   /** The gateway for a call: the input's, else the user's chosen default, else the configured default. */
   async function gatewayFor(principal: Principal, requested: string | null | undefined): Promise<string> {
     if (requested) return gateways.assertUsable(requested);
@@ -51,9 +54,14 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
   }
 
   async function generate(principal: Principal, input: GenerateInput, call: CallOptions): Promise<Generation> {
-    const { messages, system } = conversationOf(input);
-    const prepared = await prepare(principal, input, messages, system);
-    return runner.complete(prepared, { ...call, principal, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey });
+    const idempotencyKey = call.idempotencyKey ?? input.idempotencyKey;
+    const once = async () => {
+      const { messages, system } = conversationOf(input);
+      const prepared = await prepare(principal, input, messages, system);
+      return runner.complete(prepared, { ...call, principal, idempotencyKey });
+    };
+    if (!idempotency || !idempotencyKey) return once();
+    return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation: 'generate', input, signal: call.signal, generationIdOf: (g) => g.id, run: once });
   }
 
   async function* generateStream(principal: Principal, input: GenerateInput, call: CallOptions): AsyncGenerator<GenerationEvent> {
