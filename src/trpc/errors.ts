@@ -65,16 +65,25 @@ interface Shape {
   data: Record<string, unknown>;
 }
 
+/**
+ * httpSubscriptionLink reconnects, and so replays the whole subscription, on these JSON-RPC
+ * codes. A generation is not resumable and each replay is a new billed upstream call, so a
+ * subscription's terminal error carries a non-retryable code instead (data keeps the real ones).
+ */
+const RETRYABLE_RPC_CODES = new Set([-32603]);
+const NON_RETRYABLE_STREAM_CODE = -32022;
+
 /** tRPC errorFormatter: contract code in data.appCode, tRPC code and HTTP status to match. */
-export function formatTRPCError<S extends Shape>(shape: S, error: TRPCError, onInternal: (e: AppError) => void): S {
+export function formatTRPCError<S extends Shape>(shape: S, error: TRPCError, type: string, onInternal: (e: AppError) => void): S {
   const app = appErrorOf(error);
   if (app.code === 'INTERNAL') onInternal(app);
   const trpcCode = TRPC_CODE[app.code];
   const { stack: _stack, ...data } = shape.data;
+  const code = JSONRPC_CODE[trpcCode] ?? shape.code;
   return {
     ...shape,
     message: app.message,
-    code: JSONRPC_CODE[trpcCode] ?? shape.code,
+    code: type === 'subscription' && RETRYABLE_RPC_CODES.has(code) ? NON_RETRYABLE_STREAM_CODE : code,
     data: { ...data, code: trpcCode, httpStatus: HTTP_STATUS[app.code], appCode: app.code, ...app.details },
   };
 }

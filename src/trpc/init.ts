@@ -37,8 +37,8 @@ export function createContextFactory(deps: { services: Services; metrics: Metric
 
 const t = initTRPC.context<TRPCContext>().create({
   isDev: false,
-  errorFormatter: ({ shape, error, ctx }) =>
-    formatTRPCError(shape, error, (app) => ctx?.logger.error('internal error', { cause: app.cause ?? app })),
+  errorFormatter: ({ shape, error, ctx, type }) =>
+    formatTRPCError(shape, error, type, (app) => ctx?.logger.error('internal error', { cause: app.cause ?? app })),
 });
 
 export const router = t.router;

@@ -46,7 +46,8 @@ export class AnthropicStreamState {
         const message = rec(frame.message);
         this.#servedModel = str(message.model);
         this.#merge(message.usage);
-        return [];
+        // Known from the start: a stream cut short still records its input tokens.
+        return [{ type: 'usage', usage: usageFromAnthropic(this.#usage) }];
       }
       case 'content_block_delta': {
         const delta = rec(frame.delta);
