@@ -12,7 +12,12 @@ import { createConversationStore } from './domain/chat/conversation-store.ts';
 import { createGatewayRegistry } from './domain/gateways/gateway-registry.ts';
 import type { Services } from './domain/services.ts';
 import { createLedger, type Ledger } from './domain/usage/ledger.ts';
-import { NO_COST, type Pricing } from './domain/usage/pricing.ts';
+import type { Pricing } from './domain/usage/pricing.ts';
+import { createPricingService } from './domain/usage/pricing-service.ts';
+import { loadPriceFile } from './domain/usage/price-file.ts';
+import { createUsageReports } from './domain/usage/usage-report.ts';
+import { createGatewayService } from './domain/gateways/gateway-service.ts';
+import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
 import { isOffline, type Env } from './env.ts';
 import { startSimulator, type Simulator } from './simulator/server.ts';
 import { createUpstreamClient, upstreamConfigFromEnv } from './upstream/client.ts';
@@ -95,7 +100,10 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       logger,
       onWritten: (rows) => rows.forEach((r) => metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
     });
-    const pricing: Pricing = overrides.pricing ?? { costOf: () => NO_COST };
+    const prices = createPricingService({ prisma: db.prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: (m) => upstream.routeFor(m) });
+    await prices.init();
+    cleanup.push(async () => prices.close());
+    const pricing: Pricing = overrides.pricing ?? prices.pricing;
     const admission: Admission = overrides.admission ?? createLimitAdmission({
       userSettings,
       defaults: { requestsPerMinute: env.DEFAULT_REQUESTS_PER_MINUTE, tokensPerDay: env.DEFAULT_TOKENS_PER_DAY, monthlyBudgetUsd: env.DEFAULT_MONTHLY_BUDGET_USD },
@@ -110,7 +118,15 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, idempotency });
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
-    const services: Services = { access, generation, chat };
+    const services: Services = {
+      access,
+      generation,
+      chat,
+      gateways: createGatewayService({ prisma: db.prisma, registry: gateways, userSettings, upstream }),
+      pricing: prices,
+      usage: createUsageReports({ prisma: db.prisma }),
+      userLimits: createUserLimitsAdmin({ prisma: db.prisma, userSettings }),
+    };
 
     const http = createHttpServer({
       yoga: createGraphQLHandler({ services, logger, metrics }),

@@ -52,6 +52,8 @@ const envSchema = z.object({
   GATEWAYS: z.string().default(''),
   /** Overrides of the model -> upstream API routing table, JSON: {"prefix/": "RESPONSES", ...}. */
   MODEL_ROUTES: z.string().default(''),
+  /** The seed price list (JSON, see prisma/prices/); default: the committed one. */
+  PRICE_FILE: optionalString,
   MAX_MESSAGE_BYTES: positiveInt(100_000),
   MAX_BODY_BYTES: positiveInt(1_048_576),
   UPSTREAM_TIMEOUT_MS: positiveInt(120_000),

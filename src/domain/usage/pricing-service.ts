@@ -1,0 +1,253 @@
+// Model prices: versions with effective dates, seeded from the committed price file, kept in
+// memory for the hot path (costOf), extended by admins (setModelPrice) and applied to past
+// usage by re-pricing (repriceUsage, audited in "RepriceRun").
+import type { PrismaClient } from '../../db/index.ts';
+import { dbErrorKind } from '../../db/index.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { uuidv7 } from '../../ids.ts';
+import type { UpstreamApi, Usage } from '../../upstream/types.ts';
+import { isAdmin, type Principal } from '../access/principal.ts';
+import type { PriceFile } from './price-file.ts';
+import { costAt, costSql, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
+import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
+
+export interface ModelView {
+  id: string;
+  provider: string;
+  /** The upstream API a call to this model uses unless the caller forces one. */
+  api: UpstreamApi;
+  /** The version in force now; null when the model has no price. */
+  price: PriceVersion | null;
+  /** Every version, newest first. */
+  priceVersions: PriceVersion[];
+}
+
+export interface RepriceResult {
+  id: string;
+  priceVersion: PriceVersion;
+  from: Date;
+  to: Date;
+  rowsRepriced: number;
+  previousCostUsd: string | null;
+  newCostUsd: string | null;
+  byUserId: string;
+  createdAt: Date;
+}
+
+/** "openai/gpt-5.5" -> "openai"; Workers AI ids ("@cf/author/model") -> "workers-ai". */
+export function providerOf(model: string): string {
+  if (model.startsWith('@cf/') || model.startsWith('@hf/')) return 'workers-ai';
+  const slash = model.indexOf('/');
+  return slash > 0 ? model.slice(0, slash) : 'unknown';
+}
+
+interface PriceRow {
+  id: string;
+  model: string;
+  version: number;
+  effectiveFrom: Date;
+  inputPerMTok: { toString(): string };
+  outputPerMTok: { toString(): string };
+  cachedInputPerMTok: { toString(): string } | null;
+  cacheWritePerMTok: { toString(): string } | null;
+  reasoningPerMTok: { toString(): string } | null;
+  source: string;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+const dec = (v: { toString(): string } | null): string | null => (v === null ? null : normalizeDecimal(v));
+
+function toPriceVersion(r: PriceRow): PriceVersion {
+  return {
+    id: r.id,
+    model: r.model,
+    version: r.version,
+    effectiveFrom: r.effectiveFrom,
+    inputPerMTok: normalizeDecimal(r.inputPerMTok),
+    outputPerMTok: normalizeDecimal(r.outputPerMTok),
+    cachedInputPerMTok: dec(r.cachedInputPerMTok),
+    cacheWritePerMTok: dec(r.cacheWritePerMTok),
+    reasoningPerMTok: dec(r.reasoningPerMTok),
+    source: r.source,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt,
+  };
+}
+
+export interface PricingServiceDeps {
+  prisma: PrismaClient;
+  priceFile: PriceFile;
+  routeFor(model: string): UpstreamApi;
+  /** Reload the price cache this often, so versions added on other instances apply; 0 = never. */
+  refreshMs?: number;
+}
+
+export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 60_000 }: PricingServiceDeps) {
+  /** Per model, versions ordered by (effectiveFrom, version) ascending. */
+  let byModel = new Map<string, PriceVersion[]>();
+  let timer: NodeJS.Timeout | undefined;
+
+  async function reload(): Promise<void> {
+    const rows = await prisma.modelPrice.findMany({ orderBy: [{ model: 'asc' }, { effectiveFrom: 'asc' }, { version: 'asc' }] });
+    const next = new Map<string, PriceVersion[]>();
+    for (const row of rows) {
+      const list = next.get(row.model) ?? [];
+      list.push(toPriceVersion(row));
+      next.set(row.model, list);
+    }
+    byModel = next;
+  }
+
+  /** Seeds version 1 of every priced model in the price file (idempotent), then loads the cache. */
+  async function init(): Promise<void> {
+    const seeded = priceFile.models.filter((m) => m.price !== null);
+    if (seeded.length > 0) {
+      await prisma.modelPrice.createMany({
+        skipDuplicates: true,
+        data: seeded.map(({ model, price }) => ({
+          id: uuidv7(),
+          model,
+          version: 1,
+          effectiveFrom: priceFile.effectiveFrom,
+          inputPerMTok: price!.inputPerMTok,
+          outputPerMTok: price!.outputPerMTok,
+          cachedInputPerMTok: price!.cachedInputPerMTok,
+          cacheWritePerMTok: price!.cacheWritePerMTok,
+          reasoningPerMTok: price!.reasoningPerMTok,
+          source: `${priceFile.source} (${priceFile.date})`,
+        })),
+      });
+    }
+    await reload();
+    if (refreshMs > 0) {
+      timer = setInterval(() => void reload().catch(() => {}), refreshMs);
+      timer.unref();
+    }
+  }
+
+  /** The version in force at `at`: the latest effectiveFrom not after it (then the highest version). */
+  function versionAt(model: string, at: Date): PriceVersion | undefined {
+    const versions = byModel.get(model);
+    if (!versions) return undefined;
+    const t = at.getTime();
+    for (let i = versions.length - 1; i >= 0; i--) if (versions[i]!.effectiveFrom.getTime() <= t) return versions[i];
+    return undefined;
+  }
+
+  const pricing: Pricing = {
+    costOf(model: string, usage: Usage, at: Date): CallCost {
+      const price = versionAt(model, at);
+      return price ? { costUsd: costAt(price, usage), priceVersionId: price.id } : NO_COST;
+    },
+  };
+
+  function requireAdmin(principal: Principal): void {
+    if (!isAdmin(principal)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
+  }
+
+  function models(): ModelView[] {
+    const ids = new Set([...priceFile.models.map((m) => m.model), ...byModel.keys()]);
+    const now = new Date();
+    return [...ids].sort().map((id) => ({
+      id,
+      provider: providerOf(id),
+      api: routeFor(id),
+      price: versionAt(id, now) ?? null,
+      priceVersions: [...(byModel.get(id) ?? [])].sort((a, b) => b.version - a.version),
+    }));
+  }
+
+  async function setModelPrice(principal: Principal, input: SetModelPriceInput): Promise<PriceVersion> {
+    requireAdmin(principal);
+    for (let attempt = 0; ; attempt++) {
+      const last = await prisma.modelPrice.findFirst({ where: { model: input.model }, orderBy: { version: 'desc' }, select: { version: true } });
+      try {
+        const row = await prisma.modelPrice.create({
+          data: {
+            id: uuidv7(),
+            model: input.model,
+            version: (last?.version ?? 0) + 1,
+            effectiveFrom: input.effectiveFrom ?? new Date(),
+            inputPerMTok: input.inputPerMTok,
+            outputPerMTok: input.outputPerMTok,
+            cachedInputPerMTok: input.cachedInputPerMTok ?? null,
+            cacheWritePerMTok: input.cacheWritePerMTok ?? null,
+            reasoningPerMTok: input.reasoningPerMTok ?? null,
+            source: input.source ?? 'admin',
+            createdBy: principal.userId,
+          },
+        });
+        await reload();
+        return toPriceVersion(row);
+      } catch (error) {
+        // Two admins adding a version at once: the loser takes the next number.
+        if (dbErrorKind(error) === 'unique_violation' && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Re-costs the model's ledger rows in [from, to) with the given version, in one statement,
+   * and records the run (rows, total cost before and after, who) in "RepriceRun". Rows that
+   * carry no cost by rule (failed calls without tokens) stay null, as the call runner left them.
+   */
+  async function repriceUsage(principal: Principal, input: RepriceUsageInput): Promise<RepriceResult> {
+    requireAdmin(principal);
+    const row = await prisma.modelPrice.findUnique({ where: { id: input.priceVersionId } });
+    if (!row) throw notFound('Price version');
+    const price = toPriceVersion(row);
+    const runId = uuidv7();
+    // $1 run id, $2 version id, $3 model, $4 from, $5 to, $6 by, $7.. prices
+    const cost = costSql({ input: '$7::numeric', output: '$8::numeric', cachedInput: '$9::numeric', cacheWrite: '$10::numeric', reasoning: '$11::numeric' });
+    const sql = `
+      WITH target AS (
+        SELECT "id", "costUsd" FROM "UsageRecord"
+        WHERE "requestedModel" = $3 AND "createdAt" >= $4::timestamptz AND "createdAt" < $5::timestamptz
+          AND ("status" = 'OK' OR "totalTokens" > 0)
+        FOR UPDATE
+      ), updated AS (
+        UPDATE "UsageRecord" AS u SET "costUsd" = ${cost}, "priceVersionId" = $2::uuid
+        FROM target WHERE u."id" = target."id"
+        RETURNING u."costUsd"
+      )
+      INSERT INTO "RepriceRun" ("id", "priceVersionId", "fromTime", "toTime", "rowsRepriced", "previousCostUsd", "newCostUsd", "byUserId")
+      SELECT $1::uuid, $2::uuid, $4::timestamptz, $5::timestamptz, (SELECT count(*) FROM updated),
+             (SELECT sum("costUsd") FROM target), (SELECT sum("costUsd") FROM updated), $6::uuid
+      RETURNING "id", "rowsRepriced", "previousCostUsd"::text AS "previousCostUsd", "newCostUsd"::text AS "newCostUsd", "createdAt"`;
+    const [run] = await prisma.$queryRawUnsafe<Array<{ id: string; rowsRepriced: number; previousCostUsd: string | null; newCostUsd: string | null; createdAt: Date }>>(
+      sql,
+      runId,
+      price.id,
+      price.model,
+      input.from.toISOString(),
+      input.to.toISOString(),
+      principal.userId,
+      price.inputPerMTok,
+      price.outputPerMTok,
+      price.cachedInputPerMTok ?? price.inputPerMTok,
+      price.cacheWritePerMTok ?? price.inputPerMTok,
+      price.reasoningPerMTok ?? price.outputPerMTok,
+    );
+    return {
+      id: run!.id,
+      priceVersion: price,
+      from: input.from,
+      to: input.to,
+      rowsRepriced: Number(run!.rowsRepriced),
+      previousCostUsd: run!.previousCostUsd === null ? null : normalizeDecimal(run!.previousCostUsd),
+      newCostUsd: run!.newCostUsd === null ? null : normalizeDecimal(run!.newCostUsd),
+      byUserId: principal.userId,
+      createdAt: new Date(run!.createdAt),
+    };
+  }
+
+  function close(): void {
+    if (timer) clearInterval(timer);
+  }
+
+  return { init, reload, pricing, costOf: pricing.costOf, versionAt, models, setModelPrice, repriceUsage, close };
+}
+
+export type PricingService = ReturnType<typeof createPricingService>;

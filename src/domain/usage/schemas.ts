@@ -1,0 +1,50 @@
+// Inputs of the pricing and usage-report operations: one zod schema each, shared by GraphQL and tRPC.
+import { z } from 'zod';
+
+/** A non-negative decimal string such as "3", "0.15" or "12.3456789012" (at most 10 places). */
+export const decimalString = z
+  .string()
+  .trim()
+  .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
+
+const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
+
+export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS'] as const;
+export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
+
+export const usageReportInput = z
+  .object({
+    from: date,
+    to: date,
+    groupBy: z.array(z.enum(USAGE_DIMENSIONS)).max(USAGE_DIMENSIONS.length).transform((dims) => [...new Set(dims)]),
+    userId: z.uuid({ message: 'must be a user id' }).nullish(),
+    allUsers: z.boolean().nullish(),
+    model: z.string().trim().min(1).max(200).nullish(),
+    gatewayId: z.string().trim().min(1).max(64).nullish(),
+  })
+  .refine((i) => i.from.getTime() < i.to.getTime(), { message: 'must be after from', path: ['to'] })
+  .refine((i) => !(i.userId && i.allUsers), { message: 'give userId or allUsers, not both', path: ['allUsers'] });
+export type UsageReportInput = z.infer<typeof usageReportInput>;
+
+export const setModelPriceInput = z.object({
+  model: z.string().trim().min(1).max(200),
+  inputPerMTok: decimalString,
+  outputPerMTok: decimalString,
+  cachedInputPerMTok: decimalString.nullish(),
+  cacheWritePerMTok: decimalString.nullish(),
+  reasoningPerMTok: decimalString.nullish(),
+  /** When the version takes effect; default now. */
+  effectiveFrom: date.nullish(),
+  /** Where the figures come from (a price page, a contract); default "admin". */
+  source: z.string().trim().min(1).max(500).nullish(),
+});
+export type SetModelPriceInput = z.infer<typeof setModelPriceInput>;
+
+export const repriceUsageInput = z
+  .object({
+    priceVersionId: z.uuid({ message: 'must be a price version id' }),
+    from: date,
+    to: date,
+  })
+  .refine((i) => i.from.getTime() < i.to.getTime(), { message: 'must be after from', path: ['to'] });
+export type RepriceUsageInput = z.infer<typeof repriceUsageInput>;

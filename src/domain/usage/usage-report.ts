@@ -1,0 +1,179 @@
+// usageReport / usage.report: the ledger aggregated in the database. Whole UTC days come from
+// the "UsageDaily" roll-up (kept by triggers on the ledger), the partial days at either edge of
+// the range from "UsageRecord" itself (through its createdAt indexes); one GROUP BY GROUPING
+// SETS query returns the grouped rows and the totals together.
+//
+// Who may see what: a USER sees only its own rows. A USER naming another user's id gets
+// NOT_FOUND (another user's usage is indistinguishable from a missing one); a USER asking for
+// allUsers gets FORBIDDEN (a role question, nothing to hide). An ADMIN may name any user (an
+// unknown id is NOT_FOUND) or ask for all users; with neither, the report is the caller's own.
+import type { PrismaClient } from '../../db/index.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { isAdmin, type Principal } from '../access/principal.ts';
+import { normalizeDecimal } from './pricing.ts';
+import type { UsageDimension, UsageReportInput } from './schemas.ts';
+
+export interface UsageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  /** Decimal string: the sum of the priced calls' costs; null when no call in the group had a price. */
+  costUsd: string | null;
+}
+
+export interface UsageReportRow extends UsageTotals {
+  /** UTC day, YYYY-MM-DD */
+  day: string | null;
+  model: string | null;
+  gatewayId: string | null;
+  userId: string | null;
+  api: string | null;
+  status: string | null;
+}
+
+export interface UsageReport {
+  rows: UsageReportRow[];
+  totals: UsageTotals;
+}
+
+const DIMENSION_SQL: Record<UsageDimension, { expr: string; key: keyof UsageReportRow }> = {
+  DAY: { expr: `to_char("day", 'YYYY-MM-DD')`, key: 'day' },
+  MODEL: { expr: `"model"`, key: 'model' },
+  GATEWAY: { expr: `"gatewayId"`, key: 'gatewayId' },
+  USER: { expr: `"userId"::text`, key: 'userId' },
+  API: { expr: `"api"::text`, key: 'api' },
+  STATUS: { expr: `"status"::text`, key: 'status' },
+};
+
+const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens'] as const;
+
+/** The scope of a report once access is checked: one user or everyone. */
+export interface ReportQuery {
+  from: Date;
+  to: Date;
+  groupBy: UsageDimension[];
+  userId: string | null;
+  model?: string | null;
+  gatewayId?: string | null;
+}
+
+const DAY_MS = 86_400_000;
+const dayFloor = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+const dayCeil = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/** The SQL and parameters of a report (exported for the benchmark's EXPLAIN). */
+export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (value: unknown, cast: string) => {
+    params.push(value);
+    return `$${params.length}::${cast}`;
+  };
+  const filters = (modelColumn: string): string => {
+    const parts: string[] = [];
+    if (q.userId) parts.push(`"userId" = ${p(q.userId, 'uuid')}`);
+    if (q.model) parts.push(`${modelColumn} = ${p(q.model, 'text')}`);
+    if (q.gatewayId) parts.push(`"gatewayId" = ${p(q.gatewayId, 'text')}`);
+    return parts.map((f) => ` AND ${f}`).join('');
+  };
+  const ledger = (from: Date, to: Date) =>
+    `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
+            1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
+            "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd"
+     FROM "UsageRecord"
+     WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
+
+  const fullFrom = dayCeil(q.from);
+  const fullTo = dayFloor(q.to);
+  const parts: string[] = [];
+  if (fullFrom.getTime() < fullTo.getTime()) {
+    parts.push(
+      `SELECT "day", "userId", "model", "gatewayId", "api", "status", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
+              "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd"
+       FROM "UsageDaily"
+       WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
+    );
+    if (q.from.getTime() < fullFrom.getTime()) parts.push(ledger(q.from, fullFrom));
+    if (fullTo.getTime() < q.to.getTime()) parts.push(ledger(fullTo, q.to));
+  } else {
+    parts.push(ledger(q.from, q.to));
+  }
+
+  const dims = q.groupBy.map((d) => DIMENSION_SQL[d]);
+  const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
+  const select = [...dims.map((d, i) => `${d.expr} AS "d${i}"`), ...sums];
+  let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\nSELECT ${select.join(', ')}`;
+  if (dims.length > 0) {
+    sql += `, GROUPING(${dims[0]!.expr}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.expr).join(', ')}), ())`;
+    sql += ` ORDER BY "isTotal", ${dims.map((_, i) => `"d${i}"`).join(', ')}`;
+  } else {
+    sql += ` FROM src`;
+  }
+  return { sql, params };
+}
+
+type RawRow = Record<string, string | number | null>;
+
+function totalsOf(raw: RawRow | undefined): UsageTotals {
+  const n = (k: string) => (raw && raw[k] !== null ? Number(raw[k]) : 0);
+  return {
+    requests: n('requests'),
+    inputTokens: n('inputTokens'),
+    outputTokens: n('outputTokens'),
+    cachedInputTokens: n('cachedInputTokens'),
+    cacheWriteTokens: n('cacheWriteTokens'),
+    reasoningTokens: n('reasoningTokens'),
+    totalTokens: n('totalTokens'),
+    costUsd: raw && raw.costUsd !== null ? normalizeDecimal(String(raw.costUsd)) : null,
+  };
+}
+
+export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
+  /** Resolves who the report covers, or throws NOT_FOUND / FORBIDDEN (see the top of this file). */
+  async function scopeOf(principal: Principal, input: UsageReportInput): Promise<string | null> {
+    if (!isAdmin(principal)) {
+      if (input.allUsers) throw new AppError('FORBIDDEN', 'Only admins may report on all users');
+      if (input.userId && input.userId !== principal.userId) throw notFound('User');
+      return principal.userId;
+    }
+    if (input.allUsers) return null;
+    if (input.userId && input.userId !== principal.userId) {
+      const user = await prisma.user.findUnique({ where: { id: input.userId }, select: { id: true } });
+      if (!user) throw notFound('User');
+      return user.id;
+    }
+    return principal.userId;
+  }
+
+  async function run(q: ReportQuery): Promise<UsageReport> {
+    const { sql, params } = reportSql(q);
+    const raw = await prisma.$queryRawUnsafe<RawRow[]>(sql, ...params);
+    if (q.groupBy.length === 0) return { rows: [], totals: totalsOf(raw[0]) };
+    const dims = q.groupBy.map((d) => DIMENSION_SQL[d]);
+    const rows: UsageReportRow[] = [];
+    let totals: UsageTotals = totalsOf(undefined);
+    for (const r of raw) {
+      if (Number(r.isTotal) === 1) {
+        totals = totalsOf(r);
+        continue;
+      }
+      const row: UsageReportRow = { day: null, model: null, gatewayId: null, userId: null, api: null, status: null, ...totalsOf(r) };
+      dims.forEach((d, i) => Object.assign(row, { [d.key]: r[`d${i}`] === null ? null : String(r[`d${i}`]) }));
+      rows.push(row);
+    }
+    return { rows, totals };
+  }
+
+  async function report(principal: Principal, input: UsageReportInput): Promise<UsageReport> {
+    const userId = await scopeOf(principal, input);
+    return run({ from: input.from, to: input.to, groupBy: input.groupBy, userId, model: input.model, gatewayId: input.gatewayId });
+  }
+
+  return { report, run };
+}
+
+export type UsageReports = ReturnType<typeof createUsageReports>;
