@@ -1,0 +1,118 @@
+// The two limit stores keep the same books: sliding minute, tokens per UTC day, exact spend per
+// month, reservations that settle or lapse. Redis is tested against the real server.
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dayOf, monthOf, type EffectiveLimits, type LimitStore } from '../../src/domain/limits/limit-store.ts';
+import { createMemoryLimitStore } from '../../src/domain/limits/memory-limit-store.ts';
+import { usdToUnits, unitsToUsd } from '../../src/domain/limits/money.ts';
+import { createRedisLimitStore } from '../../src/domain/limits/redis-limit-store.ts';
+import { createLogger } from '../../src/logger.ts';
+import { closeRedisClient, createRedisClient } from '../../src/redis.ts';
+import { deleteRedisKeys, REDIS_URL, uniquePrefix } from './helpers.ts';
+
+const clients: Redis[] = [];
+const prefix = uniquePrefix();
+afterAll(async () => {
+  await Promise.all(clients.map((c) => closeRedisClient(c)));
+  await deleteRedisKeys(prefix);
+});
+
+const stores: Array<[string, () => LimitStore]> = [
+  ['memory', () => createMemoryLimitStore()],
+  [
+    'redis',
+    () => {
+      const redis = createRedisClient({ url: REDIS_URL, logger: createLogger('silent') });
+      clients.push(redis);
+      return createRedisLimitStore({ redis, keyPrefix: prefix });
+    },
+  ],
+];
+
+const NONE: EffectiveLimits = { requestsPerMinute: null, tokensPerDay: null, monthlyBudgetUnits: null };
+
+function reserve(store: LimitStore, userId: string, limits: Partial<EffectiveLimits>, tokens = 0, costUnits = 0n, ttlMs = 60_000) {
+  return store.reserve({ userId, reservationId: randomUUID(), limits: { ...NONE, ...limits }, tokens, costUnits, ttlMs });
+}
+
+describe('money', () => {
+  it('converts decimals to 1e-10 USD units exactly, rounding only past the 10th digit up', () => {
+    expect(usdToUnits('25')).toBe(250_000_000_000n);
+    expect(usdToUnits('0.0000000001')).toBe(1n);
+    expect(usdToUnits('0.00000000001')).toBe(1n);
+    expect(usdToUnits('1234567.0000000001')).toBe(12_345_670_000_000_001n);
+    expect(unitsToUsd(12_345_670_000_000_001n)).toBe('1234567.0000000001');
+  });
+});
+
+describe.each(stores)('%s limit store', (_name, make) => {
+  const store = make();
+
+  it('requests per minute: concurrent reservations never overshoot; the refusal says when to retry', async () => {
+    const user = randomUUID();
+    const results = await Promise.all(Array.from({ length: 50 }, () => reserve(store, user, { requestsPerMinute: 10 })));
+    expect(results.filter((r) => r.ok)).toHaveLength(10);
+    const refused = results.filter((r) => !r.ok);
+    expect(refused).toHaveLength(40);
+    for (const r of refused) {
+      expect(r).toMatchObject({ ok: false, limit: 'requestsPerMinute' });
+      if (!r.ok) expect(r.retryAfterMs).toBeGreaterThan(0), expect(r.retryAfterMs).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('books to the current UTC day and month', async () => {
+    const r = await reserve(store, randomUUID(), { tokensPerDay: 10 }, 1);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.handle.day).toBe(dayOf(Date.now()));
+      expect(r.handle.month).toBe(monthOf(Date.now()));
+    }
+  });
+
+  it('tokens per day: the worst case is held until settle, then only the actual usage counts', async () => {
+    const user = randomUUID();
+    const first = await reserve(store, user, { tokensPerDay: 100 }, 60);
+    expect(first.ok).toBe(true);
+    expect(await reserve(store, user, { tokensPerDay: 100 }, 60)).toMatchObject({ ok: false, limit: 'tokensPerDay' });
+    if (first.ok) await store.settle(first.handle, 10, 0n);
+    expect((await reserve(store, user, { tokensPerDay: 100 }, 60)).ok).toBe(true); // 10 + 60
+    expect(await reserve(store, user, { tokensPerDay: 100 }, 31)).toMatchObject({ ok: false, limit: 'tokensPerDay' }); // 70 + 31
+    expect((await reserve(store, user, { tokensPerDay: 100 }, 30)).ok).toBe(true); // exactly 100
+  });
+
+  it('monthly spend is exact, also past 2^53 units', async () => {
+    const user = randomUUID();
+    const budget = usdToUnits('1234567.0000000001');
+    const all = await reserve(store, user, { monthlyBudgetUnits: budget }, 0, budget);
+    expect(all.ok).toBe(true);
+    expect(await reserve(store, user, { monthlyBudgetUnits: budget }, 0, 1n)).toMatchObject({ ok: false, limit: 'monthlyBudgetUsd' });
+    if (all.ok) await store.settle(all.handle, 0, budget - 1n);
+    expect((await reserve(store, user, { monthlyBudgetUnits: budget }, 0, 1n)).ok).toBe(true);
+    expect(await reserve(store, user, { monthlyBudgetUnits: budget }, 0, 1n)).toMatchObject({ ok: false, limit: 'monthlyBudgetUsd' });
+  });
+
+  it('concurrent spend reservations never overshoot the budget', async () => {
+    const user = randomUUID();
+    const results = await Promise.all(Array.from({ length: 40 }, () => reserve(store, user, { monthlyBudgetUnits: 1_000n }, 0, 70n)));
+    expect(results.filter((r) => r.ok)).toHaveLength(14); // 14 x 70 = 980 <= 1000 < 1050
+  });
+
+  it("a reservation left by a crashed instance lapses after its ttl and is released", async () => {
+    const user = randomUUID();
+    expect((await reserve(store, user, { tokensPerDay: 100 }, 100, 0n, 50)).ok).toBe(true);
+    expect(await reserve(store, user, { tokensPerDay: 100 }, 1)).toMatchObject({ ok: false });
+    await new Promise((r) => setTimeout(r, 80));
+    expect((await reserve(store, user, { tokensPerDay: 100 }, 100)).ok).toBe(true);
+  });
+
+  it('settling after the reservation lapsed still books the actual usage', async () => {
+    const user = randomUUID();
+    const r = await reserve(store, user, { tokensPerDay: 100 }, 50, 0n, 20);
+    await new Promise((res) => setTimeout(res, 40));
+    expect((await reserve(store, user, { tokensPerDay: 100 }, 1)).ok).toBe(true); // sweeps the lapsed one
+    if (r.ok) await store.settle(r.handle, 90, 0n);
+    expect(await reserve(store, user, { tokensPerDay: 100 }, 10)).toMatchObject({ ok: false }); // 1 + 90 + 10
+    expect((await reserve(store, user, { tokensPerDay: 100 }, 9)).ok).toBe(true);
+  });
+});
