@@ -3,6 +3,9 @@ import { router } from './init.ts';
 import { adminAccessProcedures, apiKeysRouter, meProcedure } from './routers/access.ts';
 import { chatProcedures, conversationsRouter } from './routers/chat.ts';
 import { generationProcedures } from './routers/generation.ts';
+import { adminGatewayProcedures, gatewaysRouter } from './routers/gateways.ts';
+import { adminPricingProcedures, modelsProcedure } from './routers/models.ts';
+import { usageRouter } from './routers/usage.ts';
 
 export const appRouter = router({
   ...generationProcedures,
@@ -10,7 +13,10 @@ export const appRouter = router({
   me: meProcedure,
   conversations: conversationsRouter,
   apiKeys: apiKeysRouter,
-  admin: router({ ...adminAccessProcedures }),
+  models: modelsProcedure,
+  gateways: gatewaysRouter,
+  usage: usageRouter,
+  admin: router({ ...adminAccessProcedures, ...adminGatewayProcedures, ...adminPricingProcedures }),
 });
 
 export type AppRouter = typeof appRouter;

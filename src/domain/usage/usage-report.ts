@@ -109,7 +109,7 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
   let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\nSELECT ${select.join(', ')}`;
   if (dims.length > 0) {
     sql += `, GROUPING(${dims[0]!.expr}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.expr).join(', ')}), ())`;
-    sql += ` ORDER BY "isTotal", ${dims.map((_, i) => `"d${i}"`).join(', ')}`;
+    sql += ` ORDER BY "isTotal", ${dims.map((d) => `${d.expr} COLLATE "C"`).join(', ')}`;
   } else {
     sql += ` FROM src`;
   }

@@ -3,5 +3,9 @@ import { builder } from '../builder.ts';
 import './access.ts';
 import './generation.ts';
 import './chat.ts';
+import './gateways.ts';
+import './models.ts';
+import './usage.ts';
+import './admin-limits.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,65 @@
+// GraphQL: usageReport.
+import type { UsageReport, UsageReportRow, UsageTotals } from '../../domain/usage/usage-report.ts';
+import { USAGE_DIMENSIONS, usageReportInput } from '../../domain/usage/schemas.ts';
+import { parseInput } from '../../domain/validation.ts';
+import { builder, principalOf } from '../builder.ts';
+
+const UsageDimensionEnum = builder.enumType('UsageDimension', { values: USAGE_DIMENSIONS });
+
+const COUNT = 'Integer sum (Float because it may exceed 2^31; exact up to 2^53)';
+
+const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
+  description: 'The sums of a group of usage records',
+  fields: (t) => ({
+    requests: t.exposeFloat('requests', { description: COUNT }),
+    inputTokens: t.exposeFloat('inputTokens', { description: `${COUNT}. Uncached input (excludes cachedInputTokens and cacheWriteTokens)` }),
+    outputTokens: t.exposeFloat('outputTokens', { description: `${COUNT}. All output, reasoning included` }),
+    cachedInputTokens: t.exposeFloat('cachedInputTokens', { description: COUNT }),
+    cacheWriteTokens: t.exposeFloat('cacheWriteTokens', { description: COUNT }),
+    reasoningTokens: t.exposeFloat('reasoningTokens', { description: `${COUNT}. Part of outputTokens` }),
+    totalTokens: t.exposeFloat('totalTokens', { description: COUNT }),
+    costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string: sum of the priced calls; null when none had a price' }),
+  }),
+});
+
+const UsageTotalsRef = builder.objectRef<UsageTotals>('UsageTotals').implement({ interfaces: [UsageSumsRef], fields: () => ({}) });
+
+const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
+  interfaces: [UsageSumsRef],
+  description: 'One group: the grouped dimensions (null when not grouped by them) and the sums',
+  fields: (t) => ({
+    day: t.exposeString('day', { nullable: true, description: 'UTC day, YYYY-MM-DD' }),
+    model: t.exposeString('model', { nullable: true, description: 'The requested model' }),
+    gatewayId: t.exposeString('gatewayId', { nullable: true }),
+    userId: t.exposeID('userId', { nullable: true }),
+    api: t.exposeString('api', { nullable: true }),
+    status: t.exposeString('status', { nullable: true }),
+  }),
+});
+
+const UsageReportRef = builder.objectRef<UsageReport>('UsageReport').implement({
+  fields: (t) => ({
+    rows: t.field({ type: [UsageRowRef], resolve: (r) => r.rows }),
+    totals: t.field({ type: UsageTotalsRef, resolve: (r) => r.totals }),
+  }),
+});
+
+const UsageReportInputRef = builder.inputType('UsageReportInput', {
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime', required: true }),
+    to: t.field({ type: 'DateTime', required: true, description: 'Exclusive' }),
+    groupBy: t.field({ type: [UsageDimensionEnum], required: true, description: 'Empty: totals only' }),
+    userId: t.id({ required: false, description: "Admin only (a USER may name only itself; another user's id is NOT_FOUND)" }),
+    allUsers: t.boolean({ required: false, description: 'Admin only (FORBIDDEN for a USER)' }),
+    model: t.string({ required: false }),
+    gatewayId: t.string({ required: false }),
+  }),
+});
+
+builder.queryField('usageReport', (t) =>
+  t.field({
+    type: UsageReportRef,
+    args: { input: t.arg({ type: UsageReportInputRef, required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.usage.report(principalOf(ctx), parseInput(usageReportInput, args.input)),
+  }),
+);

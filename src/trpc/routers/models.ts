@@ -1,0 +1,12 @@
+// tRPC: models, admin.setModelPrice, admin.repriceUsage, admin.setUserLimits.
+import { setUserLimitsInput } from '../../domain/admin/user-limits.ts';
+import { repriceUsageInput, setModelPriceInput } from '../../domain/usage/schemas.ts';
+import { authedProcedure } from '../init.ts';
+
+export const modelsProcedure = authedProcedure.query(({ ctx }) => ctx.services.pricing.models());
+
+export const adminPricingProcedures = {
+  setModelPrice: authedProcedure.input(setModelPriceInput).mutation(({ ctx, input }) => ctx.services.pricing.setModelPrice(ctx.principal, input)),
+  repriceUsage: authedProcedure.input(repriceUsageInput).mutation(({ ctx, input }) => ctx.services.pricing.repriceUsage(ctx.principal, input)),
+  setUserLimits: authedProcedure.input(setUserLimitsInput).mutation(({ ctx, input }) => ctx.services.userLimits.setUserLimits(ctx.principal, input)),
+};

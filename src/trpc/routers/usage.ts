@@ -1,0 +1,7 @@
+// tRPC: usage.report.
+import { usageReportInput } from '../../domain/usage/schemas.ts';
+import { authedProcedure, router } from '../init.ts';
+
+export const usageRouter = router({
+  report: authedProcedure.input(usageReportInput).query(({ ctx, input }) => ctx.services.usage.report(ctx.principal, input)),
+});

@@ -1,0 +1,116 @@
+// A deterministic ledger for report tests: rows over several days, users, models, gateways,
+// APIs and statuses, written through the real ledger (so the roll-up triggers run).
+import type { App } from '../../src/app.ts';
+import { uuidv7 } from '../../src/ids.ts';
+import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
+import { Dec } from '../../src/domain/usage/pricing.ts';
+import type { UsageDimension } from '../../src/domain/usage/schemas.ts';
+import type { UsageReportRow, UsageTotals } from '../../src/domain/usage/usage-report.ts';
+
+export function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const MODELS = ['openai/gpt-5.5', 'anthropic/claude-sonnet-4-5', '@cf/moonshotai/kimi-k2.6'] as const;
+export const GATEWAYS = ['default', 'gw-a', 'gw-b'] as const;
+const APIS = ['CHAT_COMPLETIONS', 'RESPONSES', 'MESSAGES', 'RUN'] as const;
+const STATUSES = ['OK', 'OK', 'OK', 'ERROR', 'CANCELLED'] as const;
+
+export function makeRows(userIds: readonly string[], n: number, start: Date, spanMs: number, seed = 1): UsageRow[] {
+  const rand = prng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  return Array.from({ length: n }, () => {
+    const input = Math.floor(rand() * 5000);
+    const cached = Math.floor(rand() * 1000);
+    const write = rand() < 0.2 ? Math.floor(rand() * 500) : 0;
+    const output = Math.floor(rand() * 2000);
+    const reasoning = Math.floor(rand() * output);
+    const priced = rand() < 0.7;
+    return {
+      id: uuidv7(),
+      userId: pick(userIds),
+      requestedModel: pick(MODELS),
+      servedModel: null,
+      api: pick(APIS),
+      gatewayId: pick(GATEWAYS),
+      status: pick(STATUSES),
+      errorCode: null,
+      upstreamStatus: null,
+      streamed: rand() < 0.5,
+      transport: 'test',
+      inputTokens: input,
+      outputTokens: output,
+      cachedInputTokens: cached,
+      cacheWriteTokens: write,
+      reasoningTokens: reasoning,
+      totalTokens: input + cached + write + output,
+      costUsd: priced ? new Dec(Math.floor(rand() * 1e9)).div('1e10').toFixed() : null,
+      priceVersionId: null,
+      latencyMs: 5,
+      timeToFirstTokenMs: null,
+      cacheStatus: null,
+      upstreamLogId: null,
+      idempotencyKey: null,
+      conversationId: null,
+      createdAt: new Date(start.getTime() + Math.floor(rand() * spanMs)),
+    } satisfies UsageRow;
+  });
+}
+
+export async function recordAll(app: App, rows: readonly UsageRow[]): Promise<void> {
+  await Promise.all(rows.map((r) => app.ledger.record(r)));
+}
+
+const KEY: Record<UsageDimension, (r: UsageRow) => string> = {
+  DAY: (r) => r.createdAt.toISOString().slice(0, 10),
+  MODEL: (r) => r.requestedModel,
+  GATEWAY: (r) => r.gatewayId,
+  USER: (r) => r.userId,
+  API: (r) => r.api,
+  STATUS: (r) => r.status,
+};
+const FIELD: Record<UsageDimension, keyof UsageReportRow> = { DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status' };
+
+function sums(rows: readonly UsageRow[]): UsageTotals {
+  const priced = rows.filter((r) => r.costUsd !== null);
+  return {
+    requests: rows.length,
+    inputTokens: rows.reduce((a, r) => a + r.inputTokens, 0),
+    outputTokens: rows.reduce((a, r) => a + r.outputTokens, 0),
+    cachedInputTokens: rows.reduce((a, r) => a + r.cachedInputTokens, 0),
+    cacheWriteTokens: rows.reduce((a, r) => a + r.cacheWriteTokens, 0),
+    reasoningTokens: rows.reduce((a, r) => a + r.reasoningTokens, 0),
+    totalTokens: rows.reduce((a, r) => a + r.totalTokens, 0),
+    costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
+  };
+}
+
+/** The report computed independently, in JS, from the ledger rows: rows sorted like the server sorts them. */
+export function expectedReport(rows: readonly UsageRow[], groupBy: readonly UsageDimension[]) {
+  const groups = new Map<string, UsageRow[]>();
+  for (const r of rows) {
+    const key = JSON.stringify(groupBy.map((d) => KEY[d](r)));
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out = [...groups.entries()].map(([key, members]) => {
+    const values = JSON.parse(key) as string[];
+    const row: Record<string, unknown> = { day: null, model: null, gatewayId: null, userId: null, api: null, status: null };
+    groupBy.forEach((d, i) => (row[FIELD[d]] = values[i]));
+    return { ...(row as Pick<UsageReportRow, 'day'>), ...sums(members) } as UsageReportRow;
+  });
+  const sortKey = (r: UsageReportRow) => groupBy.map((d) => String(r[FIELD[d]]));
+  out.sort((a, b) => {
+    const ka = sortKey(a);
+    const kb = sortKey(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+    return 0;
+  });
+  return { rows: groupBy.length === 0 ? [] : out, totals: sums(rows) };
+}

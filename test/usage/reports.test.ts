@@ -1,0 +1,131 @@
+// usageReport / usage.report: rows and totals equal sums computed independently from the
+// ledger for every grouping, over ranges with partial days at both edges (roll-up + ledger),
+// and access rules (a USER sees only its own rows; an admin one user or all).
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
+import { USAGE_DIMENSIONS, type UsageDimension } from '../../src/domain/usage/schemas.ts';
+import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { expectedReport, makeRows, recordAll } from './ledger-fixture.ts';
+
+let server: TestServer;
+let alice: { userId: string; key: string };
+let bob: { userId: string; key: string };
+let rows: UsageRow[];
+
+const START = new Date('2026-11-01T00:00:00Z');
+const SPAN = 5 * 86_400_000;
+
+beforeAll(async () => {
+  server = await startTestServer({ GATEWAYS: 'gw-a,gw-b' });
+  alice = await createUserWithKey(server, 'alice@example.com');
+  bob = await createUserWithKey(server, 'bob@example.com');
+  rows = makeRows([alice.userId, bob.userId], 400, START, SPAN, 7);
+  await recordAll(server.app, rows);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+async function trpcCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(TRPCClientError);
+    return ((error as TRPCClientError<never>).data as unknown as { appCode: string }).appCode;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const inRange = (from: Date, to: Date, pred: (r: UsageRow) => boolean = () => true) =>
+  rows.filter((r) => r.createdAt >= from && r.createdAt < to && pred(r));
+
+const groupings: UsageDimension[][] = [[], ...USAGE_DIMENSIONS.map((d) => [d]), ['DAY', 'MODEL'], ['USER', 'GATEWAY', 'STATUS'], [...USAGE_DIMENSIONS]];
+
+const ranges: Array<[string, Date, Date]> = [
+  ['partial days at both edges', new Date('2026-11-01T06:30:00Z'), new Date('2026-11-04T17:45:00Z')],
+  ['whole days only', new Date('2026-11-02T00:00:00Z'), new Date('2026-11-04T00:00:00Z')],
+  ['inside one day', new Date('2026-11-03T01:00:00Z'), new Date('2026-11-03T22:00:00Z')],
+  ['everything', new Date('2026-10-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z')],
+];
+
+describe('report rows and totals equal independent sums from the ledger', () => {
+  for (const [label, from, to] of ranges) {
+    it(`every grouping, ${label} (tRPC, all users)`, async () => {
+      const admin = server.trpc();
+      for (const groupBy of groupings) {
+        const report = await admin.usage.report.query({ from, to, groupBy, allUsers: true });
+        expect(report, `${label} ${groupBy.join(',')}`).toEqual(expectedReport(inRange(from, to), groupBy));
+      }
+    });
+  }
+
+  it('filters by model and gateway, and by one user (admin)', async () => {
+    const [, from, to] = ranges[0]!;
+    const admin = server.trpc();
+    const groupBy: UsageDimension[] = ['DAY', 'STATUS'];
+    const byModel = await admin.usage.report.query({ from, to, groupBy, allUsers: true, model: 'openai/gpt-5.5' });
+    expect(byModel).toEqual(expectedReport(inRange(from, to, (r) => r.requestedModel === 'openai/gpt-5.5'), groupBy));
+    const byGateway = await admin.usage.report.query({ from, to, groupBy, allUsers: true, gatewayId: 'gw-a', model: '@cf/moonshotai/kimi-k2.6' });
+    expect(byGateway).toEqual(expectedReport(inRange(from, to, (r) => r.gatewayId === 'gw-a' && r.requestedModel === '@cf/moonshotai/kimi-k2.6'), groupBy));
+    const oneUser = await admin.usage.report.query({ from, to, groupBy: ['MODEL'], userId: bob.userId });
+    expect(oneUser).toEqual(expectedReport(inRange(from, to, (r) => r.userId === bob.userId), ['MODEL']));
+  });
+
+  it('GraphQL returns the same report', async () => {
+    const [, from, to] = ranges[0]!;
+    const res = await server.gql<{ usageReport: unknown }>(
+      `query($input: UsageReportInput!) { usageReport(input: $input) {
+        rows { day model gatewayId userId api status requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd }
+        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd } } }`,
+      { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'GATEWAY'], allUsers: true } },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.usageReport).toEqual(expectedReport(inRange(from, to), ['DAY', 'GATEWAY']));
+  });
+});
+
+describe('who sees what', () => {
+  const from = new Date('2026-10-01T00:00:00Z');
+  const to = new Date('2026-12-01T00:00:00Z');
+
+  it('a USER sees only its own rows, whatever the filters', async () => {
+    const client = server.trpc(alice.key);
+    const own = expectedReport(inRange(from, to, (r) => r.userId === alice.userId), ['USER', 'MODEL']);
+    expect(await client.usage.report.query({ from, to, groupBy: ['USER', 'MODEL'] })).toEqual(own);
+    expect(await client.usage.report.query({ from, to, groupBy: ['USER', 'MODEL'], userId: alice.userId })).toEqual(own);
+    for (const filter of [{ model: 'openai/gpt-5.5' }, { gatewayId: 'gw-b' }, { model: 'anthropic/claude-sonnet-4-5', gatewayId: 'default' }]) {
+      const report = await client.usage.report.query({ from, to, groupBy: ['USER'], ...filter });
+      expect(report.rows.every((r) => r.userId === alice.userId)).toBe(true);
+    }
+  });
+
+  it("another user's id is NOT_FOUND and allUsers is FORBIDDEN for a USER (both APIs)", async () => {
+    const client = server.trpc(alice.key);
+    expect(await trpcCode(client.usage.report.query({ from, to, groupBy: [], userId: bob.userId }))).toBe('NOT_FOUND');
+    expect(await trpcCode(client.usage.report.query({ from, to, groupBy: [], allUsers: true }))).toBe('FORBIDDEN');
+    const q = `query($input: UsageReportInput!) { usageReport(input: $input) { totals { requests } } }`;
+    const foreign = await server.gql(q, { input: { from, to, groupBy: [], userId: bob.userId } }, alice.key);
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const all = await server.gql(q, { input: { from, to, groupBy: [], allUsers: true } }, alice.key);
+    expect(all.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('an admin can report on one user or all, and an unknown user is NOT_FOUND', async () => {
+    const admin = server.trpc();
+    expect((await admin.usage.report.query({ from, to, groupBy: [], userId: alice.userId })).totals).toEqual(
+      expectedReport(inRange(from, to, (r) => r.userId === alice.userId), []).totals,
+    );
+    expect((await admin.usage.report.query({ from, to, groupBy: [], allUsers: true })).totals.requests).toBe(rows.length);
+    // the admin's own usage: none
+    expect((await admin.usage.report.query({ from, to, groupBy: [] })).totals.requests).toBe(0);
+    expect(await trpcCode(admin.usage.report.query({ from, to, groupBy: [], userId: '00000000-0000-7000-8000-00000000abcd' }))).toBe('NOT_FOUND');
+  });
+
+  it('bad input is BAD_INPUT naming the field', async () => {
+    const admin = server.trpc();
+    expect(await trpcCode(admin.usage.report.query({ from: to, to: from, groupBy: [] }))).toBe('BAD_INPUT');
+    expect(await trpcCode(admin.usage.report.query({ from, to, groupBy: ['HOUR' as never] }))).toBe('BAD_INPUT');
+    expect(await trpcCode(admin.usage.report.query({ from, to, groupBy: [], userId: alice.userId, allUsers: true }))).toBe('BAD_INPUT');
+  });
+});
