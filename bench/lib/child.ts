@@ -1,0 +1,78 @@
+// Runner-side: starts a bench server as its own Node process (`node --import tsx <file>`),
+// waits for its BENCH_READY line, and reads its CPU time and memory from /proc/<pid>.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+const PAGE_SIZE = 4096;
+
+export interface BenchChild<T> {
+  name: string;
+  pid: number;
+  info: T;
+  /** User + system CPU time consumed so far, in microseconds. */
+  cpuMicros(): number;
+  /** Resident set size now, in bytes. */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+export async function startChild<T extends Record<string, unknown>>(
+  name: string,
+  file: string,
+  env: Record<string, string | undefined> = {},
+  execArgv: string[] = [],
+): Promise<BenchChild<T>> {
+  const script = fileURLToPath(new URL(`../${file}`, import.meta.url));
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, NODE_ENV: undefined, ...env })) if (v !== undefined) childEnv[k] = v;
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, '--import', 'tsx', script], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const info = await new Promise<T & { pid: number }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s\n${stderr}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_READY '));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice('BENCH_READY '.length)));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was ready\n${stderr}`));
+    });
+  });
+  const pid = child.pid!;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name,
+    pid,
+    info,
+    cpuMicros() {
+      // /proc/<pid>/stat: fields after the "(comm)" — utime is field 14, stime 15 (1-based).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+    },
+    rssBytes() {
+      const statm = readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
+      return Number(statm[1]) * PAGE_SIZE;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

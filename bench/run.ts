@@ -1,0 +1,415 @@
+// `npm run bench`: Switchboard's overhead against the direct upstream, a bare relay and the
+// frameworks' own floor, measured in the same run with targets alternated.
+// `npm run bench -- --soak 600`: a fixed rate across both APIs; RSS over time; ledger rows = calls.
+//
+// Flags: --duration S (measured seconds per target, default 4), --warmup S (default 1),
+//        --rounds N (default 2), --concurrency 1,32, --quick (1.5 s, 0.5 s warm-up, 1 round),
+//        --soak S, --rate R (soak calls/s, default 100), --cpu-prof (profile the Switchboard child
+//        into bench/results/profiles), --out FILE (default bench/results/latest.json).
+// Every server runs as its own Node process; CPU per call is the server process's user+system
+// time over the measured window (from /proc) divided by the calls completed in it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { startChild, type BenchChild } from './lib/child.ts';
+import { Caller, closedLoop, percentile, type CallSpec } from './lib/load.ts';
+
+// ---- options ----------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const value = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = flag('quick');
+const durationS = Number(value('duration') ?? (quick ? 1.5 : 4));
+const warmupS = Number(value('warmup') ?? (quick ? 0.5 : 1));
+const rounds = Number(value('rounds') ?? (quick ? 1 : 2));
+const concurrencies = (value('concurrency') ?? '1,32').split(',').map(Number);
+const soakS = value('soak') === undefined ? undefined : Number(value('soak'));
+const rate = Number(value('rate') ?? 100);
+const cpuProf = flag('cpu-prof');
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const outFile = value('out') ?? `${resultsDir}${value('soak') === undefined ? 'latest' : 'soak-latest'}.json`;
+
+const MODEL = 'openai/gpt-5.5';
+const PROMPT = 'hello from the bench';
+const GENERATE_QUERY =
+  'mutation Generate($input: GenerateInput!) { generate(input: $input) { id text model servedModel api gatewayId finishReason usage { inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd } cacheStatus upstreamLogId latencyMs timeToFirstTokenMs } }';
+const STREAM_QUERY =
+  'subscription GenerateStream($input: GenerateInput!) { generateStream(input: $input) { __typename ... on TextDelta { index text } ... on GenerationCompleted { generation { id text model servedModel api gatewayId finishReason usage { inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd } cacheStatus upstreamLogId latencyMs timeToFirstTokenMs } } } }';
+
+// ---- the servers ----------------------------------------------------------------------
+type Scenario = 'generate' | 'stream';
+interface Target {
+  /** direct, relay, floor/trpc, switchboard/graphql, switchboard-pg/trpc, ... */
+  name: string;
+  server: BenchChild<Record<string, unknown>>;
+  spec(scenario: Scenario): CallSpec;
+}
+
+function upstreamSpec(origin: string, path: string, scenario: Scenario, auth: boolean): CallSpec {
+  const stream = scenario === 'stream';
+  return {
+    origin,
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', ...(auth && { authorization: 'Bearer bench-token' }) },
+    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], ...(stream && { stream: true }) }),
+    expect: '"finish_reason":"stop"',
+    stream,
+  };
+}
+
+function trpcSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
+  const input = { model: MODEL, prompt: PROMPT };
+  if (scenario === 'generate') {
+    return {
+      origin,
+      method: 'POST',
+      path: '/trpc/generate',
+      headers: { 'content-type': 'application/json', ...(key && { authorization: `Bearer ${key}` }) },
+      body: JSON.stringify(input),
+      expect: '"result"',
+      stream: false,
+    };
+  }
+  // What httpSubscriptionLink sends: GET with input and connectionParams in the query string.
+  const query = new URLSearchParams({ input: JSON.stringify(input), ...(key && { connectionParams: JSON.stringify({ authorization: `Bearer ${key}` }) }) });
+  return { origin, method: 'GET', path: `/trpc/generateStream?${query}`, headers: { accept: 'text/event-stream' }, expect: '"completed"', stream: true };
+}
+
+function graphqlSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
+  const stream = scenario === 'stream';
+  return {
+    origin,
+    method: 'POST',
+    path: '/graphql',
+    headers: {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/graphql-response+json, application/json',
+      ...(key && { authorization: `Bearer ${key}` }),
+    },
+    body: JSON.stringify({ query: stream ? STREAM_QUERY : GENERATE_QUERY, variables: { input: { model: MODEL, prompt: PROMPT } } }),
+    expect: stream ? 'GenerationCompleted' : '"generate"',
+    stream,
+  };
+}
+
+type SbInfo = { url: string; key: string; sideUrl: string; database: string };
+
+async function startServers() {
+  const sim = await startChild<{ baseUrl: string }>('simulator', 'simulator-server.ts');
+  const upstreamEnv = { BENCH_UPSTREAM_BASE_URL: sim.info.baseUrl };
+  const relay = await startChild<{ url: string }>('relay', 'relay-server.ts', upstreamEnv);
+  const floor = await startChild<{ url: string }>('floor', 'floor-server.ts');
+  const profArgs = (name: string) => (cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  const sb = await startChild<SbInfo>('switchboard', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: undefined }, profArgs('switchboard-embedded'));
+  const sbPg = process.env.DATABASE_URL
+    ? await startChild<SbInfo>('switchboard-pg', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: process.env.DATABASE_URL }, profArgs('switchboard-pg'))
+    : undefined;
+  return { sim, relay, floor, sb, sbPg, all: [sbPg, sb, floor, relay, sim].filter((c): c is BenchChild<any> => c !== undefined) };
+}
+
+function targetsOf(s: Awaited<ReturnType<typeof startServers>>): Target[] {
+  const simUrl = new URL(s.sim.info.baseUrl);
+  const targets: Target[] = [
+    { name: 'direct', server: s.sim, spec: (sc) => upstreamSpec(simUrl.origin, `${simUrl.pathname}/accounts/bench/ai/v1/chat/completions`, sc, true) },
+    { name: 'relay', server: s.relay, spec: (sc) => upstreamSpec(s.relay.info.url, '/ai/v1/chat/completions', sc, false) },
+    { name: 'floor/trpc', server: s.floor, spec: (sc) => trpcSpec(s.floor.info.url, undefined, sc) },
+    { name: 'floor/graphql', server: s.floor, spec: (sc) => graphqlSpec(s.floor.info.url, undefined, sc) },
+  ];
+  for (const [label, child] of [['switchboard', s.sb], ['switchboard-pg', s.sbPg]] as const) {
+    if (!child) continue;
+    targets.push({ name: `${label}/trpc`, server: child, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
+    targets.push({ name: `${label}/graphql`, server: child, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
+  }
+  return targets;
+}
+
+// ---- the bench ------------------------------------------------------------------------
+interface Cell {
+  latencies: number[];
+  ttfts: number[];
+  ok: number;
+  errors: number;
+  windowMs: number;
+  windowCalls: number;
+  cpuMicros: number;
+  peakRss: number;
+}
+
+interface Row {
+  scenario: Scenario;
+  concurrency: number;
+  target: string;
+  calls: number;
+  errors: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  addedP50Ms: number;
+  cpuUsPerCall: number;
+  peakRssMb: number;
+  ttftP50Ms?: number;
+  ttftP99Ms?: number;
+  ttftAddedP50Ms?: number;
+}
+
+const round1 = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n);
+
+async function bench(): Promise<void> {
+  const servers = await startServers();
+  const targets = targetsOf(servers);
+  const caller = new Caller(Math.max(...concurrencies));
+  const cells = new Map<string, Cell>();
+  const keyOf = (sc: Scenario, c: number, t: string) => `${sc}|${c}|${t}`;
+  const total = rounds * concurrencies.length * 2 * targets.length;
+  let done = 0;
+  console.log(`bench: ${targets.map((t) => t.name).join(', ')}; c=${concurrencies.join(',')}; ${rounds} round(s) of ${durationS} s (+${warmupS} s warm-up) per target; ~${Math.ceil((total * (durationS + warmupS)) / 60)} min`);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const concurrency of concurrencies) {
+        for (const scenario of ['generate', 'stream'] as const) {
+          // Alternate: each round starts the rotation at a different target.
+          const order = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
+          for (const target of order) {
+            let cpuStart = 0;
+            let cpuEnd = 0;
+            let peakRss = 0;
+            const result = await closedLoop(caller, target.spec(scenario), {
+              concurrency,
+              warmupMs: warmupS * 1000,
+              durationMs: durationS * 1000,
+              onWindow: (edge) => (edge === 'start' ? (cpuStart = target.server.cpuMicros()) : (cpuEnd = target.server.cpuMicros())),
+              tick: () => (peakRss = Math.max(peakRss, target.server.rssBytes())),
+            });
+            const key = keyOf(scenario, concurrency, target.name);
+            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, peakRss: 0 };
+            for (const l of result.latencies) cell.latencies.push(l);
+            for (const l of result.ttfts) cell.ttfts.push(l);
+            cell.ok += result.ok;
+            cell.errors += result.errors;
+            cell.windowMs += result.windowMs;
+            cell.windowCalls += result.windowCalls;
+            cell.cpuMicros += cpuEnd - cpuStart;
+            cell.peakRss = Math.max(cell.peakRss, peakRss);
+            cells.set(key, cell);
+            done++;
+            process.stderr.write(`  [${done}/${total}] ${scenario} c=${concurrency} ${target.name}: ${Math.round((result.windowCalls * 1000) / result.windowMs)} req/s, ${result.errors} errors\n`);
+          }
+        }
+      }
+    }
+  } finally {
+    await caller.close();
+    for (const child of servers.all) await child.stop();
+  }
+
+  // ---- figures ----
+  const rows: Row[] = [];
+  for (const concurrency of concurrencies) {
+    for (const scenario of ['generate', 'stream'] as const) {
+      const direct = cells.get(keyOf(scenario, concurrency, 'direct'))!;
+      const directP50 = percentile([...direct.latencies].sort((a, b) => a - b), 50);
+      const directTtft = percentile([...direct.ttfts].sort((a, b) => a - b), 50);
+      for (const target of targets) {
+        const cell = cells.get(keyOf(scenario, concurrency, target.name))!;
+        const lat = [...cell.latencies].sort((a, b) => a - b);
+        const ttft = [...cell.ttfts].sort((a, b) => a - b);
+        const p50 = percentile(lat, 50);
+        rows.push({
+          scenario,
+          concurrency,
+          target: target.name,
+          calls: cell.ok,
+          errors: cell.errors,
+          rps: round1((cell.windowCalls * 1000) / cell.windowMs, 0),
+          p50Ms: round1(p50, 2),
+          p99Ms: round1(percentile(lat, 99), 2),
+          addedP50Ms: round1(p50 - directP50, 2),
+          cpuUsPerCall: round1(cell.cpuMicros / Math.max(1, cell.windowCalls), 0),
+          peakRssMb: round1(cell.peakRss / 2 ** 20, 0),
+          ...(scenario === 'stream' && {
+            ttftP50Ms: round1(percentile(ttft, 50), 2),
+            ttftP99Ms: round1(percentile(ttft, 99), 2),
+            ttftAddedP50Ms: round1(percentile(ttft, 50) - directTtft, 2),
+          }),
+        });
+      }
+    }
+  }
+  const find = (sc: Scenario, c: number, t: string) => rows.find((r) => r.scenario === sc && r.concurrency === c && r.target === t);
+  const ratios: Array<{ scenario: Scenario; concurrency: number; target: string; cpuVsRelay: number; cpuVsFloor: number; ttftAddedVsRelay?: number; ttftVsRelay?: number }> = [];
+  for (const r of rows) {
+    if (!r.target.startsWith('switchboard')) continue;
+    const relay = find(r.scenario, r.concurrency, 'relay')!;
+    const floor = find(r.scenario, r.concurrency, `floor/${r.target.split('/')[1]}`)!;
+    ratios.push({
+      scenario: r.scenario,
+      concurrency: r.concurrency,
+      target: r.target,
+      cpuVsRelay: round1(r.cpuUsPerCall / relay.cpuUsPerCall, 2),
+      cpuVsFloor: round1(r.cpuUsPerCall / floor.cpuUsPerCall, 2),
+      ...(r.scenario === 'stream' && {
+        ttftAddedVsRelay: round1(r.ttftAddedP50Ms! / Math.max(0.01, relay.ttftAddedP50Ms!), 2),
+        ttftVsRelay: round1(r.ttftP50Ms! / relay.ttftP50Ms!, 2),
+      }),
+    });
+  }
+
+  printTable(rows);
+  console.log('\nRatios (Switchboard / baseline, same run):');
+  console.table(ratios);
+  const checks = targetChecks(rows, ratios);
+  console.log('\nTargets:');
+  for (const c of checks) console.log(`  ${c.pass ? 'PASS' : 'MISS'}  ${c.what}: ${c.value}`);
+
+  const report = {
+    kind: 'bench',
+    at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+    options: { durationS, warmupS, rounds, concurrencies, model: MODEL, prompt: PROMPT, databases: ['embedded', ...(servers.sbPg ? ['postgresql'] : [])] },
+    rows,
+    ratios,
+    checks,
+  };
+  writeResult(report);
+}
+
+function targetChecks(rows: Row[], ratios: Array<{ scenario: Scenario; concurrency: number; target: string; cpuVsFloor: number; ttftAddedVsRelay?: number }>) {
+  const checks: Array<{ what: string; value: string; pass: boolean }> = [];
+  const cMax = Math.max(...concurrencies);
+  for (const r of ratios.filter((x) => x.scenario === 'generate' && x.concurrency === cMax)) {
+    checks.push({ what: `CPU/call ${r.target} generate c=${cMax} vs framework floor (<= 1.3x)`, value: `${r.cpuVsFloor}x`, pass: r.cpuVsFloor <= 1.3 });
+  }
+  const cMin = Math.min(...concurrencies);
+  for (const r of ratios.filter((x) => x.scenario === 'stream' && x.concurrency === cMin)) {
+    checks.push({ what: `TTFT added ${r.target} c=${cMin} vs relay's added TTFT (<= 2x)`, value: `${r.ttftAddedVsRelay}x`, pass: (r.ttftAddedVsRelay ?? Infinity) <= 2 });
+  }
+  // No batching delay at c=1: Switchboard's added p50 stays within a millisecond or two of the floor's.
+  for (const r of rows.filter((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target.startsWith('switchboard'))) {
+    const floor = rows.find((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target === `floor/${r.target.split('/')[1]}`)!;
+    const relay = rows.find((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target === 'relay')!;
+    const extra = r.p50Ms - floor.p50Ms - relay.addedP50Ms;
+    checks.push({ what: `no timer wait at c=${cMin}: ${r.target} p50 − floor p50 − relay's added p50 (< 2 ms)`, value: `${round1(extra, 2)} ms`, pass: extra < 2 });
+  }
+  const errors = rows.reduce((n, r) => n + r.errors, 0);
+  checks.push({ what: 'no failed calls', value: String(errors), pass: errors === 0 });
+  return checks;
+}
+
+function printTable(rows: Row[]): void {
+  console.log('');
+  console.table(
+    rows.map((r) => ({
+      scenario: r.scenario,
+      c: r.concurrency,
+      target: r.target,
+      'req/s': r.rps,
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      '+p50 ms': r.addedP50Ms,
+      'CPU µs/call': r.cpuUsPerCall,
+      'peak RSS MB': r.peakRssMb,
+      'TTFT p50': r.ttftP50Ms ?? '',
+      '+TTFT p50': r.ttftAddedP50Ms ?? '',
+      errors: r.errors,
+    })),
+  );
+}
+
+function writeResult(report: unknown): void {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nwrote ${outFile}`);
+}
+
+// ---- the soak -------------------------------------------------------------------------
+async function soak(seconds: number): Promise<void> {
+  const sim = await startChild<{ baseUrl: string }>('simulator', 'simulator-server.ts');
+  const pg = Boolean(process.env.DATABASE_URL);
+  const sb = await startChild<SbInfo>('switchboard', 'switchboard-server.ts', { BENCH_UPSTREAM_BASE_URL: sim.info.baseUrl, DATABASE_URL: process.env.DATABASE_URL });
+  const specs = [
+    trpcSpec(sb.info.url, sb.info.key, 'generate'),
+    graphqlSpec(sb.info.url, sb.info.key, 'generate'),
+    trpcSpec(sb.info.url, sb.info.key, 'stream'),
+    graphqlSpec(sb.info.url, sb.info.key, 'stream'),
+  ];
+  const caller = new Caller(64);
+  const samples: Array<{ t: number; rssMb: number; calls: number }> = [];
+  let issued = 0;
+  let ok = 0;
+  let failed = 0;
+  const inFlight = new Set<Promise<void>>();
+  const latencies: number[] = [];
+  console.log(`soak: ${seconds} s at ${rate} calls/s across tRPC and GraphQL (generate and generateStream), ${sb.info.database} database`);
+  const t0 = performance.now();
+  const sample = () => {
+    const s = { t: Math.round((performance.now() - t0) / 1000), rssMb: round1(sb.rssBytes() / 2 ** 20, 1), calls: ok + failed };
+    samples.push(s);
+    console.log(`  t=${s.t}s rss=${s.rssMb} MB calls=${s.calls} in flight=${inFlight.size}`);
+  };
+  sample();
+  const sampler = setInterval(sample, 10_000);
+  try {
+    const interval = 1000 / rate;
+    while (performance.now() - t0 < seconds * 1000) {
+      const due = t0 + issued * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const spec = specs[issued % specs.length]!;
+      issued++;
+      const p = caller.call(spec).then((r) => {
+        if (r.ok) {
+          ok++;
+          latencies.push(r.latencyMs);
+        } else failed++;
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    clearInterval(sampler);
+    sample();
+    const count = ((await (await fetch(`${sb.info.sideUrl}/ledger-count`)).json()) as { count: number }).count;
+    await caller.close();
+
+    // Flat memory: compare the middle third's and the last third's mean RSS (the first third is warm-up).
+    const third = Math.max(1, Math.floor(samples.length / 3));
+    const mean = (xs: typeof samples) => xs.reduce((n, s) => n + s.rssMb, 0) / Math.max(1, xs.length);
+    const middle = mean(samples.slice(third, 2 * third));
+    const last = mean(samples.slice(2 * third));
+    const growth = (last - middle) / middle;
+    latencies.sort((a, b) => a - b);
+    const checks = [
+      { what: 'ledger rows = calls', value: `${count} rows, ${issued} calls`, pass: count === issued },
+      { what: 'no failed calls', value: String(failed), pass: failed === 0 },
+      { what: 'RSS flat (last third vs middle third mean, < 10%)', value: `${round1(middle, 1)} -> ${round1(last, 1)} MB (${round1(growth * 100, 1)}%)`, pass: growth < 0.1 },
+    ];
+    console.log(`\nlatency p50 ${round1(percentile(latencies, 50), 2)} ms, p99 ${round1(percentile(latencies, 99), 2)} ms`);
+    for (const c of checks) console.log(`  ${c.pass ? 'PASS' : 'MISS'}  ${c.what}: ${c.value}`);
+    writeResult({
+      kind: 'soak',
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, node: process.version },
+      options: { seconds, rate, database: pg ? 'postgresql' : 'embedded' },
+      calls: issued,
+      ok,
+      failed,
+      ledgerRows: count,
+      p50Ms: round1(percentile(latencies, 50), 2),
+      p99Ms: round1(percentile(latencies, 99), 2),
+      rss: samples,
+      checks,
+    });
+    if (checks.some((c) => !c.pass)) process.exitCode = 1;
+  } finally {
+    clearInterval(sampler);
+    await sb.stop();
+    await sim.stop();
+  }
+}
+
+if (soakS !== undefined) await soak(soakS);
+else await bench();

@@ -1,0 +1,59 @@
+// Switchboard itself, as it runs in production: createApp with a real (non-offline) upstream
+// configuration pointed at the simulator process, the embedded database in a fresh temp dir or
+// a fresh PostgreSQL database on DATABASE_URL's server, limits on (high enough never to refuse,
+// so every call is checked and reserved), silent logs. It creates an ordinary USER with an API
+// key for the load, and serves the ledger's row count on a side port for the soak's check.
+import { createServer } from 'node:http';
+import { createApp } from '../src/app.ts';
+import { BOOTSTRAP_ADMIN_ID } from '../src/domain/access/access-service.ts';
+import { loadEnv } from '../src/env.ts';
+import { createLogger } from '../src/logger.ts';
+import { freshDatabase } from '../test/helpers/database.ts';
+import { announce, onStop } from './lib/announce.ts';
+
+const upstreamBase = process.env.BENCH_UPSTREAM_BASE_URL;
+if (!upstreamBase) throw new Error('BENCH_UPSTREAM_BASE_URL is required');
+
+const db = await freshDatabase();
+const env = loadEnv({
+  NODE_ENV: 'production',
+  PORT: '0',
+  CLOUDFLARE_API_BASE_URL: upstreamBase,
+  CLOUDFLARE_ACCOUNT_ID: 'bench',
+  CLOUDFLARE_API_TOKEN: 'bench-token',
+  ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
+  DATABASE_URL: db.databaseUrl,
+  DATA_DIR: db.dataDir,
+  LOG_LEVEL: 'silent',
+  DEFAULT_REQUESTS_PER_MINUTE: '100000000',
+  DEFAULT_TOKENS_PER_DAY: '2000000000',
+  SHUTDOWN_GRACE_MS: '2000',
+});
+const app = await createApp(env, { logger: createLogger('silent') });
+const url = await app.listen(0);
+
+const admin = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' as const };
+const user = await app.services.access.createUser(admin, { email: 'bench@switchboard.local', role: 'USER' });
+const { secret } = await app.services.access.createApiKey(admin, { userId: user.id, name: 'bench' });
+
+// Side port: the ledger's row count (GET /ledger-count), after every row handed in is committed.
+const side = createServer((req, res) => {
+  if (req.url !== '/ledger-count') return void res.writeHead(404).end();
+  app.ledger
+    .drain()
+    .then(() => app.db.prisma.usageRecord.count())
+    .then(
+      (count) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count })),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+});
+await new Promise<void>((resolve) => side.listen(0, '127.0.0.1', resolve));
+const sideAddress = side.address();
+const sidePort = typeof sideAddress === 'object' && sideAddress ? sideAddress.port : 0;
+
+announce({ url, key: secret, sideUrl: `http://127.0.0.1:${sidePort}`, database: db.databaseUrl ? 'postgresql' : 'embedded' });
+onStop(async () => {
+  side.close();
+  await app.close();
+  await db.cleanup();
+});
