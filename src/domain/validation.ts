@@ -14,3 +14,12 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
   if (!parsed.success) throw badInputFromZod(parsed.error);
   return parsed.data;
 }
+
+/**
+ * An id argument. Any non-empty string is accepted: an id that is not one of ours (not even a
+ * UUID) is simply missing, which the service answers with NOT_FOUND, like another user's.
+ */
+export const entityId = z.string().trim().min(1, 'must not be empty').max(200);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (id: string): boolean => UUID.test(id);

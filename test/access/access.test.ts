@@ -151,3 +151,24 @@ async function keyIdOf(key: string): Promise<string> {
 }
 
 void pg;
+
+describe('subscriptions need a key too', () => {
+  it('graphql-ws, graphql-sse, tRPC SSE and tRPC WebSocket refuse a missing or wrong key with UNAUTHENTICATED', async () => {
+    const { graphqlSse, graphqlWs, collectTrpc, trpcHttp, trpcWs } = await import('../helpers/clients.ts');
+    const query = 'subscription { generateStream(input: { model: "openai/gpt-5.5", prompt: "hi" }) { __typename } }';
+    for (const key of ['', 'wrong-key']) {
+      for (const run of [graphqlSse, graphqlWs]) {
+        const { events, errors } = await run(server.url, key, query, {});
+        expect(events).toEqual([]);
+        expect((errors[0] as { extensions?: { code?: string } }).extensions?.code, JSON.stringify(errors) + run.name).toBe("UNAUTHENTICATED");
+      }
+      const sse = await trpcError(collectTrpc((h) => trpcHttp(server.url, key).generateStream.subscribe({ model: 'openai/gpt-5.5', prompt: 'hi' }, h as never)));
+      expect(sse.appCode).toBe('UNAUTHENTICATED');
+      const ws = trpcWs(server.url, key);
+      const overWs = await trpcError(collectTrpc((h) => ws.client.generateStream.subscribe({ model: 'openai/gpt-5.5', prompt: 'hi' }, h as never)));
+      expect(overWs.appCode).toBe('UNAUTHENTICATED');
+      await ws.close();
+    }
+    expect(await server.app.db.prisma.usageRecord.count()).toBe(0);
+  });
+});

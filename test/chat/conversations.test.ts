@@ -126,3 +126,15 @@ describe('isolation', () => {
     expect(await appCode(trpcHttp(server.url, alice.key).conversations.get.query({ id }))).toBe('NOT_FOUND');
   });
 });
+
+describe('ids that are not ours', () => {
+  it.each(['does-not-exist', '12345', '00000000-0000-0000-0000-000000000000'])('%s is NOT_FOUND everywhere, never BAD_INPUT', async (id) => {
+    const client = trpcHttp(server.url, alice.key);
+    expect(await appCode(client.conversations.get.query({ id }))).toBe('NOT_FOUND');
+    expect(await appCode(client.conversations.delete.mutate({ id }))).toBe('NOT_FOUND');
+    expect(await appCode(client.chat.mutate({ model: 'openai/gpt-5.5', conversationId: id, message: 'hi' }))).toBe('NOT_FOUND');
+    expect(await appCode(client.apiKeys.revoke.mutate({ id }))).toBe('NOT_FOUND');
+    const res = await server.gql('query($id: ID!) { conversation(id: $id) { id } }', { id }, alice.key);
+    expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});

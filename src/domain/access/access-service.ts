@@ -3,6 +3,7 @@ import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
+import { isUuid } from '../validation.ts';
 import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
 import { AuthCache } from './auth-cache.ts';
 import { isAdmin, type Principal } from './principal.ts';
@@ -116,7 +117,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
   async function createApiKey(principal: Principal, input: CreateApiKeyInput): Promise<CreatedApiKey> {
     const ownerId = input.userId ?? principal.userId;
     if (ownerId !== principal.userId) requireAdmin(principal);
-    const owner = await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } });
+    const owner = isUuid(ownerId) ? await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } }) : null;
     if (!owner) throw notFound('User');
     const key = generateApiKey();
     const row = await prisma.apiKey.create({
@@ -126,7 +127,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
   }
 
   async function revokeApiKey(principal: Principal, id: string): Promise<boolean> {
-    const row = await prisma.apiKey.findUnique({ where: { id }, select: { userId: true, revokedAt: true } });
+    const row = isUuid(id) ? await prisma.apiKey.findUnique({ where: { id }, select: { userId: true, revokedAt: true } }) : null;
     if (!row || (row.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
     if (!row.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
     cache.evict((p) => p.keyId === id);

@@ -1,5 +1,6 @@
 // Inputs of the access operations: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
+import { entityId } from '../validation.ts';
 
 export const roleSchema = z.enum(['USER', 'ADMIN']);
 
@@ -11,9 +12,9 @@ export type CreateUserInput = z.infer<typeof createUserInput>;
 
 export const createApiKeyInput = z.object({
   /** Whose key: absent means the caller's own. Only admins may name another user. */
-  userId: z.uuid({ message: 'must be a user id' }).optional(),
+  userId: entityId.optional(),
   name: z.string().trim().min(1, 'must not be empty').max(100).default('default'),
 });
 export type CreateApiKeyInput = z.infer<typeof createApiKeyInput>;
 
-export const idInput = z.object({ id: z.uuid({ message: 'must be an id' }) });
+export const idInput = z.object({ id: entityId });

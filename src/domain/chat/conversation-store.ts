@@ -2,6 +2,7 @@
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
+import { isUuid } from '../validation.ts';
 import type { ConversationPage, ConversationView, MessageRole, MessageStatus, MessageView } from './conversation-view.ts';
 
 const APPEND_ATTEMPTS = 5;
@@ -33,6 +34,7 @@ const conversationSelect = { id: true, title: true, model: true, createdAt: true
 export function createConversationStore(prisma: PrismaClient) {
   /** The caller's conversation, or NOT_FOUND (also for another user's: indistinguishable). */
   async function getOwned(userId: string, id: string): Promise<ConversationView> {
+    if (!isUuid(id)) throw notFound('Conversation');
     const row = await prisma.conversation.findFirst({ where: { id, userId }, select: conversationSelect });
     if (!row) throw notFound('Conversation');
     return row;
@@ -88,6 +90,7 @@ export function createConversationStore(prisma: PrismaClient) {
   }
 
   async function remove(userId: string, id: string): Promise<boolean> {
+    if (!isUuid(id)) throw notFound('Conversation');
     const { count } = await prisma.conversation.deleteMany({ where: { id, userId } });
     if (count === 0) throw notFound('Conversation');
     return true;

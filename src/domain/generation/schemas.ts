@@ -3,6 +3,7 @@
 // since it is configuration).
 import { z } from 'zod';
 import { UPSTREAM_APIS } from '../../upstream/types.ts';
+import { entityId } from '../validation.ts';
 
 const metadataValue = z.union([z.string().max(1024), z.number().finite(), z.boolean()]);
 
@@ -53,7 +54,7 @@ export const generateInput = generationOptions
 export type GenerateInput = z.infer<typeof generateInput>;
 
 export const chatInput = generationOptions.extend({
-  conversationId: z.uuid({ message: 'must be a conversation id' }).optional().nullable(),
+  conversationId: entityId.optional().nullable(),
   message: z.string().refine((m) => m.trim() !== '', 'must not be empty'),
 });
 export type ChatInput = z.infer<typeof chatInput>;
