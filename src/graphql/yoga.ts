@@ -59,17 +59,23 @@ function stringParam(params: Readonly<Record<string, unknown>> | undefined, name
 }
 
 function metricsPlugin(metrics: Metrics): Plugin {
+  const measure = (args: { operationName?: string | null; document: { definitions: readonly unknown[] } }) => {
+    const started = performance.now();
+    const operation = args.operationName ?? firstFieldName(args.document) ?? 'anonymous';
+    return (result: unknown) => {
+      const errors = (result as { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }).errors;
+      const code = errors?.[0]?.extensions?.code;
+      metrics.observe('graphql', operation, typeof code === 'string' ? code : 'ok', (performance.now() - started) / 1000);
+    };
+  };
   return {
     onExecute({ args }) {
-      const started = performance.now();
-      const operation = args.operationName ?? firstFieldName(args.document) ?? 'anonymous';
-      return {
-        onExecuteDone({ result }) {
-          const errors = 'errors' in result ? result.errors : undefined;
-          const code = errors?.[0]?.extensions?.code;
-          metrics.observe('graphql', operation, typeof code === 'string' ? code : 'ok', (performance.now() - started) / 1000);
-        },
-      };
+      const done = measure(args);
+      return { onExecuteDone: ({ result }) => done(result) };
+    },
+    onSubscribe({ args }) {
+      const done = measure(args);
+      return { onSubscribeResult: ({ result }) => done(result) };
     },
   };
 }
