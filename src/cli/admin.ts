@@ -1,0 +1,92 @@
+// npm run admin -- <command> [options]: user and key administration for operators.
+//   create-user --email E [--role USER|ADMIN]
+//   create-key  --user EMAIL|ID [--name N]        prints the key once
+//   revoke-key  --id KEY_ID
+//   set-limits  --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
+// Add --json for machine-readable output.
+import { parseArgs } from 'node:util';
+import { setUserLimitsInput } from '../domain/admin/user-limits.ts';
+import { createApiKeyInput, createUserInput } from '../domain/access/schemas.ts';
+import { badInputFromZod } from '../domain/validation.ts';
+import type { z } from 'zod';
+import { CliError, runCli, userIdOf, type CliContext } from './context.ts';
+
+const USAGE = `usage: npm run admin -- create-user --email E [--role USER|ADMIN]
+       npm run admin -- create-key --user EMAIL|ID [--name N]
+       npm run admin -- revoke-key --id KEY_ID
+       npm run admin -- set-limits --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]`;
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new CliError(badInputFromZod(parsed.error).message);
+  return parsed.data;
+}
+
+/** "none" -> null (no limit); absent -> undefined (unchanged); else a number. */
+function limitArg(value: string | undefined, name: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CliError(`--${name} must be a whole number or "none"`);
+  return n;
+}
+
+export async function admin(argv: string[], ctx: CliContext): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      email: { type: 'string' },
+      role: { type: 'string' },
+      user: { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+      rpm: { type: 'string' },
+      'tokens-per-day': { type: 'string' },
+      budget: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const print = (human: string, data: unknown) => ctx.out(values.json ? JSON.stringify(data, null, 2) : human);
+  const needUser = async () => {
+    if (!values.user) throw new CliError(`--user is required\n${USAGE}`);
+    return userIdOf(ctx, values.user);
+  };
+  switch (command) {
+    case 'create-user': {
+      const user = await ctx.access.createUser(ctx.principal, parse(createUserInput, { email: values.email, role: values.role?.toUpperCase() }));
+      print(`created user ${user.email} (${user.role}) id ${user.id}`, user);
+      return;
+    }
+    case 'create-key': {
+      const created = await ctx.access.createApiKey(ctx.principal, parse(createApiKeyInput, { userId: await needUser(), name: values.name }));
+      print(`created key ${created.apiKey.id} (${created.apiKey.name}) for user ${created.apiKey.userId}\n${created.secret}\n(shown once: store it now)`, created);
+      return;
+    }
+    case 'revoke-key': {
+      if (!values.id) throw new CliError(`--id is required\n${USAGE}`);
+      await ctx.access.revokeApiKey(ctx.principal, values.id);
+      print(`revoked key ${values.id} (servers stop accepting it within AUTH_CACHE_TTL_MS)`, { revoked: values.id });
+      return;
+    }
+    case 'set-limits': {
+      const input = parse(setUserLimitsInput, {
+        userId: await needUser(),
+        requestsPerMinute: limitArg(values.rpm, 'rpm'),
+        tokensPerDay: limitArg(values['tokens-per-day'], 'tokens-per-day'),
+        monthlyBudgetUsd: values.budget === 'none' ? null : values.budget,
+      });
+      const user = await ctx.userLimits.setUserLimits(ctx.principal, input);
+      const show = (v: unknown) => (v === null ? 'none' : String(v));
+      print(`limits of ${user.email}: rpm ${show(user.limits.requestsPerMinute)}, tokens/day ${show(user.limits.tokensPerDay)}, monthly budget ${show(user.limits.monthlyBudgetUsd)} USD`, user);
+      return;
+    }
+    default:
+      throw new CliError(USAGE);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runCli((ctx) => admin(process.argv.slice(2), ctx));
+}

@@ -1,0 +1,34 @@
+// Renders a usage report as an aligned table, CSV or JSON.
+import type { UsageReport, UsageReportRow } from '../domain/usage/usage-report.ts';
+import type { UsageDimension } from '../domain/usage/schemas.ts';
+
+export const FORMATS = ['table', 'csv', 'json'] as const;
+export type ReportFormat = (typeof FORMATS)[number];
+
+const DIM_COLUMN: Record<UsageDimension, keyof UsageReportRow> = { DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status' };
+const SUM_COLUMNS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'costUsd'] as const;
+
+function csvCell(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** `emails` maps user ids to emails for the USER column, when known. */
+export function formatReport(report: UsageReport, groupBy: readonly UsageDimension[], format: ReportFormat, emails: ReadonlyMap<string, string> = new Map()): string {
+  if (format === 'json') return JSON.stringify(report, null, 2);
+  const dims = groupBy.map((d) => DIM_COLUMN[d]);
+  const header = [...dims.map((d) => (d === 'userId' ? 'user' : d)), ...SUM_COLUMNS];
+  const cell = (row: Record<string, unknown>, column: string): string => {
+    const value = row[column];
+    if (column === 'userId' && typeof value === 'string') return emails.get(value) ?? value;
+    return value === null || value === undefined ? '' : String(value);
+  };
+  const body = report.rows.map((r) => [...dims, ...SUM_COLUMNS].map((c) => cell(r as unknown as Record<string, unknown>, c)));
+  const totals = [...dims.map((_, i) => (i === 0 ? 'TOTAL' : '')), ...SUM_COLUMNS.map((c) => cell(report.totals as unknown as Record<string, unknown>, c))];
+  if (format === 'csv') return [header, ...body, totals].map((line) => line.map(csvCell).join(',')).join('\n');
+  const all = [header, ...body, totals];
+  const widths = header.map((_, i) => Math.max(...all.map((line) => line[i]!.length)));
+  const numeric = (i: number) => i >= dims.length;
+  const render = (line: string[]) => line.map((v, i) => (numeric(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [render(header), rule, ...body.map(render), rule, render(totals)].join('\n');
+}

@@ -1,0 +1,83 @@
+// The operator CLIs (npm run report / npm run admin), run in-process on a test server's database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin } from '../../src/cli/admin.ts';
+import { cliContext, CliError } from '../../src/cli/context.ts';
+import { report } from '../../src/cli/report.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { expectedReport, makeRows, recordAll } from '../usage/ledger-fixture.ts';
+
+let server: TestServer;
+let lines: string[];
+const ctx = () => cliContext(server.app.db.prisma, (l) => lines.push(l));
+
+beforeAll(async () => {
+  server = await startTestServer({ GATEWAYS: 'gw-a,gw-b' });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('npm run admin', () => {
+  it('creates a user and a working key, sets limits, revokes the key', async () => {
+    lines = [];
+    await admin(['create-user', '--email', 'Ops@Example.com', '--json'], ctx());
+    const user = JSON.parse(lines.join('\n')) as { id: string; email: string };
+    expect(user.email).toBe('ops@example.com');
+
+    lines = [];
+    await admin(['create-key', '--user', 'ops@example.com', '--name', 'cli', '--json'], ctx());
+    const created = JSON.parse(lines.join('\n')) as { secret: string; apiKey: { id: string } };
+    expect((await server.trpc(created.secret).me.query()).id).toBe(user.id);
+
+    lines = [];
+    await admin(['set-limits', '--user', 'ops@example.com', '--rpm', '60', '--budget', '20.5'], ctx());
+    expect(lines[0]).toBe('limits of ops@example.com: rpm 60, tokens/day none, monthly budget 20.5 USD');
+    lines = [];
+    await admin(['set-limits', '--user', user.id, '--rpm', 'none'], ctx());
+    expect(lines[0]).toContain('rpm none');
+
+    lines = [];
+    await admin(['revoke-key', '--id', created.apiKey.id], ctx());
+    const row = await server.app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: created.apiKey.id } });
+    expect(row.revokedAt).not.toBeNull();
+  });
+
+  it('refuses bad input with a message', async () => {
+    await expect(admin(['create-user', '--email', 'not-an-email'], ctx())).rejects.toThrow(CliError);
+    await expect(admin(['set-limits', '--user', 'nobody@example.com', '--rpm', '5'], ctx())).rejects.toThrow(/no user/);
+    await expect(admin(['frobnicate'], ctx())).rejects.toThrow(/usage/);
+  });
+});
+
+describe('npm run report', () => {
+  it('json equals the independent sums; csv and table render every row and the totals', async () => {
+    const users = await server.app.db.prisma.user.findMany({ select: { id: true, email: true } });
+    const rows = makeRows(users.map((u) => u.id), 120, new Date('2026-11-01T00:00:00Z'), 3 * 86_400_000, 3);
+    await recordAll(server.app, rows);
+
+    lines = [];
+    await report(['--from', '2026-11-01', '--to', '2026-11-03', '--group-by', 'day,model', '--all', '--format', 'json'], ctx());
+    const inRange = rows.filter((r) => r.createdAt < new Date('2026-11-03T00:00:00Z'));
+    expect(JSON.parse(lines.join('\n'))).toEqual(expectedReport(inRange, ['DAY', 'MODEL']));
+
+    lines = [];
+    await report(['--from', '2026-11-01', '--to', '2026-11-04', '--group-by', 'user', '--format', 'csv'], ctx());
+    const csv = lines.join('\n').split('\n');
+    expect(csv[0]).toBe('user,requests,inputTokens,outputTokens,cachedInputTokens,cacheWriteTokens,reasoningTokens,totalTokens,costUsd');
+    expect(csv.at(-1)!.startsWith(`TOTAL,${rows.length},`)).toBe(true);
+    expect(csv.slice(1, -1).every((l) => users.some((u) => l.startsWith(`${u.email},`)))).toBe(true);
+
+    const one = users.find((u) => rows.some((r) => r.userId === u.id))!;
+    lines = [];
+    await report(['--from', '2026-11-01', '--to', '2026-11-04', '--group-by', 'status', '--user', one.email], ctx());
+    const table = lines.join('\n').split('\n');
+    expect(table[0]).toMatch(/^status\s+requests/);
+    expect(table.at(-1)).toMatch(new RegExp(`^TOTAL\\s+${rows.filter((r) => r.userId === one.id).length}\\s`));
+  });
+
+  it('refuses bad arguments', async () => {
+    await expect(report(['--from', '2026-11-01'], ctx())).rejects.toThrow(/--to/);
+    await expect(report(['--from', '2026-11-01', '--to', '2026-11-02', '--group-by', 'hour'], ctx())).rejects.toThrow(/hour/i);
+    await expect(report(['--from', '2026-11-02', '--to', '2026-11-01'], ctx())).rejects.toThrow(/after/);
+  });
+});
