@@ -40,13 +40,14 @@ export interface UsageReport {
   totals: UsageTotals;
 }
 
-const DIMENSION_SQL: Record<UsageDimension, { expr: string; key: keyof UsageReportRow }> = {
-  DAY: { expr: `to_char("day", 'YYYY-MM-DD')`, key: 'day' },
-  MODEL: { expr: `"model"`, key: 'model' },
-  GATEWAY: { expr: `"gatewayId"`, key: 'gatewayId' },
-  USER: { expr: `"userId"::text`, key: 'userId' },
-  API: { expr: `"api"::text`, key: 'api' },
-  STATUS: { expr: `"status"::text`, key: 'status' },
+/** Each dimension: the column grouped on (raw, cheap to hash), how it is shown, how it sorts. */
+const DIMENSION_SQL: Record<UsageDimension, { group: string; show: string; order: string; key: keyof UsageReportRow }> = {
+  DAY: { group: `"day"`, show: `to_char("day", 'YYYY-MM-DD')`, order: `"day"`, key: 'day' },
+  MODEL: { group: `"model"`, show: `"model"`, order: `"model" COLLATE "C"`, key: 'model' },
+  GATEWAY: { group: `"gatewayId"`, show: `"gatewayId"`, order: `"gatewayId" COLLATE "C"`, key: 'gatewayId' },
+  USER: { group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId' },
+  API: { group: `"api"`, show: `"api"::text`, order: `"api"::text COLLATE "C"`, key: 'api' },
+  STATUS: { group: `"status"`, show: `"status"::text`, order: `"status"::text COLLATE "C"`, key: 'status' },
 };
 
 const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens'] as const;
@@ -105,11 +106,11 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
 
   const dims = q.groupBy.map((d) => DIMENSION_SQL[d]);
   const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
-  const select = [...dims.map((d, i) => `${d.expr} AS "d${i}"`), ...sums];
+  const select = [...dims.map((d, i) => `${d.show} AS "d${i}"`), ...sums];
   let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\nSELECT ${select.join(', ')}`;
   if (dims.length > 0) {
-    sql += `, GROUPING(${dims[0]!.expr}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.expr).join(', ')}), ())`;
-    sql += ` ORDER BY "isTotal", ${dims.map((d) => `${d.expr} COLLATE "C"`).join(', ')}`;
+    sql += `, GROUPING(${dims[0]!.group}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.group).join(', ')}), ())`;
+    sql += ` ORDER BY "isTotal", ${dims.map((d) => d.order).join(', ')}`;
   } else {
     sql += ` FROM src`;
   }
