@@ -1,11 +1,23 @@
 // Time-ordered UUIDv7 ids: index-friendly, and the same id is sent upstream as cf-aig-event-id.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
 
+// Random bytes are drawn 4 KiB at a time (256 ids) rather than 16 per call: one call into
+// the CSPRNG per 256 ids instead of one each (randomBytes showed at ~1.5% of a call's CPU).
+const POOL_BYTES = 4096;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
 export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
+  if (poolOffset + 16 > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  // A view, not a copy: these 16 bytes are used once, here.
+  const bytes = pool.subarray(poolOffset, poolOffset + 16);
+  poolOffset += 16;
   if (now === lastMs) counter = (counter + 1) & 0xfff;
   else {
     lastMs = now;
