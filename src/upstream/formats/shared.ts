@@ -48,40 +48,30 @@ export function makeUsage(parts: Partial<Usage>): Usage {
   return usage;
 }
 
-/**
- * OpenAI-style usage (Chat Completions, Workers AI): prompt_tokens includes cached reads (and
- * cache writes, reported by some providers as prompt_tokens_details.cache_write_tokens).
- */
-export function usageFromOpenAi(raw: unknown): Usage {
+/** OpenAI-family usage, where the input count includes cache reads (and writes, where reported). */
+function usageFromOpenAiFamily(raw: unknown, names: { input: string; output: string }): Usage {
   const u = rec(raw);
-  const details = rec(u.prompt_tokens_details);
+  const details = rec(u[`${names.input}_details`]);
   const cached = count(details.cached_tokens);
   const cacheWrite = count(details.cache_write_tokens ?? details.cache_creation_tokens);
   return makeUsage({
-    inputTokens: count(u.prompt_tokens) - cached - cacheWrite,
+    inputTokens: count(u[names.input]) - cached - cacheWrite,
     cachedInputTokens: cached,
     cacheWriteTokens: cacheWrite,
-    outputTokens: count(u.completion_tokens),
-    reasoningTokens: count(rec(u.completion_tokens_details).reasoning_tokens),
+    outputTokens: count(u[names.output]),
+    reasoningTokens: count(rec(u[`${names.output}_details`]).reasoning_tokens),
     totalTokens: count(u.total_tokens),
   });
 }
 
+/**
+ * OpenAI-style usage (Chat Completions, Workers AI): prompt_tokens includes cached reads (and
+ * cache writes, reported by some providers as prompt_tokens_details.cache_write_tokens).
+ */
+export const usageFromOpenAi = (raw: unknown): Usage => usageFromOpenAiFamily(raw, { input: 'prompt_tokens', output: 'completion_tokens' });
+
 /** OpenAI Responses usage: input_tokens includes cached reads. */
-export function usageFromResponses(raw: unknown): Usage {
-  const u = rec(raw);
-  const details = rec(u.input_tokens_details);
-  const cached = count(details.cached_tokens);
-  const cacheWrite = count(details.cache_write_tokens ?? details.cache_creation_tokens);
-  return makeUsage({
-    inputTokens: count(u.input_tokens) - cached - cacheWrite,
-    cachedInputTokens: cached,
-    cacheWriteTokens: cacheWrite,
-    outputTokens: count(u.output_tokens),
-    reasoningTokens: count(rec(u.output_tokens_details).reasoning_tokens),
-    totalTokens: count(u.total_tokens),
-  });
-}
+export const usageFromResponses = (raw: unknown): Usage => usageFromOpenAiFamily(raw, { input: 'input_tokens', output: 'output_tokens' });
 
 /** Anthropic usage: input_tokens already excludes cache reads and writes. */
 export function usageFromAnthropic(raw: unknown): Usage {
