@@ -152,7 +152,12 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
 
   async function run(q: ReportQuery): Promise<UsageReport> {
     const { sql, params } = reportSql(q);
-    const raw = await prisma.$queryRawUnsafe<RawRow[]>(sql, ...params);
+    // One JSON value instead of N result rows: the client's per-row decoding dominated big reports.
+    const [result] = await prisma.$queryRawUnsafe<Array<{ rows: string | RawRow[] | null }>>(
+      `SELECT coalesce(json_agg(r), '[]')::text AS "rows" FROM (${sql}) AS r`,
+      ...params,
+    );
+    const raw: RawRow[] = typeof result?.rows === 'string' ? JSON.parse(result.rows) : (result?.rows ?? []);
     if (q.groupBy.length === 0) return { rows: [], totals: totalsOf(raw[0]) };
     const dims = q.groupBy.map((d) => DIMENSION_SQL[d]);
     const rows: UsageReportRow[] = [];
