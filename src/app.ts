@@ -95,6 +95,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
 
     const gateways = createGatewayRegistry({ prisma: db.prisma, defaultGatewayId: env.DEFAULT_GATEWAY_ID, seed: gatewaySeed(env) });
     await gateways.init();
+    const stopGatewayRefresh = gateways.startRefresh(60_000);
+    cleanup.push(async () => stopGatewayRefresh());
     const ledger = createLedger({
       prisma: db.prisma,
       logger,

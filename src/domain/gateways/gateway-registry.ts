@@ -34,7 +34,14 @@ export function createGatewayRegistry({ prisma, defaultGatewayId, seed }: { pris
     return id;
   }
 
-  return { init, reload, assertUsable, list: () => [...byId.values()], get: (id: string) => byId.get(id), defaultGatewayId };
+  /** Reloads every `ms` so that a sync or change made on another instance applies here too; returns the stop. */
+  function startRefresh(ms: number): () => void {
+    const timer = setInterval(() => void reload().catch(() => {}), ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  return { init, reload, startRefresh, assertUsable, list: () => [...byId.values()], get: (id: string) => byId.get(id), defaultGatewayId };
 }
 
 export type GatewayRegistry = ReturnType<typeof createGatewayRegistry>;
