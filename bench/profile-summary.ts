@@ -45,9 +45,26 @@ for (const [id, us] of self) {
   const fn = `${n.callFrame.functionName || '(anonymous)'} ${b}:${n.callFrame.lineNumber + 1}`;
   functions.set(fn, (functions.get(fn) ?? 0) + us);
 }
+// Native and node-internal time charged to the nearest caller that is a package or our code.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const charged = new Map<string, number>();
+for (const [id, us] of self) {
+  let cur: number | undefined = id;
+  let b = '(node internals / native)';
+  while (cur !== undefined) {
+    const n = byId.get(cur)!;
+    b = bucket(n.callFrame.url, n.callFrame.functionName);
+    if (b !== '(node internals / native)' && b !== '(root)') break;
+    cur = parent.get(cur);
+  }
+  charged.set(b, (charged.get(b) ?? 0) + us);
+}
 const pct = (us: number) => `${((100 * us) / busy).toFixed(1)}%`;
 const top = Number(topArg ?? 25);
 console.log(`busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s profiled\n\nself time by package (share of busy time):`);
 for (const [k, v] of [...packages].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
+console.log('\nself time with node internals charged to their nearest package caller:');
+for (const [k, v] of [...charged].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
 console.log('\ntop functions (self):');
 for (const [k, v] of [...functions].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(v).padStart(6)}  ${k}`);

@@ -2,8 +2,9 @@
 // frameworks' own floor, measured in the same run with targets alternated.
 // `npm run bench -- --soak 600`: a fixed rate across both APIs; RSS over time; ledger rows = calls.
 //
-// Flags: --duration S (measured seconds per target, default 4), --warmup S (default 1),
+// Flags: --duration S (measured seconds per target, default 3), --warmup S (default 1),
 //        --rounds N (default 2), --concurrency 1,32, --quick (1.5 s, 0.5 s warm-up, 1 round),
+//        --scenario generate,stream, --targets REGEX (e.g. 'relay|floor/trpc|switchboard/trpc'),
 //        --soak S, --rate R (soak calls/s, default 100), --cpu-prof (profile the Switchboard child
 //        into bench/results/profiles), --out FILE (default bench/results/latest.json).
 // Every server runs as its own Node process; CPU per call is the server process's user+system
@@ -22,13 +23,16 @@ const value = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('quick');
-const durationS = Number(value('duration') ?? (quick ? 1.5 : 4));
+const durationS = Number(value('duration') ?? (quick ? 1.5 : 3));
 const warmupS = Number(value('warmup') ?? (quick ? 0.5 : 1));
 const rounds = Number(value('rounds') ?? (quick ? 1 : 2));
 const concurrencies = (value('concurrency') ?? '1,32').split(',').map(Number);
 const soakS = value('soak') === undefined ? undefined : Number(value('soak'));
 const rate = Number(value('rate') ?? 100);
 const cpuProf = flag('cpu-prof');
+const scenarios = (value('scenario') ?? 'generate,stream').split(',') as Array<'generate' | 'stream'>;
+/** Keep only targets whose name matches (the direct upstream is always kept: it is the reference). */
+const targetFilter = value('targets') === undefined ? undefined : new RegExp(value('targets')!);
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const outFile = value('out') ?? `${resultsDir}${value('soak') === undefined ? 'latest' : 'soak-latest'}.json`;
 
@@ -103,7 +107,8 @@ async function startServers() {
   const upstreamEnv = { BENCH_UPSTREAM_BASE_URL: sim.info.baseUrl };
   const relay = await startChild<{ url: string }>('relay', 'relay-server.ts', upstreamEnv);
   const floor = await startChild<{ url: string }>('floor', 'floor-server.ts');
-  const profArgs = (name: string) => (cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  // One directory per server: the main thread's profile is the largest file in it (tsx's loader thread writes its own).
+  const profArgs = (name: string) => (cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles/${name}`] : []);
   const sb = await startChild<SbInfo>('switchboard', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: undefined }, profArgs('switchboard-embedded'));
   const sbPg = process.env.DATABASE_URL
     ? await startChild<SbInfo>('switchboard-pg', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: process.env.DATABASE_URL }, profArgs('switchboard-pg'))
@@ -160,17 +165,17 @@ const round1 = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** 
 
 async function bench(): Promise<void> {
   const servers = await startServers();
-  const targets = targetsOf(servers);
+  const targets = targetsOf(servers).filter((t) => t.name === 'direct' || !targetFilter || targetFilter.test(t.name));
   const caller = new Caller(Math.max(...concurrencies));
   const cells = new Map<string, Cell>();
   const keyOf = (sc: Scenario, c: number, t: string) => `${sc}|${c}|${t}`;
-  const total = rounds * concurrencies.length * 2 * targets.length;
+  const total = rounds * concurrencies.length * scenarios.length * targets.length;
   let done = 0;
   console.log(`bench: ${targets.map((t) => t.name).join(', ')}; c=${concurrencies.join(',')}; ${rounds} round(s) of ${durationS} s (+${warmupS} s warm-up) per target; ~${Math.ceil((total * (durationS + warmupS)) / 60)} min`);
   try {
     for (let round = 0; round < rounds; round++) {
       for (const concurrency of concurrencies) {
-        for (const scenario of ['generate', 'stream'] as const) {
+        for (const scenario of scenarios) {
           // Alternate: each round starts the rotation at a different target.
           const order = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
           for (const target of order) {
@@ -209,7 +214,7 @@ async function bench(): Promise<void> {
   // ---- figures ----
   const rows: Row[] = [];
   for (const concurrency of concurrencies) {
-    for (const scenario of ['generate', 'stream'] as const) {
+    for (const scenario of scenarios) {
       const direct = cells.get(keyOf(scenario, concurrency, 'direct'))!;
       const directP50 = percentile([...direct.latencies].sort((a, b) => a - b), 50);
       const directTtft = percentile([...direct.ttfts].sort((a, b) => a - b), 50);
@@ -243,8 +248,9 @@ async function bench(): Promise<void> {
   const ratios: Array<{ scenario: Scenario; concurrency: number; target: string; cpuVsRelay: number; cpuVsFloor: number; ttftAddedVsRelay?: number; ttftVsRelay?: number }> = [];
   for (const r of rows) {
     if (!r.target.startsWith('switchboard')) continue;
-    const relay = find(r.scenario, r.concurrency, 'relay')!;
-    const floor = find(r.scenario, r.concurrency, `floor/${r.target.split('/')[1]}`)!;
+    const relay = find(r.scenario, r.concurrency, 'relay');
+    const floor = find(r.scenario, r.concurrency, `floor/${r.target.split('/')[1]}`);
+    if (!relay || !floor) continue;
     ratios.push({
       scenario: r.scenario,
       concurrency: r.concurrency,
@@ -289,8 +295,9 @@ function targetChecks(rows: Row[], ratios: Array<{ scenario: Scenario; concurren
   }
   // No batching delay at c=1: Switchboard's added p50 stays within a millisecond or two of the floor's.
   for (const r of rows.filter((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target.startsWith('switchboard'))) {
-    const floor = rows.find((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target === `floor/${r.target.split('/')[1]}`)!;
-    const relay = rows.find((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target === 'relay')!;
+    const floor = rows.find((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target === `floor/${r.target.split('/')[1]}`);
+    const relay = rows.find((x) => x.scenario === 'generate' && x.concurrency === cMin && x.target === 'relay');
+    if (!floor || !relay) continue;
     const extra = r.p50Ms - floor.p50Ms - relay.addedP50Ms;
     checks.push({ what: `no timer wait at c=${cMin}: ${r.target} p50 − floor p50 − relay's added p50 (< 2 ms)`, value: `${round1(extra, 2)} ms`, pass: extra < 2 });
   }
