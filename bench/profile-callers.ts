@@ -23,5 +23,4 @@ for (const n of p.nodes) {
   const k = chain.join(' < ');
   stacks.set(k, (stacks.get(k) ?? 0) + (incl.get(n.id) ?? 0));
 }
-for (const [k, v] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log((v / 1000).toFixed(0) + ' ms  ' + k + '
-');
+for (const [k, v] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log((v / 1000).toFixed(0) + ' ms  ' + k + '\n');
