@@ -350,6 +350,7 @@ async function soak(seconds: number): Promise<void> {
   let failed = 0;
   const inFlight = new Set<Promise<void>>();
   const latencies: number[] = [];
+  const failures: string[] = [];
   console.log(`soak: ${seconds} s at ${rate} calls/s across tRPC and GraphQL (generate and generateStream), ${sb.info.database} database`);
   const t0 = performance.now();
   const sample = () => {
@@ -371,7 +372,10 @@ async function soak(seconds: number): Promise<void> {
         if (r.ok) {
           ok++;
           latencies.push(r.latencyMs);
-        } else failed++;
+        } else {
+          failed++;
+          if (failures.length < 5) failures.push(`${spec.method} ${spec.path.split('?')[0]}: ${r.failure}`);
+        }
         inFlight.delete(p);
       });
       inFlight.add(p);
@@ -396,6 +400,7 @@ async function soak(seconds: number): Promise<void> {
     ];
     console.log(`\nlatency p50 ${round1(percentile(latencies, 50), 2)} ms, p99 ${round1(percentile(latencies, 99), 2)} ms`);
     for (const c of checks) console.log(`  ${c.pass ? 'PASS' : 'MISS'}  ${c.what}: ${c.value}`);
+    for (const f of failures) console.log(`  failed: ${f}`);
     writeResult({
       kind: 'soak',
       at: new Date().toISOString(),
@@ -409,6 +414,7 @@ async function soak(seconds: number): Promise<void> {
       p99Ms: round1(percentile(latencies, 99), 2),
       rss: samples,
       checks,
+      failures,
     });
     if (checks.some((c) => !c.pass)) process.exitCode = 1;
   } finally {

@@ -19,6 +19,8 @@ export interface CallResult {
   ok: boolean;
   latencyMs: number;
   ttftMs?: number;
+  /** On failure: the status and the start of the body, or the thrown error. */
+  failure?: string;
 }
 
 const FIRST_DELTA = 'Echo';
@@ -52,9 +54,9 @@ export class Caller {
       }
       const latencyMs = performance.now() - started;
       const ok = res.statusCode === 200 && text.includes(spec.expect) && !text.includes('"errors"');
-      return { ok, latencyMs, ttftMs };
-    } catch {
-      return { ok: false, latencyMs: performance.now() - started };
+      return { ok, latencyMs, ttftMs, ...(!ok && { failure: `${res.statusCode} ${text.slice(0, 300)}` }) };
+    } catch (error) {
+      return { ok: false, latencyMs: performance.now() - started, failure: String(error) };
     }
   }
 
