@@ -62,7 +62,7 @@ function limitStoreFor(env: Env, logger: Logger, cleanup: Array<() => Promise<vo
   if (!env.REDIS_URL) return createMemoryLimitStore();
   const redis = createRedisClient({ url: env.REDIS_URL, logger, timeoutMs: env.REDIS_TIMEOUT_MS });
   cleanup.push(() => closeRedisClient(redis));
-  return createRedisLimitStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX });
+  return createRedisLimitStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX, connectWaitMs: env.REDIS_TIMEOUT_MS });
 }
 
 /** The gateways seeded from configuration: DEFAULT_GATEWAY_ID plus the GATEWAYS list. */

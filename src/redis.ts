@@ -39,3 +39,23 @@ export async function closeRedisClient(redis: Redis): Promise<void> {
   }
   redis.disconnect();
 }
+
+/**
+ * Resolves once the client is connected: at once when it is, else at its next 'ready' within
+ * `timeoutMs` (start-up, a reconnect in progress); rejects past that, so nothing waits long.
+ */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  if (redis.status === 'end') return Promise.reject(new Error('the Redis client is closed'));
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis is not connected (status ${redis.status}) after ${timeoutMs} ms`));
+    }, timeoutMs);
+    redis.once('ready', onReady);
+  });
+}

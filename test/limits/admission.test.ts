@@ -28,7 +28,10 @@ describe.each([
     const { userId, key } = await userWithKey(server.url, `rpm-${_name}@example.com`);
     await setLimits(userId, { requestsPerMinute: 10 });
     const before = upstreamCalls();
-    const refusalsBefore = await metricValue(server.url, 'switchboard_limit_refusals_total', 'limit="requestsPerMinute"');
+    const refusals = async () =>
+      (await metricValue(server.url, 'switchboard_limit_refusals_total', 'limit="requestsPerMinute"')) +
+      (await metricValue(server.url, 'switchboard_limit_refusals_total', 'limit="unavailable"'));
+    const refusalsBefore = await refusals();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => postTrpc(server.url, key, 'generate', { model: MODEL, prompt: `call ${i}` })));
     const ok = results.filter((r) => r.ok);
     const refused = results.flatMap((r) => (r.ok ? [] : [r]));
@@ -41,12 +44,13 @@ describe.each([
     }
     expect(upstreamCalls() - before).toBe(10);
     expect(await ledger(userId)).toHaveLength(10);
-    expect((await metricValue(server.url, 'switchboard_limit_refusals_total', 'limit="requestsPerMinute"')) - refusalsBefore).toBe(40);
+    // (Under a loaded machine a Redis reply may exceed REDIS_TIMEOUT_MS: refused as "unavailable".)
+    expect((await refusals()) - refusalsBefore).toBe(40);
   });
 
   it('spend budget: concurrent calls whose worst case would overshoot are refused; settlement frees the unused part', async () => {
     const { userId, key } = await userWithKey(server.url, `spend-${_name}@example.com`);
-    const prompt = 'spend some [[fault:slow_first_byte:300]]';
+    const prompt = 'spend some [[fault:slow_first_byte:1500]]';
     const maxTokens = 100;
     const worstTokens = estimateInputTokens({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
     const worst = usdToUnits('0.001') * BigInt(worstTokens);

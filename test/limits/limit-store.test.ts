@@ -116,3 +116,18 @@ describe.each(stores)('%s limit store', (_name, make) => {
     expect((await reserve(store, user, { tokensPerDay: 100 }, 9)).ok).toBe(true);
   });
 });
+
+describe.each(stores)('%s limit store: cancel', (_name, make) => {
+  it('undoes a reservation (window slot and worst case), and is harmless when nothing was booked', async () => {
+    const store = make();
+    const user = randomUUID();
+    const id = randomUUID();
+    const limits = { ...NONE, requestsPerMinute: 1, tokensPerDay: 10 };
+    expect((await store.reserve({ userId: user, reservationId: id, limits, tokens: 10, costUnits: 0n, ttlMs: 60_000 })).ok).toBe(true);
+    await store.cancel(user, randomUUID());
+    if (store.kind === 'redis') {
+      await store.cancel(user, id);
+      expect((await reserve(store, user, limits, 10)).ok).toBe(true);
+    }
+  });
+});

@@ -78,6 +78,8 @@ export function createLimitAdmission({ userSettings, defaults, store, pricing, r
         result = await store.reserve({ userId, reservationId, limits, tokens, costUnits: unitsOf(worst.costUsd), ttlMs: reservationTtlMs });
       } catch (error) {
         // Never let a call pass unlimited because the shared store is down: refuse, retryable.
+        // A timed-out reserve may still have been booked: undo it, best effort (else it lapses).
+        void store.cancel(userId, reservationId).catch(() => undefined);
         onRefusal?.('unavailable');
         logger.error('limit store unavailable: call refused', { cause: error instanceof Error ? error : new Error(String(error)) });
         throw new AppError(

@@ -42,6 +42,11 @@ export interface LimitStore {
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   /** Replaces the reservation by the actual usage (booked even if the reservation lapsed). */
   settle(handle: ReservationHandle, tokens: number, costUnits: bigint): Promise<void>;
+  /**
+   * Undoes a reservation whose reserve() failed on the client side (a timeout: the script may
+   * still have run): drops its request from the window and releases its worst case, if booked.
+   */
+  cancel(userId: string, reservationId: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -83,6 +83,9 @@ export function createMemoryLimitStore({ now = Date.now }: { now?: () => number 
       b.tokensByDay.set(handle.day, (b.tokensByDay.get(handle.day) ?? 0) + tokens);
       b.unitsByMonth.set(handle.month, (b.unitsByMonth.get(handle.month) ?? 0n) + costUnits);
     },
+    async cancel(): Promise<void> {
+      // reserve() here never fails half-way: nothing to undo.
+    },
     async close() {
       users.clear();
     },

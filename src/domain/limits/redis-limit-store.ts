@@ -4,6 +4,7 @@
 // Spend counters are integers of 1e-10 USD; Redis keeps them as exact 64-bit integers and the
 // script compares them as decimal strings, never as Lua floats.
 import type { Redis } from 'ioredis';
+import { whenReady } from '../../redis.ts';
 import type { LimitName, LimitStore, ReservationHandle, ReserveRequest, ReserveResult } from './limit-store.ts';
 
 // Shared helpers: now (ms), the UTC day number and year*12+month (Hinnant's civil_from_days).
@@ -107,14 +108,32 @@ if redis.call('PTTL', usdKey) < 0 then redis.call('PEXPIRE', usdKey, 3456000000)
 return 1
 `;
 
+/** ARGV: base, reservationId. */
+const CANCEL = `
+local base, id = ARGV[1], ARGV[2]
+local resKey = base .. ':res'
+redis.call('ZREM', base .. ':rpm', id)
+local v = redis.call('HGET', resKey, id)
+if v then
+  local tk, tn, ck, cn = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  if redis.call('EXISTS', tk) == 1 then redis.call('DECRBY', tk, tn) end
+  if redis.call('EXISTS', ck) == 1 then redis.call('DECRBY', ck, cn) end
+  redis.call('HDEL', resKey, id)
+end
+redis.call('ZREM', base .. ':resexp', id)
+return 1
+`;
+
 type LimitScripts = {
+  sbCancel(...args: string[]): Promise<number>;
   sbReserve(...args: string[]): Promise<[string, string | number, number]>;
   sbSettle(...args: string[]): Promise<number>;
 };
 
-export function createRedisLimitStore({ redis, keyPrefix }: { redis: Redis; keyPrefix: string }): LimitStore {
+export function createRedisLimitStore({ redis, keyPrefix, connectWaitMs = 1_000 }: { redis: Redis; keyPrefix: string; connectWaitMs?: number }): LimitStore {
   redis.defineCommand('sbReserve', { numberOfKeys: 0, lua: RESERVE });
   redis.defineCommand('sbSettle', { numberOfKeys: 0, lua: SETTLE });
+  redis.defineCommand('sbCancel', { numberOfKeys: 0, lua: CANCEL });
   const scripts = redis as unknown as LimitScripts;
   const base = (userId: string) => `${keyPrefix}limits:{${userId}}`;
 
@@ -122,6 +141,7 @@ export function createRedisLimitStore({ redis, keyPrefix }: { redis: Redis; keyP
     kind: 'redis',
     async reserve(r: ReserveRequest): Promise<ReserveResult> {
       const { requestsPerMinute, tokensPerDay, monthlyBudgetUnits } = r.limits;
+      await whenReady(redis, connectWaitMs);
       const reply = await scripts.sbReserve(
         base(r.userId),
         r.reservationId,
@@ -139,7 +159,12 @@ export function createRedisLimitStore({ redis, keyPrefix }: { redis: Redis; keyP
       return { ok: false, limit: reply[1] as LimitName, ...(retryAfterMs > 0 && { retryAfterMs }) };
     },
     async settle(h: ReservationHandle, tokens: number, costUnits: bigint): Promise<void> {
+      await whenReady(redis, connectWaitMs);
       await scripts.sbSettle(base(h.userId), h.reservationId, String(h.day), String(h.month), String(tokens), costUnits.toString());
+    },
+    async cancel(userId: string, reservationId: string): Promise<void> {
+      await whenReady(redis, connectWaitMs);
+      await scripts.sbCancel(base(userId), reservationId);
     },
     async close() {
       // The client belongs to the composition root, which closes it.
