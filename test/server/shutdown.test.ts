@@ -6,8 +6,10 @@ describe('graceful shutdown', () => {
   it('stops accepting, lets a call in flight finish and record its row, then closes the database', async () => {
     const server = await startTestServer({ SHUTDOWN_GRACE_MS: '5000' });
     const { url, app } = server;
-    const inFlight = trpcHttp(url, server.adminKey).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'finish me [[fault:slow_first_byte:600]]' });
-    await new Promise((r) => setTimeout(r, 200));
+    const inFlight = trpcHttp(url, server.adminKey).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'finish me [[fault:slow_first_byte:800]]' });
+    inFlight.catch(() => {}); // awaited below
+    // close only once the call is in flight: it has reached the upstream
+    while (!app.simulator!.requests.some((r) => JSON.stringify(r.body).includes('finish me'))) await new Promise((r) => setTimeout(r, 10));
     const closing = app.close();
     await new Promise((r) => setTimeout(r, 50));
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
