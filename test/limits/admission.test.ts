@@ -50,7 +50,7 @@ describe.each([
 
   it('spend budget: concurrent calls whose worst case would overshoot are refused; settlement frees the unused part', async () => {
     const { userId, key } = await userWithKey(server.url, `spend-${_name}@example.com`);
-    const prompt = 'spend some [[fault:slow_first_byte:1500]]';
+    const prompt = 'spend some [[fault:slow_first_byte:3000]]';
     const maxTokens = 100;
     const worstTokens = estimateInputTokens({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
     const worst = usdToUnits('0.001') * BigInt(worstTokens);

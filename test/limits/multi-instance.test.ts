@@ -49,7 +49,7 @@ describe.skipIf(!process.env.DATABASE_URL)('limits across two instances (Postgre
   });
 
   it('token budget: 50 concurrent calls, room for 10 worst cases -> exactly 10 reach upstream', async () => {
-    const prompt = 'budgeted [[fault:slow_first_byte:1500]]';
+    const prompt = 'budgeted [[fault:slow_first_byte:3000]]';
     const maxTokens = 50;
     const worst = estimateInputTokens({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
     const { userId, key } = await userWithLimits('tokens-cluster@example.com', { tokensPerDay: worst * 10 + worst - 1 });
