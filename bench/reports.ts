@@ -8,6 +8,7 @@
 // ledger. The synthetic mix: each user mostly on its chosen gateway, the upstream API following
 // the model's route, 80% OK. Drops the scratch database at the end (--keep keeps it). Options: --rows N.
 import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { openDatabase } from '../src/db/index.ts';
 import { createUsageReports, reportSql, type ReportQuery } from '../src/domain/usage/usage-report.ts';
@@ -104,7 +105,27 @@ async function main() {
       await client.query(direct, [from, to]);
       directTimes.push(ms(t0));
     }
+    console.log(`(machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`);
     console.log(`\nfor comparison, GROUP BY model straight over the ledger (no roll-up): ${median(directTimes).toFixed(1)} ms`);
+
+    // What the roll-up triggers add to the ledger's writes: single-row and 32-row INSERTs, on and off.
+    const insertBatch = async (n: number) => {
+      const values = Array.from({ length: n }, (_, i) => `(gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'openai/gpt-5.5', 'CHAT_COMPLETIONS', 'default', 'OK', ${i}, 10, 0, 0, 0, ${i + 10}, 0.0001, 100, now())`);
+      await client.query(`INSERT INTO "UsageRecord" ("id", "userId", "requestedModel", "api", "gatewayId", "status", "inputTokens", "outputTokens",
+        "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", "costUsd", "latencyMs", "createdAt") VALUES ${values.join(', ')}`);
+    };
+    const perInsert = async (n: number, times: number) => {
+      t0 = performance.now();
+      for (let i = 0; i < times; i++) await insertBatch(n);
+      return (ms(t0) / times) * 1000;
+    };
+    const trigger = { on: [0, 0], off: [0, 0] };
+    for (const state of ['off', 'on', 'off', 'on'] as const) {
+      await client.query(`ALTER TABLE "UsageRecord" ${state === 'on' ? 'ENABLE' : 'DISABLE'} TRIGGER USER`);
+      trigger[state] = [await perInsert(1, 400), await perInsert(32, 100)];
+    }
+    await client.query(`ALTER TABLE "UsageRecord" ENABLE TRIGGER USER`);
+    console.log(`ledger INSERT round trip, roll-up triggers off -> on: 1 row ${trigger.off[0]!.toFixed(0)} -> ${trigger.on[0]!.toFixed(0)} µs, 32 rows ${trigger.off[1]!.toFixed(0)} -> ${trigger.on[1]!.toFixed(0)} µs`);
 
     console.log('\nQuery plans (EXPLAIN ANALYZE, BUFFERS):\n');
     console.log(plans.filter((_, i) => [0, 7, 8, 9].includes(i)).join('\n\n'));
