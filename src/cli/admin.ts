@@ -79,7 +79,7 @@ export async function admin(argv: string[], ctx: CliContext): Promise<void> {
       });
       const user = await ctx.userLimits.setUserLimits(ctx.principal, input);
       const show = (v: unknown) => (v === null ? 'none' : String(v));
-      print(`limits of ${user.email}: rpm ${show(user.limits.requestsPerMinute)}, tokens/day ${show(user.limits.tokensPerDay)}, monthly budget ${show(user.limits.monthlyBudgetUsd)} USD`, user);
+      print(`limits of ${user.email}: rpm ${show(user.limits.requestsPerMinute)}, tokens/day ${show(user.limits.tokensPerDay)}, monthly budget ${user.limits.monthlyBudgetUsd === null ? 'none' : `${user.limits.monthlyBudgetUsd} USD`}`, user);
       return;
     }
     default:
