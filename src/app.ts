@@ -98,7 +98,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const stopGatewayRefresh = gateways.startRefresh(60_000);
     cleanup.push(async () => stopGatewayRefresh());
     const ledger = createLedger({
-      prisma: db.prisma,
+      db,
       logger,
       onWritten: (rows) => rows.forEach((r) => metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
     });

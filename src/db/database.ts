@@ -27,6 +27,12 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Resolves when the database answers a query; throws if it fails or takes over ~2 s. */
   ping(): Promise<void>;
+  /**
+   * One parameterized write straight through the driver (node-postgres pool or PGlite), without
+   * Prisma's query engine: for the ledger's group commits on the hot path. On PGlite it waits for
+   * any transaction in progress, like every other query. Decimals go as strings (see raw-insert.ts).
+   */
+  execute(sql: string, params: readonly unknown[]): Promise<void>;
   /** Disconnects Prisma and closes the pool or PGlite (and its directory lock). Idempotent. */
   close(): Promise<void>;
 }
@@ -57,6 +63,7 @@ interface Driver {
   kind: Database['kind'];
   prisma: PrismaClient;
   sessions: WithSqlSession;
+  execute(sql: string, params: readonly unknown[]): Promise<void>;
   closeDriver(): Promise<void>;
 }
 
@@ -64,11 +71,17 @@ async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => vo
   if (options.databaseUrl) {
     const pool = createPostgresPool(options.databaseUrl, log);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    return { kind: 'postgres', prisma, sessions: postgresSessions(pool), closeDriver: () => pool.end() };
+    const execute = async (sql: string, params: readonly unknown[]) => {
+      await pool.query(sql, [...params]);
+    };
+    return { kind: 'postgres', prisma, sessions: postgresSessions(pool), execute, closeDriver: () => pool.end() };
   }
   const opened = await openPGlite(options.dataDir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite) });
-  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), closeDriver: opened.close };
+  const execute = async (sql: string, params: readonly unknown[]) => {
+    await opened.pglite.query(sql, [...params]);
+  };
+  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), execute, closeDriver: opened.close };
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -93,6 +106,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     async ping() {
       await withTimeout(driver.prisma.$queryRawUnsafe('SELECT 1'), PING_TIMEOUT_MS, 'The database');
     },
+    execute: driver.execute,
     close,
   };
 }

@@ -1,7 +1,7 @@
 // The usage ledger writer, with group commit: a row is written at once when no write is in
 // flight; rows that arrive while one is in flight are gathered and written together by the
 // next one. Each caller resolves only after its own row is committed. Never held on a timer.
-import { multiRowInsert, type PrismaClient, type RawColumn } from '../../db/index.ts';
+import { multiRowInsert, type Database, type RawColumn } from '../../db/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { UsageRow } from './usage-row.ts';
 
@@ -51,7 +51,7 @@ export interface Ledger {
   drain(): Promise<void>;
 }
 
-export function createLedger({ prisma, logger, onWritten }: { prisma: PrismaClient; logger: Logger; onWritten?: (rows: readonly UsageRow[]) => void }): Ledger {
+export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'execute'>; logger: Logger; onWritten?: (rows: readonly UsageRow[]) => void }): Ledger {
   let queue: Pending[] = [];
   let flushing: Promise<void> | undefined;
 
@@ -63,7 +63,7 @@ export function createLedger({ prisma, logger, onWritten }: { prisma: PrismaClie
     );
     for (let attempt = 1; ; attempt++) {
       try {
-        await prisma.$executeRawUnsafe(sql, ...params);
+        await db.execute(sql, params);
         return;
       } catch (error) {
         if (attempt >= WRITE_ATTEMPTS) throw error;
