@@ -32,6 +32,8 @@ const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
     model: t.exposeString('model', { nullable: true, description: 'The requested model' }),
     gatewayId: t.exposeString('gatewayId', { nullable: true }),
     userId: t.exposeID('userId', { nullable: true }),
+    gateway: t.exposeString('gatewayId', { nullable: true, description: 'Same as gatewayId' }),
+    user: t.exposeID('userId', { nullable: true, description: 'Same as userId' }),
     api: t.exposeString('api', { nullable: true }),
     status: t.exposeString('status', { nullable: true }),
   }),
