@@ -121,3 +121,25 @@ describe('limits default from the environment', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(3);
   });
 });
+
+describe('a chat refused by a limit stores nothing', () => {
+  let server: LimitServer;
+  beforeAll(async () => {
+    server = await startLimitServer({});
+  });
+  afterAll(() => server?.close());
+
+  it('no conversation, no message, no ledger row', async () => {
+    const { userId, key } = await userWithKey(server.url, 'chat-refused@example.com');
+    await server.app.db.prisma.user.update({ where: { id: userId }, data: { requestsPerMinute: 1 } });
+    const first = await postTrpc<{ conversation: { id: string } }>(server.url, key, 'chat', { model: MODEL, message: 'first' });
+    expect(first.ok).toBe(true);
+    const refused = await postTrpc(server.url, key, 'chat', { model: MODEL, message: 'second, refused' });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.data.appCode).toBe('RATE_LIMITED');
+    const conversations = await server.app.db.prisma.conversation.findMany({ where: { userId }, include: { messages: true } });
+    expect(conversations).toHaveLength(1);
+    expect(conversations[0]!.messages.map((m) => m.content)).toEqual(['first', 'Echo: first']);
+    expect(await server.app.db.prisma.usageRecord.count({ where: { userId } })).toBe(1);
+  });
+});

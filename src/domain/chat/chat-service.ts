@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../../upstream/types.ts';
 import type { Principal } from '../access/principal.ts';
-import type { CallOutcome } from '../generation/call-runner.ts';
+import type { Reservation } from '../generation/admission.ts';
+import type { CallContext, CallOutcome } from '../generation/call-runner.ts';
 import type { CallOptions, GenerationService } from '../generation/generation-service.ts';
 import type { CallRunner } from '../generation/call-runner.ts';
 import type { ChatInput } from '../generation/schemas.ts';
@@ -43,10 +44,13 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     prepared: Awaited<ReturnType<GenerationService['prepare']>>;
     assistant: { message?: MessageView };
     onSettled: (o: CallOutcome) => Promise<void>;
+    /** Admitted before anything was stored: a refused turn stores nothing. */
+    reservation: Reservation;
+    context: CallContext;
   }
 
   /** Everything before the upstream call: conversation, history, the stored user message. */
-  async function start(principal: Principal, input: ChatInput): Promise<Started> {
+  async function start(principal: Principal, input: ChatInput, call: CallOptions): Promise<Started> {
     generation.checkSize('message', input.message);
     generation.checkSize('system', input.system);
     const existing = input.conversationId ? await store.getOwned(principal.userId, input.conversationId) : undefined;
@@ -57,8 +61,16 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     replay.push({ role: 'user', content: input.message });
     // Resolve gateway and routing before anything is stored: bad input stores nothing.
     const prepared = await generation.prepare(principal, input, replay, input.system ?? undefined);
-    const conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message), input.model));
-    const userMessage = await store.append(conversation.id, { role: 'USER', content: input.message, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+    const reservation = await runner.admit(prepared, { ...call, principal });
+    let conversation: ConversationView;
+    let userMessage: MessageView;
+    try {
+      conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message), input.model));
+      userMessage = await store.append(conversation.id, { role: 'USER', content: input.message, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+    } catch (error) {
+      await reservation.release();
+      throw error;
+    }
     const assistant: Started['assistant'] = {};
     const onSettled = async (outcome: CallOutcome) => {
       if (outcome.row.status !== 'OK' && outcome.text === '' && outcome.row.status === 'ERROR') return;
@@ -69,17 +81,14 @@ export function createChatService({ store, generation, runner, idempotency }: { 
         usageRecordId: outcome.row.id,
       });
     };
-    return { conversation, isNew: !existing, userMessage, prepared, assistant, onSettled };
-  }
-
-  function callContext(principal: Principal, call: CallOptions, input: ChatInput, conversationId: string) {
-    return { ...call, principal, conversationId, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey };
+    const context: CallContext = { ...call, principal, conversationId: conversation.id, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey };
+    return { conversation, isNew: !existing, userMessage, prepared, assistant, onSettled, reservation, context };
   }
 
   async function chat(principal: Principal, input: ChatInput, call: CallOptions): Promise<ChatTurn> {
     const once = async (): Promise<ChatTurn> => {
-      const s = await start(principal, input);
-      const gen = await runner.complete(s.prepared, callContext(principal, call, input, s.conversation.id), s.onSettled);
+      const s = await start(principal, input, call);
+      const gen = await runner.complete(s.prepared, s.context, { onSettled: s.onSettled, reservation: s.reservation });
       return { conversation: await store.getOwned(principal.userId, s.conversation.id), userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen };
     };
     const key = call.idempotencyKey ?? input.idempotencyKey;
@@ -88,9 +97,16 @@ export function createChatService({ store, generation, runner, idempotency }: { 
   }
 
   async function* chatStream(principal: Principal, input: ChatInput, call: CallOptions): AsyncGenerator<ChatEvent> {
-    const s = await start(principal, input);
-    yield { type: 'conversationStarted', conversation: s.conversation };
-    const gen = yield* runner.stream(s.prepared, callContext(principal, call, input, s.conversation.id), s.onSettled);
+    const s = await start(principal, input, call);
+    let resumed = false;
+    try {
+      yield { type: 'conversationStarted', conversation: s.conversation };
+      resumed = true;
+    } finally {
+      // The client left before the upstream call: the reservation goes back (no call, no record).
+      if (!resumed) await s.reservation.release();
+    }
+    const gen = yield* runner.stream(s.prepared, s.context, { onSettled: s.onSettled, reservation: s.reservation });
     const conversation = await store.getOwned(principal.userId, s.conversation.id);
     yield { type: 'completed', turn: { conversation, userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen } };
   }

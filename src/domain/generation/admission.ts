@@ -15,6 +15,8 @@ export interface AdmissionRequest {
 export interface Reservation {
   /** The call ended (any status): settle to what it actually used. */
   settle(row: UsageRow): Promise<void>;
+  /** The call never went upstream (e.g. storing its message failed): give everything back. */
+  release(): Promise<void>;
 }
 
 export interface Admission {
@@ -23,5 +25,5 @@ export interface Admission {
 }
 
 export const ADMIT_ALL: Admission = {
-  admit: async () => ({ settle: async () => {} }),
+  admit: async () => ({ settle: async () => {}, release: async () => {} }),
 };

@@ -9,7 +9,7 @@ import type { Principal } from '../access/principal.ts';
 import type { Ledger } from '../usage/ledger.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
-import type { Admission } from './admission.ts';
+import type { Admission, Reservation } from './admission.ts';
 import type { Generation, TextDeltaEvent } from './generation-view.ts';
 import type { GenerationOptions } from './schemas.ts';
 
@@ -35,6 +35,13 @@ export interface CallOutcome {
   row: UsageRow;
   text: string;
   error?: AppError;
+}
+
+export interface RunOptions {
+  /** Called once the call's usage record is committed, whatever the outcome. */
+  onSettled?: (o: CallOutcome) => Promise<void>;
+  /** A reservation the caller took with `admit` before its own preparations. */
+  reservation?: Reservation;
 }
 
 export interface CallRunnerDeps {
@@ -122,7 +129,8 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     };
   }
 
-  async function admit(call: PreparedCall, ctx: CallContext) {
+  /** Limits and budgets: RATE_LIMITED / BUDGET_EXCEEDED before anything goes upstream. */
+  async function admit(call: PreparedCall, ctx: CallContext): Promise<Reservation> {
     return admission.admit({
       principal: ctx.principal,
       model: call.request.model,
@@ -132,7 +140,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
   }
 
   /** Records the call, settles its reservation, then tells the caller how it ended. */
-  async function settle(row: UsageRow, reservation: { settle(row: UsageRow): Promise<void> }, outcome: Omit<CallOutcome, 'row'>, onSettled?: (o: CallOutcome) => Promise<void>) {
+  async function settle(row: UsageRow, reservation: Reservation, outcome: Omit<CallOutcome, 'row'>, onSettled?: (o: CallOutcome) => Promise<void>) {
     await ledger.record(row);
     await reservation.settle(row);
     await onSettled?.({ row, ...outcome });
@@ -144,9 +152,9 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     return { status: cancelled ? 'CANCELLED' : 'ERROR', error: app };
   }
 
-  /** A non-streaming call. */
-  async function complete(call: PreparedCall, ctx: CallContext, onSettled?: (o: CallOutcome) => Promise<void>): Promise<Generation> {
-    const reservation = await admit(call, ctx);
+  /** A non-streaming call (admitted here unless the caller already holds its reservation). */
+  async function complete(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): Promise<Generation> {
+    const reservation = held ?? (await admit(call, ctx));
     const startedAt = performance.now();
     const createdAt = new Date();
     try {
@@ -166,8 +174,8 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
   }
 
   /** A streaming call: yields deltas, returns the generation once its record is committed. */
-  async function* stream(call: PreparedCall, ctx: CallContext, onSettled?: (o: CallOutcome) => Promise<void>): AsyncGenerator<TextDeltaEvent, Generation> {
-    const reservation = await admit(call, ctx);
+  async function* stream(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): AsyncGenerator<TextDeltaEvent, Generation> {
+    const reservation = held ?? (await admit(call, ctx));
     const startedAt = performance.now();
     const createdAt = new Date();
     const controller = new AbortController();
@@ -220,7 +228,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     throw failure ?? new AppError('UPSTREAM_ERROR', 'The call was cancelled');
   }
 
-  return { prepare, complete, stream };
+  return { prepare, admit, complete, stream };
 }
 
 export type CallRunner = ReturnType<typeof createCallRunner>;

@@ -35,7 +35,7 @@ export interface LimitAdmissionDeps {
 /** How long a client should wait when the limit store is unreachable. */
 export const UNAVAILABLE_RETRY_MS = 1_000;
 
-const NOTHING_RESERVED: Reservation = { settle: async () => {} };
+const NOTHING_RESERVED: Reservation = { settle: async () => {}, release: async () => {} };
 
 export function effectiveLimits(settings: UserSettings, defaults: LimitDefaults): EffectiveLimits {
   const budget = settings.monthlyBudgetUsd ?? defaults.monthlyBudgetUsd ?? null;
@@ -93,6 +93,13 @@ export function createLimitAdmission({ userSettings, defaults, store, pricing, r
       const { handle } = result;
       let settled = false;
       return {
+        async release() {
+          if (settled) return;
+          settled = true;
+          await store.cancel(handle.userId, handle.reservationId).catch((error: unknown) => {
+            logger.error('limit store unavailable: could not release a reservation (it lapses)', { cause: error instanceof Error ? error : new Error(String(error)) });
+          });
+        },
         async settle(row: UsageRow) {
           if (settled) return;
           settled = true;
