@@ -1,7 +1,6 @@
-import { TRPCClientError } from '@trpc/client';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { trpcErrorData } from '../helpers/errors.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -10,16 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function trpcError(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TRPCClientError);
-    return (error as TRPCClientError<never>).data as unknown as { appCode: string; code: string; httpStatus: number; field?: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('authentication', () => {
   const operations: Array<[string, string]> = [
@@ -58,7 +47,7 @@ describe('authentication', () => {
         client.admin.createApiKey.mutate({ name: 'x' }),
         client.apiKeys.revoke.mutate({ id: '00000000-0000-7000-8000-000000000009' }),
       ]) {
-        const data = await trpcError(call);
+        const data = await trpcErrorData(call);
         expect(data.appCode).toBe('UNAUTHENTICATED');
         expect(data.code).toBe('UNAUTHORIZED');
         expect(data.httpStatus).toBe(401);
@@ -70,7 +59,7 @@ describe('authentication', () => {
     const { key } = await createUserWithKey(server, 'cached@example.com');
     for (let i = 0; i < 3; i++) expect((await server.trpc(key).me.query()).email).toBe('cached@example.com');
     await server.trpc().apiKeys.revoke.mutate({ id: await keyIdOf(key) });
-    expect((await trpcError(server.trpc(key).me.query())).appCode).toBe('UNAUTHENTICATED');
+    expect((await trpcErrorData(server.trpc(key).me.query())).appCode).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -79,7 +68,7 @@ describe('roles', () => {
     const { key } = await createUserWithKey(server, 'plain@example.com');
     const res = await server.gql('mutation { createUser(input: { email: "y@example.com" }) { id } }', {}, key);
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await trpcError(server.trpc(key).admin.createUser.mutate({ email: 'y@example.com' }))).appCode).toBe('FORBIDDEN');
+    expect((await trpcErrorData(server.trpc(key).admin.createUser.mutate({ email: 'y@example.com' }))).appCode).toBe('FORBIDDEN');
   });
 
   it('a USER may create a key for itself but not for another user (NOT_FOUND-free FORBIDDEN)', async () => {
@@ -87,13 +76,13 @@ describe('roles', () => {
     const b = await createUserWithKey(server, 'b-other@example.com');
     const own = await server.trpc(a.key).admin.createApiKey.mutate({ name: 'mine' });
     expect((await server.trpc(own.secret).me.query()).id).toBe(a.userId);
-    expect((await trpcError(server.trpc(a.key).admin.createApiKey.mutate({ userId: b.userId, name: 'theirs' }))).appCode).toBe('FORBIDDEN');
+    expect((await trpcErrorData(server.trpc(a.key).admin.createApiKey.mutate({ userId: b.userId, name: 'theirs' }))).appCode).toBe('FORBIDDEN');
   });
 
   it("another user's key cannot be revoked: it looks missing", async () => {
     const a = await createUserWithKey(server, 'a-revoke@example.com');
     const b = await createUserWithKey(server, 'b-revoke@example.com');
-    const data = await trpcError(server.trpc(a.key).apiKeys.revoke.mutate({ id: await keyIdOf(b.key) }));
+    const data = await trpcErrorData(server.trpc(a.key).apiKeys.revoke.mutate({ id: await keyIdOf(b.key) }));
     expect(data.appCode).toBe('NOT_FOUND');
     expect((await server.trpc(b.key).me.query()).id).toBe(b.userId);
   });
@@ -123,7 +112,7 @@ describe('admin creates a user and a key', () => {
 
   it('a duplicate email is BAD_INPUT on the email field', async () => {
     await server.trpc().admin.createUser.mutate({ email: 'dup@example.com' });
-    const data = await trpcError(server.trpc().admin.createUser.mutate({ email: 'dup@example.com' }));
+    const data = await trpcErrorData(server.trpc().admin.createUser.mutate({ email: 'dup@example.com' }));
     expect(data.appCode).toBe('BAD_INPUT');
     expect(data.field).toBe('email');
   });
@@ -150,7 +139,6 @@ async function keyIdOf(key: string): Promise<string> {
   return row.id;
 }
 
-void pg;
 
 describe('subscriptions need a key too', () => {
   it('graphql-ws, graphql-sse, tRPC SSE and tRPC WebSocket refuse a missing or wrong key with UNAUTHENTICATED', async () => {
@@ -162,10 +150,10 @@ describe('subscriptions need a key too', () => {
         expect(events).toEqual([]);
         expect((errors[0] as { extensions?: { code?: string } }).extensions?.code, JSON.stringify(errors) + run.name).toBe("UNAUTHENTICATED");
       }
-      const sse = await trpcError(collectTrpc((h) => trpcHttp(server.url, key).generateStream.subscribe({ model: 'openai/gpt-5.5', prompt: 'hi' }, h as never)));
+      const sse = await trpcErrorData(collectTrpc((h) => trpcHttp(server.url, key).generateStream.subscribe({ model: 'openai/gpt-5.5', prompt: 'hi' }, h as never)));
       expect(sse.appCode).toBe('UNAUTHENTICATED');
       const ws = trpcWs(server.url, key);
-      const overWs = await trpcError(collectTrpc((h) => ws.client.generateStream.subscribe({ model: 'openai/gpt-5.5', prompt: 'hi' }, h as never)));
+      const overWs = await trpcErrorData(collectTrpc((h) => ws.client.generateStream.subscribe({ model: 'openai/gpt-5.5', prompt: 'hi' }, h as never)));
       expect(overWs.appCode).toBe('UNAUTHENTICATED');
       await ws.close();
     }

@@ -1,8 +1,8 @@
 // Conversations: history replay, order, titles, pagination, isolation between users.
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcHttp } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { trpcCode } from '../helpers/errors.ts';
 
 let server: TestServer;
 let alice: { userId: string; key: string };
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function appCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return (error.data as { appCode: string }).appCode;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('history replay', () => {
   it.each(['anthropic/claude-sonnet-4-5', 'openai/gpt-5.5'])('the second turn sends the first turn upstream, in order (%s)', async (model) => {
@@ -105,10 +95,10 @@ describe('isolation', () => {
     const turn = await trpcHttp(server.url, alice.key).chat.mutate({ model: 'openai/gpt-5.5', message: 'secret plans' });
     const id = turn.conversation.id;
     const bobClient = trpcHttp(server.url, bob.key);
-    expect(await appCode(bobClient.conversations.get.query({ id }))).toBe('NOT_FOUND');
-    expect(await appCode(bobClient.conversations.delete.mutate({ id }))).toBe('NOT_FOUND');
-    expect(await appCode(bobClient.chat.mutate({ model: 'openai/gpt-5.5', conversationId: id, message: 'hi' }))).toBe('NOT_FOUND');
-    const missing = await appCode(bobClient.conversations.get.query({ id: '01a20000-0000-7000-8000-000000000000' }));
+    expect(await trpcCode(bobClient.conversations.get.query({ id }))).toBe('NOT_FOUND');
+    expect(await trpcCode(bobClient.conversations.delete.mutate({ id }))).toBe('NOT_FOUND');
+    expect(await trpcCode(bobClient.chat.mutate({ model: 'openai/gpt-5.5', conversationId: id, message: 'hi' }))).toBe('NOT_FOUND');
+    const missing = await trpcCode(bobClient.conversations.get.query({ id: '01a20000-0000-7000-8000-000000000000' }));
     expect(missing).toBe('NOT_FOUND');
 
     const read = await server.gql('query($id: ID!) { conversation(id: $id) { id messages { content } } }', { id }, bob.key);
@@ -123,17 +113,17 @@ describe('isolation', () => {
     expect((await trpcHttp(server.url, alice.key).conversations.get.query({ id })).messages).toHaveLength(2);
     const ownDelete = await server.gql<{ deleteConversation: boolean }>('mutation($id: ID!) { deleteConversation(id: $id) }', { id }, alice.key);
     expect(ownDelete.data?.deleteConversation).toBe(true);
-    expect(await appCode(trpcHttp(server.url, alice.key).conversations.get.query({ id }))).toBe('NOT_FOUND');
+    expect(await trpcCode(trpcHttp(server.url, alice.key).conversations.get.query({ id }))).toBe('NOT_FOUND');
   });
 });
 
 describe('ids that are not ours', () => {
   it.each(['does-not-exist', '12345', '00000000-0000-0000-0000-000000000000'])('%s is NOT_FOUND everywhere, never BAD_INPUT', async (id) => {
     const client = trpcHttp(server.url, alice.key);
-    expect(await appCode(client.conversations.get.query({ id }))).toBe('NOT_FOUND');
-    expect(await appCode(client.conversations.delete.mutate({ id }))).toBe('NOT_FOUND');
-    expect(await appCode(client.chat.mutate({ model: 'openai/gpt-5.5', conversationId: id, message: 'hi' }))).toBe('NOT_FOUND');
-    expect(await appCode(client.apiKeys.revoke.mutate({ id }))).toBe('NOT_FOUND');
+    expect(await trpcCode(client.conversations.get.query({ id }))).toBe('NOT_FOUND');
+    expect(await trpcCode(client.conversations.delete.mutate({ id }))).toBe('NOT_FOUND');
+    expect(await trpcCode(client.chat.mutate({ model: 'openai/gpt-5.5', conversationId: id, message: 'hi' }))).toBe('NOT_FOUND');
+    expect(await trpcCode(client.apiKeys.revoke.mutate({ id }))).toBe('NOT_FOUND');
     const res = await server.gql('query($id: ID!) { conversation(id: $id) { id } }', { id }, alice.key);
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

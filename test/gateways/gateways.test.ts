@@ -1,9 +1,9 @@
 // Gateways: the list with the caller's default marked, choosing one (history kept) changes the
 // cf-aig-gateway-id of the next upstream call, bad or disabled ids are BAD_INPUT before
 // anything goes upstream, and the admin sync from Cloudflare's gateway list.
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { trpcErrorData } from '../helpers/errors.ts';
 
 let server: TestServer;
 let user: { userId: string; key: string };
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function trpcError(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TRPCClientError);
-    return (error as TRPCClientError<never>).data as unknown as { appCode: string; field?: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const sentGateway = (id: string) => server.app.simulator!.requests.filter((r) => r.headers['cf-aig-event-id'] === id).map((r) => r.headers['cf-aig-gateway-id']);
 
@@ -68,8 +58,8 @@ describe('gateways', () => {
   it('unknown ids are BAD_INPUT and nothing is sent upstream', async () => {
     const client = server.trpc(other.key);
     const sentBefore = server.app.simulator!.requests.length;
-    expect(await trpcError(client.gateways.choose.mutate({ gatewayId: 'nope' }))).toMatchObject({ appCode: 'BAD_INPUT', field: 'gatewayId' });
-    expect(await trpcError(client.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'x', gatewayId: 'nope' }))).toMatchObject({ appCode: 'BAD_INPUT', field: 'gatewayId' });
+    expect(await trpcErrorData(client.gateways.choose.mutate({ gatewayId: 'nope' }))).toMatchObject({ appCode: 'BAD_INPUT', field: 'gatewayId' });
+    expect(await trpcErrorData(client.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'x', gatewayId: 'nope' }))).toMatchObject({ appCode: 'BAD_INPUT', field: 'gatewayId' });
     const gql = await server.gql('mutation { chooseGateway(gatewayId: "nope") { id } }', {}, other.key);
     expect(gql.errors?.[0]?.extensions?.code).toBe('BAD_INPUT');
     expect(server.app.simulator!.requests.length).toBe(sentBefore);
@@ -77,7 +67,7 @@ describe('gateways', () => {
   });
 
   it('a USER cannot choose for another user (NOT_FOUND); an admin can, recorded as chosen by the admin', async () => {
-    expect((await trpcError(server.trpc(other.key).gateways.choose.mutate({ gatewayId: 'gw-a', userId: user.userId }))).appCode).toBe('NOT_FOUND');
+    expect((await trpcErrorData(server.trpc(other.key).gateways.choose.mutate({ gatewayId: 'gw-a', userId: user.userId }))).appCode).toBe('NOT_FOUND');
     const updated = await server.trpc().gateways.choose.mutate({ gatewayId: 'gw-b', userId: other.userId });
     expect(updated.defaultGatewayId).toBe('gw-b');
     const last = await server.app.db.prisma.gatewayChoice.findFirstOrThrow({ where: { userId: other.userId }, orderBy: { chosenAt: 'desc' } });
@@ -87,12 +77,12 @@ describe('gateways', () => {
   it('syncGateways (admin) adds listed gateways and disables synced ones no longer listed', async () => {
     const prisma = server.app.db.prisma;
     await prisma.gateway.create({ data: { id: 'gone', name: 'gone', source: 'CLOUDFLARE' } });
-    expect((await trpcError(server.trpc(user.key).admin.syncGateways.mutate())).appCode).toBe('FORBIDDEN');
+    expect((await trpcErrorData(server.trpc(user.key).admin.syncGateways.mutate())).appCode).toBe('FORBIDDEN');
     const synced = await server.trpc().admin.syncGateways.mutate();
     expect(synced.find((g) => g.id === 'gone')).toMatchObject({ enabled: false });
     expect(synced.filter((g) => g.enabled).map((g) => g.id).sort()).toEqual(['default', 'gw-a', 'gw-b']);
     // a disabled gateway is refused before anything is sent, and users no longer see it
-    expect((await trpcError(server.trpc(user.key).gateways.choose.mutate({ gatewayId: 'gone' }))).appCode).toBe('BAD_INPUT');
+    expect((await trpcErrorData(server.trpc(user.key).gateways.choose.mutate({ gatewayId: 'gone' }))).appCode).toBe('BAD_INPUT');
     expect((await server.trpc(user.key).gateways.list.query()).map((g) => g.id)).not.toContain('gone');
     const gql = await server.gql<{ syncGateways: Array<{ id: string }> }>('mutation { syncGateways { id enabled source isDefault } }');
     expect(gql.errors).toBeUndefined();
@@ -102,7 +92,7 @@ describe('gateways', () => {
     // as if "other" had chosen "gone" before the sync disabled it
     await server.app.db.prisma.user.update({ where: { id: other.userId }, data: { defaultGatewayId: 'gone' } });
     const sentBefore = server.app.simulator!.requests.length;
-    expect(await trpcError(server.trpc(other.key).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'x' }))).toMatchObject({ appCode: 'BAD_INPUT' });
+    expect(await trpcErrorData(server.trpc(other.key).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'x' }))).toMatchObject({ appCode: 'BAD_INPUT' });
     expect(server.app.simulator!.requests.length).toBe(sentBefore);
     // its list marks the configured default instead
     expect((await server.trpc(other.key).gateways.list.query()).find((g) => g.isDefault)!.id).toBe('default');
@@ -121,9 +111,9 @@ describe('setUserLimits (admin)', () => {
       { input: { userId: user.userId, monthlyBudgetUsd: null } },
     );
     expect(gql.data!.setUserLimits.limits).toEqual({ requestsPerMinute: null, tokensPerDay: 100_000, monthlyBudgetUsd: null });
-    expect((await trpcError(server.trpc(user.key).admin.setUserLimits.mutate({ userId: user.userId, tokensPerDay: 1 }))).appCode).toBe('FORBIDDEN');
-    expect((await trpcError(admin.admin.setUserLimits.mutate({ userId: user.userId, tokensPerDay: -5 }))).appCode).toBe('BAD_INPUT');
-    expect((await trpcError(admin.admin.setUserLimits.mutate({ userId: '00000000-0000-7000-8000-00000000beef', tokensPerDay: 5 }))).appCode).toBe('NOT_FOUND');
+    expect((await trpcErrorData(server.trpc(user.key).admin.setUserLimits.mutate({ userId: user.userId, tokensPerDay: 1 }))).appCode).toBe('FORBIDDEN');
+    expect((await trpcErrorData(admin.admin.setUserLimits.mutate({ userId: user.userId, tokensPerDay: -5 }))).appCode).toBe('BAD_INPUT');
+    expect((await trpcErrorData(admin.admin.setUserLimits.mutate({ userId: '00000000-0000-7000-8000-00000000beef', tokensPerDay: 5 }))).appCode).toBe('NOT_FOUND');
     expect((await admin.admin.setUserLimits.mutate({ userId: user.userId, tokensPerDay: null })).limits.tokensPerDay).toBeNull();
   });
 });

@@ -1,9 +1,9 @@
 // Failures and cancellation: contract codes, ERROR / CANCELLED records, partial text kept,
 // upstream socket closed, server still serving; bad input refused before anything goes upstream.
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectTrpc, graphqlSse, graphqlWs, trpcHttp, trpcWs } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { trpcErrorData } from '../helpers/errors.ts';
 
 let server: TestServer;
 let key: string;
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function trpcFailure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error.data as Record<string, unknown>;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 const rows = () => server.app.db.prisma.usageRecord.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
 const sim = () => server.app.simulator!;
@@ -43,7 +33,7 @@ describe('upstream faults give contract codes and ERROR records', () => {
     ['provider_error:openai', 'UPSTREAM_ERROR'],
   ])('non-streaming [[fault:%s]] -> %s', async (fault, code) => {
     const before = (await rows()).length;
-    const data = await trpcFailure(trpcHttp(server.url, key).generate.mutate({ model: 'openai/gpt-5.5', prompt: `hello [[fault:${fault}]]` }));
+    const data = await trpcErrorData(trpcHttp(server.url, key).generate.mutate({ model: 'openai/gpt-5.5', prompt: `hello [[fault:${fault}]]` }));
     expect(data.appCode).toBe(code);
     if (code === 'RATE_LIMITED') expect(data.retryAfterMs).toBe(3000);
     const after = await rows();
@@ -80,7 +70,7 @@ describe('upstream faults give contract codes and ERROR records', () => {
       ]);
       expect(conversation.messages[1]!.content).toBe(deltas);
 
-      const trpcData = await trpcFailure(collectTrpc((h) => trpcHttp(server.url, key).generateStream.subscribe({ model, prompt: message }, h as never)));
+      const trpcData = await trpcErrorData(collectTrpc((h) => trpcHttp(server.url, key).generateStream.subscribe({ model, prompt: message }, h as never)));
       expect(trpcData.appCode).toBe(code);
     }
     await stillServing();
@@ -144,7 +134,7 @@ describe('bad input is refused before anything goes upstream', () => {
   ])('chat with %s', async (_name, input, code, field) => {
     const before = sim().requests.length;
     const rowsBefore = (await rows()).length;
-    const data = await trpcFailure(trpcHttp(server.url, key).chat.mutate(input as never));
+    const data = await trpcErrorData(trpcHttp(server.url, key).chat.mutate(input as never));
     expect(data.appCode).toBe(code);
     if (field) expect(data.field).toBe(field);
     const gql = await server.gql('mutation($input: ChatInput!) { chat(input: $input) { generation { id } } }', { input }, key);
@@ -161,7 +151,7 @@ describe('bad input is refused before anything goes upstream', () => {
     ['a prompt over the size limit', { model: 'openai/gpt-5.5', prompt: 'y'.repeat(2001) }, 'prompt'],
   ])('generate with %s', async (_name, input, field) => {
     const before = sim().requests.length;
-    const data = await trpcFailure(trpcHttp(server.url, key).generate.mutate(input as never));
+    const data = await trpcErrorData(trpcHttp(server.url, key).generate.mutate(input as never));
     expect(data).toMatchObject({ appCode: 'BAD_INPUT', field });
     const gql = await server.gql('mutation($input: GenerateInput!) { generate(input: $input) { id } }', { input }, key);
     expect(gql.errors?.[0]?.extensions?.code).toBe('BAD_INPUT');

@@ -1,7 +1,7 @@
 // Starts the real Switchboard app on port 0 against a fresh database (embedded or PostgreSQL,
 // as DATABASE_URL selects) and gives tests real clients.
 import { createTRPCClient, httpBatchLink, httpLink } from '@trpc/client';
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, type App, type AppOverrides } from '../../src/app.ts';
 import { loadEnv } from '../../src/env.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { AppRouter } from '../../src/trpc/router.ts';
@@ -24,7 +24,7 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
 }
 
-export async function startTestServer(env: Record<string, string | undefined> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string | undefined> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
   const db = await freshDatabase();
   const config = loadEnv({
     NODE_ENV: 'test',
@@ -36,7 +36,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const app = await createApp(config, { logger: createLogger('silent') });
+  const app = await createApp(config, { logger: createLogger('silent'), ...overrides });
   const url = await app.listen(0);
 
   return {

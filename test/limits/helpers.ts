@@ -1,13 +1,11 @@
 // Helpers for the limits and idempotency tests: an in-process app with overrides (pricing), and
 // a plain-HTTP tRPC caller (one request per call, no batching) that returns data or the error.
 import { randomBytes } from 'node:crypto';
-import { createApp, type App, type AppOverrides } from '../../src/app.ts';
+import type { AppOverrides } from '../../src/app.ts';
 import type { Pricing } from '../../src/domain/usage/pricing.ts';
-import { loadEnv } from '../../src/env.ts';
-import { createLogger } from '../../src/logger.ts';
-import { freshDatabase } from '../helpers/database.ts';
+import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
 
-export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export { ADMIN_KEY };
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A Redis key prefix of its own per test run, so parallel runs never share counters. */
@@ -28,36 +26,11 @@ export async function postTrpc<T = Record<string, unknown>>(url: string, key: st
   return { ok: true, data: body.result!.data };
 }
 
-export interface LimitServer {
-  app: App;
-  url: string;
-  close(): Promise<void>;
-}
+export type LimitServer = TestServer;
 
-export async function startLimitServer(env: Record<string, string | undefined> = {}, overrides: AppOverrides = {}): Promise<LimitServer> {
-  const db = await freshDatabase();
-  const config = loadEnv({
-    NODE_ENV: 'test',
-    PORT: '0',
-    ADMIN_API_KEY: ADMIN_KEY,
-    DATABASE_URL: db.databaseUrl,
-    DATA_DIR: db.dataDir,
-    LOG_LEVEL: 'silent',
-    SHUTDOWN_GRACE_MS: '2000',
-    AUTH_CACHE_TTL_MS: '0',
-    ...env,
-  });
-  const app = await createApp(config, { logger: createLogger('silent'), ...overrides });
-  const url = await app.listen(0);
-  return {
-    app,
-    url,
-    async close() {
-      await app.close();
-      await db.cleanup();
-    },
-  };
-}
+/** The real server with limits read fresh on every call (no settings cache). */
+export const startLimitServer = (env: Record<string, string | undefined> = {}, overrides: AppOverrides = {}): Promise<LimitServer> =>
+  startTestServer({ AUTH_CACHE_TTL_MS: '0', ...env }, overrides);
 
 /** Creates a user and a key through the admin API. */
 export async function userWithKey(url: string, email: string): Promise<{ userId: string; key: string }> {

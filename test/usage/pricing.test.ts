@@ -1,11 +1,11 @@
 // Pricing: cost = tokens x the recorded price version, exactly (decimal), per category; new
 // versions apply from their effective date; re-pricing a range is exact and audited; no price
 // means a null cost, never zero.
-import { TRPCClientError } from '@trpc/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costAt, type PriceVersion } from '../../src/domain/usage/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { trpcCode } from '../helpers/errors.ts';
 
 const KIMI = '@cf/moonshotai/kimi-k2.6';
 
@@ -62,16 +62,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function trpcCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TRPCClientError);
-    return ((error as TRPCClientError<never>).data as unknown as { appCode: string }).appCode;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('pricing through the real stack', () => {
   it('models lists known models with their API and the seeded price (version 1, source named)', async () => {

@@ -1,12 +1,12 @@
 // usageReport / usage.report: rows and totals equal sums computed independently from the
 // ledger for every grouping, over ranges with partial days at both edges (roll-up + ledger),
 // and access rules (a USER sees only its own rows; an admin one user or all).
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
 import { USAGE_DIMENSIONS, type UsageDimension } from '../../src/domain/usage/schemas.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { expectedReport, makeRows, recordAll } from './ledger-fixture.ts';
+import { trpcCode } from '../helpers/errors.ts';
 
 let server: TestServer;
 let alice: { userId: string; key: string };
@@ -26,16 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function trpcCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TRPCClientError);
-    return ((error as TRPCClientError<never>).data as unknown as { appCode: string }).appCode;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const inRange = (from: Date, to: Date, pred: (r: UsageRow) => boolean = () => true) =>
   rows.filter((r) => r.createdAt >= from && r.createdAt < to && pred(r));
