@@ -1,5 +1,6 @@
-// tRPC: me, admin.createUser / admin.createApiKey, apiKeys.revoke.
+// tRPC: me, admin.createUser / admin.createApiKey / admin.setUserLimits, apiKeys.revoke.
 import { createApiKeyInput, createUserInput, idInput } from '../../domain/access/schemas.ts';
+import { setUserLimitsInput } from '../../domain/admin/user-limits.ts';
 import { authedProcedure, router } from '../init.ts';
 
 export const meProcedure = authedProcedure.query(({ ctx }) => ctx.services.access.me(ctx.principal));
@@ -11,6 +12,9 @@ export const adminAccessProcedures = {
   createApiKey: authedProcedure
     .input(createApiKeyInput)
     .mutation(({ ctx, input }) => ctx.services.access.createApiKey(ctx.principal, input)),
+  setUserLimits: authedProcedure
+    .input(setUserLimitsInput)
+    .mutation(({ ctx, input }) => ctx.services.userLimits.setUserLimits(ctx.principal, input)),
 };
 
 export const apiKeysRouter = router({

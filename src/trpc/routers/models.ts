@@ -1,5 +1,4 @@
-// tRPC: models, admin.setModelPrice, admin.repriceUsage, admin.setUserLimits.
-import { setUserLimitsInput } from '../../domain/admin/user-limits.ts';
+// tRPC: models, admin.setModelPrice, admin.repriceUsage.
 import { repriceUsageInput, setModelPriceInput } from '../../domain/usage/schemas.ts';
 import { authedProcedure } from '../init.ts';
 
@@ -8,5 +7,4 @@ export const modelsProcedure = authedProcedure.query(({ ctx }) => ctx.services.p
 export const adminPricingProcedures = {
   setModelPrice: authedProcedure.input(setModelPriceInput).mutation(({ ctx, input }) => ctx.services.pricing.setModelPrice(ctx.principal, input)),
   repriceUsage: authedProcedure.input(repriceUsageInput).mutation(({ ctx, input }) => ctx.services.pricing.repriceUsage(ctx.principal, input)),
-  setUserLimits: authedProcedure.input(setUserLimitsInput).mutation(({ ctx, input }) => ctx.services.userLimits.setUserLimits(ctx.principal, input)),
 };
