@@ -1,0 +1,116 @@
+// The ledger's group commit: a lone row is written at once (never held on a timer); rows that
+// arrive while a write is in flight go together in the next write; each caller resolves only
+// after its own row is committed; a failed write is retried, then rejects its callers.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLedger } from '../../src/domain/usage/ledger.ts';
+import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
+import { createLogger } from '../../src/logger.ts';
+
+const row = (id: string): UsageRow => ({
+  id,
+  userId: '00000000-0000-7000-8000-000000000001',
+  requestedModel: 'openai/gpt-5.5',
+  servedModel: 'gpt-5.5',
+  api: 'CHAT_COMPLETIONS',
+  gatewayId: 'default',
+  status: 'OK',
+  errorCode: null,
+  upstreamStatus: null,
+  streamed: false,
+  transport: 'trpc-http',
+  inputTokens: 1,
+  outputTokens: 2,
+  cachedInputTokens: 0,
+  cacheWriteTokens: 0,
+  reasoningTokens: 0,
+  totalTokens: 3,
+  costUsd: '0.0000010000',
+  priceVersionId: null,
+  latencyMs: 5,
+  timeToFirstTokenMs: null,
+  cacheStatus: null,
+  upstreamLogId: null,
+  idempotencyKey: null,
+  conversationId: null,
+  createdAt: new Date('2026-11-24T00:00:00Z'),
+});
+
+/** A database whose writes complete only when the test says so. */
+function gatedDb() {
+  const writes: Array<{ rows: UsageRow[]; finish: (error?: Error) => void }> = [];
+  return {
+    writes,
+    db: {
+      execute: (_sql: string, params: readonly unknown[]) =>
+        new Promise<void>((resolve, reject) => {
+          writes.push({ rows: JSON.parse(String(params[0])) as UsageRow[], finish: (error) => (error ? reject(error) : resolve()) });
+        }),
+    },
+  };
+}
+
+const flushMicrotasks = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+afterEach(() => vi.useRealTimers());
+
+describe('ledger group commit', () => {
+  it('writes a lone row at once, with no timer involved', async () => {
+    vi.useFakeTimers();
+    const { db, writes } = gatedDb();
+    const ledger = createLedger({ db, logger: createLogger('silent') });
+    let committed = false;
+    const done = ledger.record(row('a')).then(() => (committed = true));
+    await flushMicrotasks();
+    expect(writes).toHaveLength(1); // no timer advanced, the write is already out
+    expect(committed).toBe(false); // ... but the caller waits for the commit
+    writes[0]!.finish();
+    await done;
+    expect(committed).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('gathers the rows that arrive during a write into the next single write', async () => {
+    const { db, writes } = gatedDb();
+    const ledger = createLedger({ db, logger: createLogger('silent') });
+    const first = ledger.record(row('a'));
+    await flushMicrotasks();
+    const later = ['b', 'c', 'd'].map((id) => ledger.record(row(id)));
+    await flushMicrotasks();
+    expect(writes).toHaveLength(1); // b, c, d wait for a's write to finish
+    writes[0]!.finish();
+    await first;
+    await flushMicrotasks();
+    expect(writes).toHaveLength(2);
+    expect(writes[1]!.rows.map((r) => r.id)).toEqual(['b', 'c', 'd']);
+    writes[1]!.finish();
+    await Promise.all(later);
+  });
+
+  it('keeps decimals and dates exact in the JSON batch', async () => {
+    const { db, writes } = gatedDb();
+    const ledger = createLedger({ db, logger: createLogger('silent') });
+    const done = ledger.record({ ...row('x'), costUsd: '1234567890.1234567891' });
+    await flushMicrotasks();
+    expect(writes[0]!.rows[0]).toMatchObject({ costUsd: '1234567890.1234567891', createdAt: '2026-11-24T00:00:00.000Z' });
+    writes[0]!.finish();
+    await done;
+  });
+
+  it('retries a failed write, then rejects its callers; later rows still go through', async () => {
+    const { db, writes } = gatedDb();
+    const ledger = createLedger({ db, logger: createLogger('silent') });
+    const failing = ledger.record(row('a'));
+    failing.catch(() => {});
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await vi.waitFor(() => expect(writes).toHaveLength(attempt + 1), { timeout: 3_000 });
+      writes[attempt]!.finish(new Error('database down'));
+    }
+    await expect(failing).rejects.toThrow('database down');
+    const next = ledger.record(row('b'));
+    await vi.waitFor(() => expect(writes).toHaveLength(5));
+    writes[4]!.finish();
+    await next;
+  });
+});
