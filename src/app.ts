@@ -131,7 +131,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     };
 
     const http = createHttpServer({
-      yoga: createGraphQLHandler({ services, logger, metrics }),
+      yoga: createGraphQLHandler({ services, logger, metrics, maxBodyBytes: env.MAX_BODY_BYTES }),
       router: appRouter,
       createContext: createContextFactory({ services, metrics, logger }),
       metrics,

@@ -33,7 +33,7 @@ export function createMaskError(logger: Logger) {
       source: error.source,
       positions: error.positions,
       path: error.path,
-      extensions: { ...error.extensions, code, http: { status: HTTP_STATUS[code] ?? 400 } },
+      extensions: { ...error.extensions, code, http: { status: errorStatus(error.extensions.http) ?? HTTP_STATUS[code] ?? 400 } },
     });
   };
 }
@@ -41,6 +41,12 @@ export function createMaskError(logger: Logger) {
 function internal(error: unknown, logger: Logger): GraphQLError {
   logger.error('unexpected error', { cause: error });
   return new GraphQLError('Internal error', { extensions: { code: 'INTERNAL' } });
+}
+
+/** An error status a GraphQL error already carries (e.g. 413 from the body limit), if any. */
+function errorStatus(http: unknown): number | undefined {
+  const status = (http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 ? status : undefined;
 }
 
 /** Duck-typed: yoga may load graphql's CJS build while this file gets the ESM one. */

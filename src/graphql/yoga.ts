@@ -7,6 +7,7 @@ import type { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GraphQLContext } from './builder.ts';
+import { bodyLimitPlugin } from './body-limit.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 
@@ -14,6 +15,7 @@ export interface YogaDeps {
   services: Services;
   logger: Logger;
   metrics: Metrics;
+  maxBodyBytes: number;
 }
 
 interface ServerContext {
@@ -21,7 +23,7 @@ interface ServerContext {
   connectionParams?: Readonly<Record<string, unknown>>;
 }
 
-export function createGraphQLHandler({ services, logger, metrics }: YogaDeps) {
+export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }: YogaDeps) {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -36,7 +38,7 @@ export function createGraphQLHandler({ services, logger, metrics }: YogaDeps) {
       warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
       error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
     },
-    plugins: [validationCodePlugin(), metricsPlugin(metrics)],
+    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics)],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
         stringParam(connectionParams, 'authorization') ?? stringParam(connectionParams, 'Authorization') ?? request.headers.get('authorization');

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -98,6 +99,15 @@ describe('bad input gets a clear error with a code, and the server stays up', ()
     await stillServing();
   });
 
+  it('a 10 MB chunked body (no Content-Length) is cut off at the limit too', async () => {
+    for (const path of ['/graphql', '/trpc/admin.createUser']) {
+      const { status, body } = await postChunked(path, 10 * 1024 * 1024);
+      expect(status).toBe(path === '/graphql' ? 413 : 400);
+      expect(body).toContain('BAD_INPUT');
+    }
+    await stillServing();
+  });
+
   it('unknown paths are 404 with a code; no stack or internals in any error', async () => {
     const res = await fetch(`${server.url}/nowhere`);
     expect(res.status).toBe(404);
@@ -127,3 +137,30 @@ describe('readiness', () => {
     }
   });
 });
+
+/** Streams a JSON body of about `size` bytes with Transfer-Encoding: chunked. */
+function postChunked(path: string, size: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, server.url);
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminKey}` } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // the server may close the connection while we are still sending: fine once it answered
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    const chunk = 'x'.repeat(64 * 1024);
+    req.write('{"query":"{ me { id } }","variables":{"pad":"');
+    let sent = 0;
+    const pump = () => {
+      while (sent < size) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end('"}}');
+    };
+    pump();
+  });
+}
