@@ -5,35 +5,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLedger } from '../../src/domain/usage/ledger.ts';
 import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
 import { createLogger } from '../../src/logger.ts';
+import { makeRows } from './ledger-fixture.ts';
 
-const row = (id: string): UsageRow => ({
-  id,
-  userId: '00000000-0000-7000-8000-000000000001',
-  requestedModel: 'openai/gpt-5.5',
-  servedModel: 'gpt-5.5',
-  api: 'CHAT_COMPLETIONS',
-  gatewayId: 'default',
-  status: 'OK',
-  errorCode: null,
-  upstreamStatus: null,
-  streamed: false,
-  transport: 'trpc-http',
-  inputTokens: 1,
-  outputTokens: 2,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-  totalTokens: 3,
-  costUsd: '0.0000010000',
-  priceVersionId: null,
-  latencyMs: 5,
-  timeToFirstTokenMs: null,
-  cacheStatus: null,
-  upstreamLogId: null,
-  idempotencyKey: null,
-  conversationId: null,
-  createdAt: new Date('2026-11-24T00:00:00Z'),
-});
+const TEMPLATE = makeRows(['00000000-0000-7000-8000-000000000001'], 1, new Date('2026-11-24T00:00:00Z'), 1)[0]!;
+const row = (id: string): UsageRow => ({ ...TEMPLATE, id, costUsd: '0.0000010000', createdAt: new Date('2026-11-24T00:00:00Z') });
 
 /** A database whose writes complete only when the test says so. */
 function gatedDb() {
