@@ -160,3 +160,13 @@ describe('subscriptions need a key too', () => {
     expect(await server.app.db.prisma.usageRecord.count()).toBe(0);
   });
 });
+
+describe('the key may come bare', () => {
+  it('authorization: <key> without "Bearer" works (as WebSocket connection parameters often send it)', async () => {
+    const { userId, key } = await createUserWithKey(server, 'bare@example.com');
+    const res = await fetch(`${server.url}/trpc/me`, { headers: { authorization: key } });
+    expect(((await res.json()) as { result: { data: { id: string } } }).result.data.id).toBe(userId);
+    const basic = await fetch(`${server.url}/trpc/me`, { headers: { authorization: `Basic ${key}` } });
+    expect(basic.status).toBe(401);
+  });
+});

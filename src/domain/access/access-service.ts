@@ -139,10 +139,13 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
 
 export type AccessService = ReturnType<typeof createAccessService>;
 
+/** The key from `Bearer <key>`; a bare key (e.g. a WebSocket connection parameter) is accepted too. */
 function bearerToken(authorization: string | undefined | null): string | undefined {
-  if (!authorization) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
-  return match ? match[1] : undefined;
+  const value = authorization?.trim();
+  if (!value) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(value);
+  if (match) return match[1];
+  return /\s/.test(value) ? undefined : value;
 }
 
 function toApiKeyView(row: ApiKeyView): ApiKeyView {

@@ -45,6 +45,7 @@ const CreatedApiKeyRef = builder.objectRef<CreatedApiKey>('CreatedApiKey').imple
     apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
     secret: t.exposeString('secret', { description: 'The whole key, for Authorization: Bearer' }),
     key: t.exposeString('secret', { description: 'Same as secret' }),
+    token: t.exposeString('secret', { description: 'Same as secret' }),
     id: t.id({ resolve: (c) => c.apiKey.id }),
     name: t.string({ resolve: (c) => c.apiKey.name }),
     prefix: t.string({ resolve: (c) => c.apiKey.prefix }),
