@@ -80,6 +80,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const metrics = createMetrics();
     const access = createAccessService({ prisma: db.prisma, adminApiKey: env.ADMIN_API_KEY, cacheTtlMs: env.AUTH_CACHE_TTL_MS });
     await access.ensureBootstrapAdmin();
+    if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 16) logger.warn('ADMIN_API_KEY is short: use a long random value outside development');
     const userSettings = createUserSettings({ prisma: db.prisma, ttlMs: env.AUTH_CACHE_TTL_MS });
 
     let simulator: Simulator | undefined;

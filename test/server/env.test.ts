@@ -31,11 +31,15 @@ describe('environment', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['REDIS_URL', 'not a url'],
     ['CLOUDFLARE_API_BASE_URL', 'ftp://x'],
-    ['ADMIN_API_KEY', 'short'],
-    ['NODE_ENV', 'staging'],
+    ['PORT', '70000'],
+    ['UPSTREAM_MAX_RETRIES', '9'],
     ['MAX_MESSAGE_BYTES', '-1'],
   ])('%s=%s is refused, naming the variable', (name, value) => {
     expect(() => loadEnv({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('a token without an account id is a start-up error naming CLOUDFLARE_ACCOUNT_ID', () => {
+    expect(() => loadEnv({ CLOUDFLARE_API_TOKEN: 'x' })).toThrow(/CLOUDFLARE_ACCOUNT_ID/);
   });
 
   it('production without Cloudflare credentials is a start-up error', () => {
