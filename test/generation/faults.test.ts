@@ -168,3 +168,33 @@ async function waitFor<T>(probe: () => Promise<T | null | undefined>, timeoutMs 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('a client that leaves a non-streaming call', () => {
+  it.each(['graphql', 'trpc'])('over %s: the upstream request is aborted and a CANCELLED record is left', async (api) => {
+    const prompt = `leave me ${api} [[fault:slow_first_byte:3000]]`;
+    const controller = new AbortController();
+    const closed = sim().nextConnectionClose();
+    const startedAt = Date.now();
+    const call =
+      api === 'graphql'
+        ? fetch(`${server.url}/graphql`, {
+            method: 'POST',
+            signal: controller.signal,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+            body: JSON.stringify({ query: 'mutation($input: GenerateInput!) { generate(input: $input) { id } }', variables: { input: { model: 'openai/gpt-5.5', prompt } } }),
+          })
+        : fetch(`${server.url}/trpc/generate`, {
+            method: 'POST',
+            signal: controller.signal,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+            body: JSON.stringify({ model: 'openai/gpt-5.5', prompt }),
+          });
+    call.catch(() => {});
+    while (!sim().requests.some((r) => JSON.stringify(r.body).includes(`leave me ${api}`))) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    await closed;
+    expect(Date.now() - startedAt).toBeLessThan(2_500);
+    const record = await waitFor(() => server.app.db.prisma.usageRecord.findFirst({ where: { userId, status: 'CANCELLED', streamed: false, transport: api === 'graphql' ? 'graphql-http' : 'trpc-http' } }));
+    expect(record.requestedModel).toBe('openai/gpt-5.5');
+  });
+});
