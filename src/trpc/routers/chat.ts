@@ -1,4 +1,5 @@
 // tRPC: chat, chatStream and conversations.{list,get,delete}.
+import { abortableStream } from '../../domain/abortable-stream.ts';
 import { idInput } from '../../domain/access/schemas.ts';
 import { listConversationsInput } from '../../domain/chat/chat-service.ts';
 import { chatInput } from '../../domain/generation/schemas.ts';
@@ -11,9 +12,9 @@ export const chatProcedures = {
     .mutation(({ ctx, input, signal }) => ctx.services.chat.chat(ctx.principal, input, callOptions(ctx, signal))),
   chatStream: authedProcedure
     .input(chatInput)
-    .subscription(async function* ({ ctx, input, signal }) {
-      yield* ctx.services.chat.chatStream(ctx.principal, input, callOptions(ctx, signal, true));
-    }),
+    .subscription(({ ctx, input, signal }) =>
+      abortableStream((s) => ctx.services.chat.chatStream(ctx.principal, input, callOptions(ctx, s, true)), signal),
+    ),
 };
 
 export const conversationsRouter = router({
