@@ -1,5 +1,6 @@
 // The composition root: builds the database, the upstream client, the services and the server
 // from one Env. Tests build the same app with their own Env (port 0, a fresh database).
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from './db/index.ts';
 import { createAccessService } from './domain/access/access-service.ts';
@@ -43,6 +44,8 @@ export interface App {
   ledger: Ledger;
   /** The in-process simulator, in offline mode. */
   simulator?: Simulator;
+  /** Offline mode without ADMIN_API_KEY: this process's random admin key. */
+  devAdminKey?: string;
   logger: Logger;
   http: HttpServer;
   /** Starts listening on env.PORT/env.HOST (or the given port); resolves to the base URL. */
@@ -78,7 +81,10 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
   const cleanup: Array<() => Promise<void>> = [() => db.close()];
   try {
     const metrics = createMetrics();
-    const access = createAccessService({ prisma: db.prisma, adminApiKey: env.ADMIN_API_KEY, cacheTtlMs: env.AUTH_CACHE_TTL_MS });
+    // Offline mode without ADMIN_API_KEY: a random admin key for this process only (printed on
+    // start), so a newcomer can use GraphiQL at once. Never outside offline mode.
+    const devAdminKey = !env.ADMIN_API_KEY && isOffline(env) ? `dev_${randomBytes(24).toString('base64url')}` : undefined;
+    const access = createAccessService({ prisma: db.prisma, adminApiKey: env.ADMIN_API_KEY ?? devAdminKey, cacheTtlMs: env.AUTH_CACHE_TTL_MS });
     await access.ensureBootstrapAdmin();
     if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 16) logger.warn('ADMIN_API_KEY is short: use a long random value outside development');
     const userSettings = createUserSettings({ prisma: db.prisma, ttlMs: env.AUTH_CACHE_TTL_MS });
@@ -148,6 +154,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       upstream,
       ledger,
       simulator,
+      devAdminKey,
       logger,
       http,
       listen: (port = env.PORT) =>

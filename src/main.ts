@@ -17,6 +17,18 @@ async function main(): Promise<void> {
   const app = await createApp(env);
   const url = await app.listen();
   app.logger.info(`Switchboard listening on ${url} (GraphQL ${url}/graphql, tRPC ${url}/trpc)`);
+  if (app.simulator) {
+    // Loud whatever LOG_LEVEL says: nothing here reaches Cloudflare.
+    process.stderr.write(
+      `\n*** OFFLINE MODE: CLOUDFLARE_API_TOKEN is not set, so every call goes to the built-in simulator of\n` +
+        `*** Cloudflare's unified AI API at ${app.simulator.baseUrl}: replies are simulated ("Echo: ...").\n` +
+        `*** Set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to call real models. GraphiQL: ${url}/graphql\n` +
+        (app.devAdminKey
+          ? `*** No ADMIN_API_KEY: this run's admin key is ${app.devAdminKey}\n` +
+            `*** (GraphiQL headers: {"Authorization": "Bearer ${app.devAdminKey}"})\n\n`
+          : '\n'),
+    );
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

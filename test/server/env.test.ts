@@ -57,3 +57,44 @@ describe('environment', () => {
     expect(env.REDIS_URL).toBeUndefined();
   });
 });
+
+describe('offline mode through the real entry point', () => {
+  it('says so loudly, prints a dev admin key that works, and exits cleanly on SIGTERM', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dataDir = await mkdtemp(join(tmpdir(), 'sb-offline-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let stderr = '';
+      const banner = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner: ${stderr}`)), 25_000);
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes('(GraphiQL headers')) {
+            clearTimeout(timer);
+            resolve(stderr);
+          }
+        });
+      });
+      expect(banner).toContain('OFFLINE MODE');
+      const key = /admin key is (dev_\S+)/.exec(banner)![1]!;
+      const url = /GraphiQL: (http:\/\/\S+)\/graphql/.exec(banner)![1]!;
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: 'mutation { chat(input: { model: "openai/gpt-5.5", message: "offline hello" }) { assistantMessage { content } } }' }),
+      });
+      expect(await res.json()).toEqual({ data: { chat: { assistantMessage: { content: 'Echo: offline hello' } } } });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
