@@ -33,18 +33,9 @@ local function le(a, b)
 end
 `;
 
-/**
- * ARGV: base, reservationId, rpm, tokensPerDay, budgetUnits ('-1' = none), tokens, costUnits, ttlMs
- * Returns {'OK', day, month} or {'NO', limitName, retryAfterMs}.
- */
-const RESERVE = `${CLOCK}${LE}
-local base, id = ARGV[1], ARGV[2]
-local rpm, tokLimit, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local tokens, cost, ttl = tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
-local resKey, expKey, rpmKey = base .. ':res', base .. ':resexp', base .. ':rpm'
--- release reservations that lapsed (their instance crashed or lost Redis)
-local lapsed = redis.call('ZRANGEBYSCORE', expKey, '-inf', now)
-for _, rid in ipairs(lapsed) do
+/** Gives back what a reservation booked (its day tokens and month cost) and forgets it. */
+const RELEASE = `
+local function release(resKey, expKey, rid)
   local v = redis.call('HGET', resKey, rid)
   if v then
     local tk, tn, ck, cn = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
@@ -53,6 +44,22 @@ for _, rid in ipairs(lapsed) do
     redis.call('HDEL', resKey, rid)
   end
   redis.call('ZREM', expKey, rid)
+end
+`;
+
+/**
+ * ARGV: base, reservationId, rpm, tokensPerDay, budgetUnits ('-1' = none), tokens, costUnits, ttlMs
+ * Returns {'OK', day, month} or {'NO', limitName, retryAfterMs}.
+ */
+const RESERVE = `${CLOCK}${LE}${RELEASE}
+local base, id = ARGV[1], ARGV[2]
+local rpm, tokLimit, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local tokens, cost, ttl = tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+local resKey, expKey, rpmKey = base .. ':res', base .. ':resexp', base .. ':rpm'
+-- release reservations that lapsed (their instance crashed or lost Redis)
+local lapsed = redis.call('ZRANGEBYSCORE', expKey, '-inf', now)
+for _, rid in ipairs(lapsed) do
+  release(resKey, expKey, rid)
 end
 redis.call('ZREMRANGEBYSCORE', rpmKey, '-inf', now - 60000)
 if rpm >= 0 then
@@ -109,18 +116,10 @@ return 1
 `;
 
 /** ARGV: base, reservationId. */
-const CANCEL = `
+const CANCEL = `${RELEASE}
 local base, id = ARGV[1], ARGV[2]
-local resKey = base .. ':res'
 redis.call('ZREM', base .. ':rpm', id)
-local v = redis.call('HGET', resKey, id)
-if v then
-  local tk, tn, ck, cn = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-  if redis.call('EXISTS', tk) == 1 then redis.call('DECRBY', tk, tn) end
-  if redis.call('EXISTS', ck) == 1 then redis.call('DECRBY', ck, cn) end
-  redis.call('HDEL', resKey, id)
-end
-redis.call('ZREM', base .. ':resexp', id)
+release(base .. ':res', base .. ':resexp', id)
 return 1
 `;
 
