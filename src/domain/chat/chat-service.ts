@@ -39,7 +39,6 @@ function statusOf(outcome: CallOutcome): MessageStatus {
 export function createChatService({ store, generation, runner, idempotency }: { store: ConversationStore; generation: GenerationService; runner: CallRunner; idempotency?: Idempotency }) {
   interface Started {
     conversation: ConversationView;
-    isNew: boolean;
     userMessage: MessageView;
     prepared: Awaited<ReturnType<GenerationService['prepare']>>;
     assistant: { message?: MessageView };
@@ -73,7 +72,8 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     }
     const assistant: Started['assistant'] = {};
     const onSettled = async (outcome: CallOutcome) => {
-      if (outcome.row.status !== 'OK' && outcome.text === '' && outcome.row.status === 'ERROR') return;
+      // A call that failed before any text has no assistant message (history replays what was said).
+      if (outcome.row.status === 'ERROR' && outcome.text === '') return;
       assistant.message = await store.append(conversation.id, {
         role: 'ASSISTANT',
         content: outcome.text,
@@ -82,7 +82,7 @@ export function createChatService({ store, generation, runner, idempotency }: { 
       });
     };
     const context: CallContext = { ...call, principal, conversationId: conversation.id, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey };
-    return { conversation, isNew: !existing, userMessage, prepared, assistant, onSettled, reservation, context };
+    return { conversation, userMessage, prepared, assistant, onSettled, reservation, context };
   }
 
   async function chat(principal: Principal, input: ChatInput, call: CallOptions): Promise<ChatTurn> {
