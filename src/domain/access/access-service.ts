@@ -6,7 +6,7 @@ import { uuidv7 } from '../../ids.ts';
 import { isUuid } from '../validation.ts';
 import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
 import { AuthCache } from './auth-cache.ts';
-import { isAdmin, type Principal } from './principal.ts';
+import { isAdmin, requireAdmin, type Principal } from './principal.ts';
 import type { CreateApiKeyInput, CreateUserInput } from './schemas.ts';
 import { toUserView, type UserView } from './user-view.ts';
 
@@ -91,9 +91,6 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     return principal;
   }
 
-  function requireAdmin(principal: Principal): void {
-    if (!isAdmin(principal)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
-  }
 
   async function me(principal: Principal): Promise<UserView> {
     const row = await prisma.user.findUnique({ where: { id: principal.userId } });
@@ -134,7 +131,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     return true;
   }
 
-  return { ensureBootstrapAdmin, authenticate, requireAdmin, me, createUser, createApiKey, revokeApiKey };
+  return { ensureBootstrapAdmin, authenticate, me, createUser, createApiKey, revokeApiKey };
 }
 
 export type AccessService = ReturnType<typeof createAccessService>;

@@ -1,4 +1,6 @@
 // Who is calling: resolved once per request from the bearer key, then passed to every service.
+import { AppError } from '../../errors.ts';
+
 export type Role = 'USER' | 'ADMIN';
 
 export interface Principal {
@@ -9,3 +11,8 @@ export interface Principal {
 }
 
 export const isAdmin = (p: Principal): boolean => p.role === 'ADMIN';
+
+/** FORBIDDEN unless the caller is an admin. */
+export function requireAdmin(p: Principal): void {
+  if (!isAdmin(p)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
+}

@@ -3,8 +3,8 @@
 // null = no limit. The settings cache on this instance is evicted at once (others within its TTL).
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
-import { isAdmin, type Principal } from '../access/principal.ts';
+import { notFound } from '../../errors.ts';
+import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';
 import { decimalString } from '../usage/schemas.ts';
@@ -22,7 +22,7 @@ export type SetUserLimitsInput = z.infer<typeof setUserLimitsInput>;
 
 export function createUserLimitsAdmin({ prisma, userSettings }: { prisma: PrismaClient; userSettings: UserSettingsCache }) {
   async function setUserLimits(principal: Principal, input: SetUserLimitsInput): Promise<UserView> {
-    if (!isAdmin(principal)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
+    requireAdmin(principal);
     const exists = await prisma.user.findUnique({ where: { id: input.userId }, select: { id: true } });
     if (!exists) throw notFound('User');
     const user = await prisma.user.update({

@@ -1,10 +1,10 @@
 // Gateways as callers see them: the list they may use (with their default marked), choosing a
 // default (every choice kept in "GatewayChoice"), and the admin sync from Cloudflare's list.
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound, AppError } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { UpstreamClient } from '../../upstream/types.ts';
-import { isAdmin, type Principal } from '../access/principal.ts';
+import { isAdmin, type Principal, requireAdmin } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';
 import type { GatewayRegistry, GatewayView } from './gateway-registry.ts';
@@ -59,7 +59,7 @@ export function createGatewayService({ prisma, registry, userSettings, upstream 
    * re-enabled; synced (CLOUDFLARE) gateways no longer listed are disabled; configured ones stay.
    */
   async function sync(principal: Principal, signal?: AbortSignal): Promise<CallerGateway[]> {
-    if (!isAdmin(principal)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
+    requireAdmin(principal);
     const listed = await upstream.listGateways(signal);
     const ids = [...new Set(listed.map((g) => g.id))];
     await prisma.$transaction([

@@ -3,10 +3,10 @@
 // usage by re-pricing (repriceUsage, audited in "RepriceRun").
 import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { UpstreamApi, Usage } from '../../upstream/types.ts';
-import { isAdmin, type Principal } from '../access/principal.ts';
+import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { PriceFile } from './price-file.ts';
 import { costAt, costSql, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
@@ -142,9 +142,6 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     },
   };
 
-  function requireAdmin(principal: Principal): void {
-    if (!isAdmin(principal)) throw new AppError('FORBIDDEN', 'This operation needs the ADMIN role');
-  }
 
   function models(): ModelView[] {
     const ids = new Set([...priceFile.models.map((m) => m.model), ...byModel.keys()]);
