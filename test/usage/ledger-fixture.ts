@@ -35,6 +35,8 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
     const priced = rand() < 0.7;
     return {
       id: uuidv7(),
+      callId: uuidv7(),
+      attempt: 1,
       userId: pick(userIds),
       requestedModel: pick(MODELS),
       servedModel: null,

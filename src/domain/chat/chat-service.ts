@@ -29,7 +29,7 @@ export function titleFrom(message: string): string {
   return `${(space > TITLE_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
-const ROLE: Record<MessageView['role'], ChatMessage['role']> = { SYSTEM: 'system', USER: 'user', ASSISTANT: 'assistant' };
+const ROLE: Record<Exclude<MessageView['role'], 'TOOL'>, ChatMessage['role']> = { SYSTEM: 'system', USER: 'user', ASSISTANT: 'assistant' };
 
 function statusOf(outcome: CallOutcome): MessageStatus {
   if (outcome.row.status === 'OK') return 'COMPLETE';
@@ -55,8 +55,7 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     const existing = input.conversationId ? await store.getOwned(principal.userId, input.conversationId) : undefined;
     const history = existing ? await store.messages(existing.id) : [];
     const replay: ChatMessage[] = history
-      .filter((m) => m.status !== 'FAILED' && m.role !== 'SYSTEM')
-      .map((m) => ({ role: ROLE[m.role], content: m.content }));
+      .flatMap((m) => (m.status === 'FAILED' || m.role === 'SYSTEM' || m.role === 'TOOL' ? [] : [{ role: ROLE[m.role], content: m.content }]));
     replay.push({ role: 'user', content: input.message });
     // Resolve gateway and routing before anything is stored: bad input stores nothing.
     const prepared = await generation.prepare(principal, input, replay, input.system ?? undefined);

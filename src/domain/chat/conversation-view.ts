@@ -1,8 +1,8 @@
 // What the APIs return for conversations, messages and chat turns.
 import type { Generation, TextDeltaEvent } from '../generation/generation-view.ts';
 
-export type MessageRole = 'SYSTEM' | 'USER' | 'ASSISTANT';
-export type MessageStatus = 'COMPLETE' | 'PARTIAL' | 'FAILED';
+export type MessageRole = 'SYSTEM' | 'USER' | 'ASSISTANT' | 'TOOL';
+export type MessageStatus = 'COMPLETE' | 'PARTIAL' | 'FAILED' | 'INTERRUPTED';
 
 export interface ConversationView {
   id: string;

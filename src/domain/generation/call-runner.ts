@@ -81,6 +81,8 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     const upstreamStatus = o.error?.details.upstreamStatus;
     return {
       id: request.eventId,
+      callId: request.eventId,
+      attempt: 1,
       userId: ctx.principal.userId,
       requestedModel: request.model,
       servedModel: o.meta?.servedModel ?? null,

@@ -7,7 +7,7 @@ import type { UsageRow } from './usage-row.ts';
 
 /** Every column of "UsageRecord", spelled as the UsageRow keys (they are the same names). */
 const COLUMNS: ReadonlyArray<keyof UsageRow> = [
-  'id', 'userId', 'requestedModel', 'servedModel', 'api', 'gatewayId', 'status', 'errorCode', 'upstreamStatus',
+  'id', 'callId', 'attempt', 'userId', 'requestedModel', 'servedModel', 'api', 'gatewayId', 'status', 'errorCode', 'upstreamStatus',
   'streamed', 'transport', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens',
   'totalTokens', 'costUsd', 'priceVersionId', 'latencyMs', 'timeToFirstTokenMs', 'cacheStatus', 'upstreamLogId',
   'idempotencyKey', 'conversationId', 'createdAt',

@@ -1,10 +1,12 @@
 // One row of the usage ledger: exactly one per upstream call, whatever its outcome.
 import type { UpstreamApi, Usage } from '../../upstream/types.ts';
 
-export type CallStatus = 'OK' | 'ERROR' | 'CANCELLED';
+export type CallStatus = 'PENDING' | 'OK' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED';
 
 export interface UsageRow extends Usage {
   id: string;
+  callId: string;
+  attempt: number;
   userId: string;
   requestedModel: string;
   servedModel: string | null;

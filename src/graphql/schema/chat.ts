@@ -8,10 +8,10 @@ import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
 import { callOptions, generationOptionFields, GenerationRef, TextDeltaRef } from './generation.ts';
 
-const MessageRoleEnum = builder.enumType('MessageRole', { values: ['SYSTEM', 'USER', 'ASSISTANT'] as const });
+const MessageRoleEnum = builder.enumType('MessageRole', { values: ['SYSTEM', 'USER', 'ASSISTANT', 'TOOL'] as const });
 const MessageStatusEnum = builder.enumType('MessageStatus', {
-  values: ['COMPLETE', 'PARTIAL', 'FAILED'] as const,
-  description: 'PARTIAL: a stream cut short or cancelled; the text is what arrived',
+  values: ['COMPLETE', 'PARTIAL', 'FAILED', 'INTERRUPTED'] as const,
+  description: 'PARTIAL: a stream cut short or cancelled; the text is what arrived. INTERRUPTED: the process died during the turn',
 });
 
 const MessageRef = builder.objectRef<MessageView>('Message').implement({
