@@ -22,7 +22,7 @@ import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
 import { isOffline, type Env } from './env.ts';
 import { startSimulator, type Simulator } from './simulator/server.ts';
 import { createUpstreamClient, upstreamConfigFromEnv } from './upstream/client.ts';
-import type { UpstreamClient } from './upstream/types.ts';
+import type { UpstreamClient } from './call-vocabulary.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createIdempotency } from './domain/idempotency/idempotency.ts';
 import { createLimitAdmission } from './domain/limits/limit-admission.ts';

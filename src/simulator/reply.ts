@@ -10,7 +10,7 @@
 //   openai/* models: cachedInput = floor(P/2), reasoning = 8 (counted inside output);
 //   other models: everything is plain input, no reasoning;
 // - output = chunk count + reasoning; total = P + output.
-import type { ChatMessage, Usage } from '../upstream/types.ts';
+import type { ChatMessage, Usage } from '../call-vocabulary.ts';
 
 export const OPENAI_REASONING_TOKENS = 8;
 const DIRECTIVE = /\[\[fault:[^\]]*\]\]/g;

@@ -16,7 +16,7 @@ import type {
   UpstreamRequest,
   UpstreamResult,
   UpstreamStream,
-} from './types.ts';
+} from '../call-vocabulary.ts';
 import { validateUpstreamRequest } from './validate.ts';
 
 export { validateUpstreamRequest } from './validate.ts';

@@ -2,7 +2,7 @@
 // before any byte leaves the process.
 import { badInput } from '../errors.ts';
 import { isUpstreamApi } from './routing.ts';
-import type { UpstreamRequest } from './types.ts';
+import type { UpstreamRequest } from '../call-vocabulary.ts';
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 export const MAX_METADATA_ENTRIES = 5;

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { AppError } from '../../src/errors.ts';
 import type { Fault } from '../../src/simulator/faults.ts';
 import { UpstreamError } from '../../src/upstream/errors.ts';
-import type { UpstreamApi, UpstreamEvent, UpstreamRequest } from '../../src/upstream/types.ts';
+import type { UpstreamApi, UpstreamEvent, UpstreamRequest } from '../../src/call-vocabulary.ts';
 import { startSimulatorHarness, type SimulatorHarness, TEST_ACCOUNT, upstreamRequest } from '../helpers/simulator.ts';
 
 let h: SimulatorHarness;

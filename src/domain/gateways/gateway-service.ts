@@ -3,7 +3,7 @@
 import type { PrismaClient } from '../../db/index.ts';
 import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import type { UpstreamClient } from '../../upstream/types.ts';
+import type { UpstreamClient } from '../../call-vocabulary.ts';
 import { isAdmin, type Principal, requireAdmin } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';

@@ -4,7 +4,7 @@
 // the upstream request at once.
 import { AppError, toAppError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import { emptyUsage, type ChatMessage, type UpstreamApi, type UpstreamClient, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../upstream/types.ts';
+import { emptyUsage, type ChatMessage, type UpstreamApi, type UpstreamClient, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { Ledger } from '../usage/ledger.ts';
 import type { Pricing } from '../usage/pricing.ts';

@@ -1,5 +1,5 @@
 // What generate and chat return, and the events their streams yield.
-import type { UpstreamApi, Usage } from '../../upstream/types.ts';
+import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 
 export interface GenerationUsage extends Usage {
   /** Decimal string; null when the model has no price. */

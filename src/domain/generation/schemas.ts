@@ -2,7 +2,7 @@
 // resolvers alike. Message sizes are bounded by MAX_MESSAGE_BYTES (checked in the service,
 // since it is configuration).
 import { z } from 'zod';
-import { UPSTREAM_APIS } from '../../upstream/types.ts';
+import { UPSTREAM_APIS } from '../../call-vocabulary.ts';
 import { entityId } from '../validation.ts';
 
 const metadataValue = z.union([z.string().max(1024), z.number().finite(), z.boolean()]);

@@ -6,7 +6,7 @@
 import { AppError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
-import { emptyUsage } from '../../upstream/types.ts';
+import { emptyUsage } from '../../call-vocabulary.ts';
 import type { UserSettings } from '../access/user-settings.ts';
 import type { Admission, AdmissionRequest, Reservation } from '../generation/admission.ts';
 import type { Pricing } from '../usage/pricing.ts';

@@ -5,7 +5,7 @@ import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
 import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import type { UpstreamApi, Usage } from '../../upstream/types.ts';
+import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { PriceFile } from './price-file.ts';
 import { costAt, costSql, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';

@@ -6,7 +6,7 @@
 // category, and output is split into reasoning (reasoningPerMTok, else the output price) and
 // the rest (outputPerMTok). Missing cache prices fall back to the input price.
 import { Prisma } from '../../db/index.ts';
-import type { Usage } from '../../upstream/types.ts';
+import type { Usage } from '../../call-vocabulary.ts';
 
 export interface CallCost {
   /** Decimal string; null when the model has no price (never zero for "unknown"). */

@@ -1,5 +1,5 @@
 // One row of the usage ledger: exactly one per upstream call, whatever its outcome.
-import type { UpstreamApi, Usage } from '../../upstream/types.ts';
+import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 
 export type CallStatus = 'PENDING' | 'OK' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED';
 

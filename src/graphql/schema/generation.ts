@@ -4,7 +4,7 @@ import { abortableStream } from '../../domain/abortable-stream.ts';
 import type { Generation, GenerationEvent, GenerationUsage, TextDeltaEvent } from '../../domain/generation/generation-view.ts';
 import { generateInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
-import { UPSTREAM_APIS } from '../../upstream/types.ts';
+import { UPSTREAM_APIS } from '../../call-vocabulary.ts';
 import { builder, principalOf, type GraphQLContext } from '../builder.ts';
 
 export const UpstreamApiEnum = builder.enumType('UpstreamApi', { values: UPSTREAM_APIS });

@@ -1,5 +1,5 @@
 // What the simulated wire formats share: request parsing helpers, SSE framing, usage encoders.
-import type { ChatMessage, ChatRole, Usage } from '../../upstream/types.ts';
+import type { ChatMessage, ChatRole, Usage } from '../../call-vocabulary.ts';
 import type { SimulatedReply } from '../reply.ts';
 
 export type Json = Record<string, unknown>;

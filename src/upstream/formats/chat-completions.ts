@@ -1,5 +1,5 @@
 // POST /ai/v1/chat/completions: OpenAI Chat Completions wire.
-import type { UpstreamEvent, Usage } from '../types.ts';
+import type { UpstreamEvent, Usage } from '../../call-vocabulary.ts';
 import {
   arr,
   type Json,

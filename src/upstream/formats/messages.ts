@@ -1,6 +1,6 @@
 // POST /ai/v1/messages: Anthropic Messages wire. Usage comes from message_start (input and cache
 // fields) merged with the cumulative usage of message_delta; message_stop is terminal.
-import type { UpstreamEvent } from '../types.ts';
+import type { UpstreamEvent } from '../../call-vocabulary.ts';
 import {
   arr,
   type Json,

@@ -1,6 +1,6 @@
 // POST /ai/v1/responses: OpenAI Responses wire. Streams are `event:`/`data:` frames; usage
 // arrives only in the terminal response.completed (or response.incomplete).
-import type { UpstreamEvent } from '../types.ts';
+import type { UpstreamEvent } from '../../call-vocabulary.ts';
 import {
   arr,
   type Json,

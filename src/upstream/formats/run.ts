@@ -4,7 +4,7 @@
 // Streams: Workers AI `data: {"response": ...}` frames (optionally OpenAI-style chunks, or
 // Anthropic events for anthropic/* models) ending with `data: [DONE]`.
 import { errorFromFrame } from '../errors.ts';
-import type { UpstreamEvent } from '../types.ts';
+import type { UpstreamEvent } from '../../call-vocabulary.ts';
 import { ChunkStreamState, chatChunkFacts, parseChatCompletion } from './chat-completions.ts';
 import { AnthropicStreamState, parseAnthropicMessage } from './messages.ts';
 import {

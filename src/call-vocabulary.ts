@@ -1,4 +1,5 @@
-// The normalized upstream request, result and stream events shared by all four wire formats.
+// The call vocabulary: the normalized request, result, usage and stream events shared by every
+// layer (domain, upstream client, simulator, adapters). A leaf: it imports nothing of the project.
 // The domain speaks only these types; src/upstream/formats/* map them to and from each wire.
 
 export const UPSTREAM_APIS = ['CHAT_COMPLETIONS', 'RESPONSES', 'MESSAGES', 'RUN'] as const;
