@@ -5,11 +5,48 @@
 export const UPSTREAM_APIS = ['CHAT_COMPLETIONS', 'RESPONSES', 'MESSAGES', 'RUN'] as const;
 export type UpstreamApi = (typeof UPSTREAM_APIS)[number];
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+/** An image input: by URL, or inline base64 data with its media type (e.g. image/png). */
+export type ImageInput = { url: string } | { data: string; mediaType: string };
+
+/** A tool call the model made; `arguments` is JSON text (an object). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** user messages: images sent with the text. */
+  images?: ImageInput[];
+  /** assistant messages: the tool calls it made. */
+  toolCalls?: ToolCall[];
+  /** tool messages: the call this result answers. */
+  toolCallId?: string;
 }
+
+/** A function the model may call; `parameters` is a JSON Schema (an object). */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+export type ToolChoice = { mode: 'AUTO' | 'NONE' | 'REQUIRED' } | { mode: 'TOOL'; name: string };
+
+export type ResponseFormat =
+  | { type: 'TEXT' }
+  | { type: 'JSON_OBJECT' }
+  | { type: 'JSON_SCHEMA'; name?: string; schema: Record<string, unknown>; strict?: boolean };
+
+export type ReasoningEffort = 'LOW' | 'MEDIUM' | 'HIGH';
+
+/** Normalized finish reasons; the provider's own value is kept apart as rawFinishReason. */
+export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
 
 export interface UpstreamRequest {
   /** Model id as requested, e.g. "openai/gpt-5.5", "anthropic/claude-sonnet-4-5", "@cf/moonshotai/kimi-k2.6". */
@@ -18,6 +55,12 @@ export interface UpstreamRequest {
   system?: string;
   maxTokens?: number;
   temperature?: number;
+  topP?: number;
+  stop?: string[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
+  reasoningEffort?: ReasoningEffort;
   /** Which endpoint; the router picks one when absent. */
   api?: UpstreamApi;
   /** RUN only: use the legacy /ai/run/@cf/{model} path instead of the universal /ai/run. */
@@ -60,21 +103,32 @@ export interface UpstreamMeta {
 
 export interface UpstreamResult extends UpstreamMeta {
   text: string;
-  finishReason?: string;
+  /** Normalized (stop, length, tool_calls, content_filter). */
+  finishReason?: FinishReason;
+  /** The provider's own finish / stop reason, as sent. */
+  rawFinishReason?: string;
+  toolCalls: ToolCall[];
+  /** Reasoning (or its summary) where the upstream gives it. */
+  reasoningText?: string;
   usage: Usage;
 }
 
 /**
- * One normalized event union for all four streaming formats. finishReason is normalized to
- * "stop" or "length" (other provider reasons, e.g. "tool_use", pass through). An `error` event
+ * One normalized event union for all four streaming formats. finishReason is normalized (stop,
+ * length, tool_calls, content_filter), rawFinishReason is the provider's. A `toolCallDelta`
+ * carries the call's index (0, 1, ... in the order calls start), its id and name on the first
+ * fragment of that call (later ones may repeat them), and an argument fragment (possibly empty);
+ * fragments of one call arrive in order and concatenate to its JSON arguments. An `error` event
  * carries an UpstreamError (src/upstream/errors.ts), or, when the caller's signal aborted, an
  * Error whose name is 'AbortError' (the signal's reason if it is one; a signal aborted with a
  * TimeoutError reason, e.g. AbortSignal.timeout(), gives UpstreamError UPSTREAM_TIMEOUT instead).
  */
 export type UpstreamEvent =
   | { type: 'delta'; text: string }
+  | { type: 'toolCallDelta'; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'reasoningDelta'; text: string }
   | { type: 'usage'; usage: Usage }
-  | { type: 'done'; finishReason?: string; servedModel?: string }
+  | { type: 'done'; finishReason?: FinishReason; rawFinishReason?: string; servedModel?: string }
   | { type: 'error'; error: Error };
 
 export interface UpstreamStream extends UpstreamMeta, AsyncIterable<UpstreamEvent> {}

@@ -246,7 +246,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!(await wait(firstByteDelay, res))) return;
     if (early) return replyError(res, early, gatewayHeaders);
 
-    const reply = simulateReply({ model: simReq.model, messages: simReq.messages, system: simReq.system, maxTokens: simReq.maxTokens });
+    const reply = simulateReply(simReq);
     const ctx = { id: `${endpoint.format.idPrefix}${uuidv7().replace(/-/g, '').slice(-24)}`, created: Math.floor(Date.now() / 1000) };
 
     if (!simReq.stream) {

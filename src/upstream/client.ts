@@ -164,7 +164,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
     } catch (cause) {
       throw protocolError('response body is not JSON', cause);
     }
-    const parsed = format.parseResult(body);
+    const parsed = format.parseResult(body, req);
     return { api, ...readGatewayMeta(res.headers), ...parsed };
   }
 
@@ -180,15 +180,17 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
       try {
         if (contentType.includes('application/json')) {
           // Some models answer stream:true with a whole JSON body.
-          const result = format.parseResult(JSON.parse(await readText(body)));
+          const result = format.parseResult(JSON.parse(await readText(body)), req);
+          if (result.reasoningText) yield { type: 'reasoningDelta', text: result.reasoningText };
           if (result.text) yield { type: 'delta', text: result.text };
+          for (const [index, call] of result.toolCalls.entries()) yield { type: 'toolCallDelta', index, id: call.id, name: call.name, argumentsDelta: call.arguments };
           yield { type: 'usage', usage: result.usage };
           finished = true;
-          yield { type: 'done', finishReason: result.finishReason, servedModel: result.servedModel };
+          yield { type: 'done', finishReason: result.finishReason, rawFinishReason: result.rawFinishReason, servedModel: result.servedModel };
           return;
         }
         const parser = new SseParser();
-        const mapper = format.createEventMapper(secrets);
+        const mapper = format.createEventMapper(secrets, req);
         const emit = function* (frames: ReturnType<SseParser['push']>): Generator<UpstreamEvent, boolean> {
           for (const frame of frames) {
             for (const event of mapper.push(frame)) {

@@ -4,7 +4,7 @@ import { badInput } from '../errors.ts';
 import { isUpstreamApi } from './routing.ts';
 import type { UpstreamRequest } from '../call-vocabulary.ts';
 
-const ROLES = new Set(['system', 'user', 'assistant']);
+const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 export const MAX_METADATA_ENTRIES = 5;
 const MAX_CACHE_TTL_SECONDS = 2_592_000; // one month
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -26,12 +26,20 @@ export function validateUpstreamRequest(req: UpstreamRequest): void {
   if (!Array.isArray(r.messages) || r.messages.length === 0) throw badInput('messages', 'messages must not be empty');
   for (const m of r.messages as unknown[]) {
     if (!isPlainObject(m) || typeof m.role !== 'string' || !ROLES.has(m.role) || typeof m.content !== 'string') {
-      throw badInput('messages', 'each message needs a role (system, user, assistant) and string content');
+      throw badInput('messages', 'each message needs a role (system, user, assistant, tool) and string content');
     }
+    if (m.role === 'tool' && (typeof m.toolCallId !== 'string' || m.toolCallId === '')) throw badInput('messages', 'a tool message needs its toolCallId');
   }
   const users = req.messages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1];
-  if (!lastUser || lastUser.content.trim() === '') throw badInput('messages', 'the prompt must not be empty');
+  if (!lastUser || (lastUser.content.trim() === '' && !lastUser.images?.length)) throw badInput('messages', 'the prompt must not be empty');
+  if (r.tools !== undefined && (!Array.isArray(r.tools) || !r.tools.every((t) => isPlainObject(t) && typeof t.name === 'string' && isPlainObject(t.parameters)))) {
+    throw badInput('tools', 'each tool needs a name and a JSON Schema object as parameters');
+  }
+  if (r.stop !== undefined && (!Array.isArray(r.stop) || !r.stop.every((s) => typeof s === 'string' && s !== ''))) {
+    throw badInput('stop', 'stop must be a list of non-empty strings');
+  }
+  if (r.topP !== undefined && (typeof r.topP !== 'number' || !(r.topP >= 0 && r.topP <= 1))) throw badInput('topP', 'topP must be between 0 and 1');
   if (r.system !== undefined && typeof r.system !== 'string') throw badInput('system', 'system must be a string');
   if (r.maxTokens !== undefined && (!Number.isSafeInteger(r.maxTokens) || (r.maxTokens as number) < 1)) {
     throw badInput('maxTokens', 'maxTokens must be a positive integer');

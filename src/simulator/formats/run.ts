@@ -1,12 +1,18 @@
 // Simulated POST /ai/run ({model, input}) and legacy POST /ai/run/@cf/{model} (the model's own
-// input): v4 envelope {result: {response, usage}} or `data: {"response": ...}` frames + [DONE].
+// input, the OpenAI chat shape: tools, tool_choice, response_format, reasoning_effort): v4
+// envelope {result: {response, tool_calls, reasoning_content, usage}} or `data: {"response": ...}`
+// frames (tool calls and reasoning as OpenAI-style choices[0].delta chunks) + [DONE].
+import { openAiDeltas, openAiToolCalls } from './chat-completions.ts';
 import {
   BadSimRequest,
   type Frame,
   isRecord,
   openAiUsage,
   optionalMaxTokens,
+  parseJsonFormat,
   parseMessages,
+  parseToolChoice,
+  parseTools,
   type SimFormat,
   sseData,
 } from './shared.ts';
@@ -33,18 +39,30 @@ export const runSim: SimFormat = {
       maxTokens: optionalMaxTokens(fields.max_tokens, 'max_tokens'),
       stream: fields.stream === true || body.stream === true,
       includeUsage: true,
+      tools: parseTools(fields.tools),
+      toolChoice: parseToolChoice(fields.tool_choice),
+      json: parseJsonFormat(fields.response_format),
+      ...(typeof fields.reasoning_effort === 'string' && { reasoning: fields.reasoning_effort }),
     };
   },
   json(reply) {
     return {
-      result: { response: reply.text, finish_reason: reply.finishReason, usage: openAiUsage(reply.usage) },
+      result: {
+        response: reply.text,
+        ...(reply.toolCalls.length > 0 && { tool_calls: openAiToolCalls(reply) }),
+        ...(reply.reasoningText && { reasoning_content: reply.reasoningText }),
+        finish_reason: reply.finishReason,
+        usage: openAiUsage(reply.usage),
+      },
       success: true,
       errors: [],
       messages: [],
     };
   },
   frames(reply) {
-    const frames: Frame[] = reply.chunks.map((text) => ({ text: sseData({ response: text, p: 'abcdef' }), delta: true }));
+    const frames: Frame[] = openAiDeltas(reply).map(({ delta, text }) =>
+      text ? { text: sseData({ response: delta.content, p: 'abcdef' }), delta: true } : { text: sseData({ response: '', choices: [{ index: 0, delta }] }) },
+    );
     frames.push({ text: sseData({ response: '', finish_reason: reply.finishReason, usage: openAiUsage(reply.usage) }) });
     frames.push({ text: sseData('[DONE]') });
     return frames;

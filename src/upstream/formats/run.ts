@@ -5,13 +5,14 @@
 // Anthropic events for anthropic/* models) ending with `data: [DONE]`.
 import { errorFromFrame } from '../errors.ts';
 import type { UpstreamEvent } from '../../call-vocabulary.ts';
-import { ChunkStreamState, chatChunkFacts, parseChatCompletion } from './chat-completions.ts';
+import type { UpstreamRequest } from '../../call-vocabulary.ts';
+import { ChunkStreamState, chatChunkFacts, parseChatCompletion, toolCallsOf } from './chat-completions.ts';
 import { AnthropicStreamState, parseAnthropicMessage } from './messages.ts';
+import { openAiChatMessages, openAiChatOptions } from './openai-chat-body.ts';
 import {
-
+  finishReasons,
   isRecord,
   type Json,
-  normalizeFinishReason,
   type ParsedResult,
   readFrame,
   requireObject,
@@ -19,7 +20,6 @@ import {
   str,
   type StreamMapper,
   usageFromOpenAi,
-  withSystemMessage,
   type WireFormat,
 } from './shared.ts';
 
@@ -30,13 +30,19 @@ function unwrap(body: Json): Json {
   return body;
 }
 
-function parseRunResult(body: Json): ParsedResult {
+function parseRunResult(body: Json, req: UpstreamRequest): ParsedResult {
   const result = unwrap(body);
-  if (Array.isArray(result.content) && result.type === 'message') return parseAnthropicMessage(result);
+  if (Array.isArray(result.content) && result.type === 'message') return parseAnthropicMessage(result, req);
   if (Array.isArray(result.choices)) return parseChatCompletion(result);
+  const toolCalls = toolCallsOf(result.tool_calls);
+  const finish = finishReasons(result.finish_reason);
+  const reasoningText = str(result.reasoning_content) ?? str(result.reasoning);
   return {
-    text: str(result.response) ?? '',
-    finishReason: normalizeFinishReason(result.finish_reason) ?? 'stop',
+    text: typeof result.response === 'string' ? result.response : result.response === undefined || result.response === null ? '' : JSON.stringify(result.response),
+    ...finish,
+    finishReason: finish.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+    toolCalls,
+    ...(reasoningText && { reasoningText }),
     servedModel: str(result.model),
     usage: usageFromOpenAi(result.usage),
   };
@@ -53,16 +59,17 @@ export const run: WireFormat = {
   path: (req) => (req.legacyRun ? `/ai/run/${req.model.split('/').map((s) => encodeURIComponent(s).replace(/%40/g, '@')).join('/')}` : '/ai/run'),
   toWireBody(req, stream) {
     const input = {
-      messages: withSystemMessage(req),
+      messages: openAiChatMessages(req),
       ...samplingFields(req, 'max_tokens'),
+      ...openAiChatOptions(req),
       ...(stream ? { stream: true } : {}),
     };
     return req.legacyRun ? input : { model: req.model, input };
   },
-  parseResult: (body) => parseRunResult(requireObject(body, 'run')),
-  createEventMapper(secrets): StreamMapper {
+  parseResult: (body, req) => parseRunResult(requireObject(body, 'run'), req),
+  createEventMapper(secrets, req): StreamMapper {
     const chunks = new ChunkStreamState();
-    const anthropic = new AnthropicStreamState();
+    const anthropic = new AnthropicStreamState(req);
     return {
       push(event): UpstreamEvent[] {
         const read = readFrame(event, secrets, isRunError);
@@ -75,7 +82,9 @@ export const run: WireFormat = {
         if (Array.isArray(frame.choices)) return chunks.apply(chatChunkFacts(frame));
         return chunks.apply({
           text: str(frame.response) || undefined,
-          finishReason: normalizeFinishReason(frame.finish_reason),
+          reasoning: str(frame.reasoning_content) || undefined,
+          toolCalls: toolCallsOf(frame.tool_calls).map((c, index) => ({ index, id: c.id, name: c.name, argumentsDelta: c.arguments })),
+          finish: frame.finish_reason,
           usage: frame.usage ? usageFromOpenAi(frame.usage) : undefined,
           model: str(frame.model),
         });

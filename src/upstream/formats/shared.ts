@@ -2,11 +2,14 @@
 // finish-reason normalization and the JSON-frame reader used by every stream mapper.
 import { errorFromFrame, protocolError } from '../errors.ts';
 import type { SseEvent } from '../sse.ts';
-import type { ChatMessage, UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import type { FinishReason, ToolCall, UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
 
 export interface ParsedResult {
   text: string;
-  finishReason?: string;
+  finishReason?: FinishReason;
+  rawFinishReason?: string;
+  toolCalls: ToolCall[];
+  reasoningText?: string;
   servedModel?: string;
   usage: Usage;
 }
@@ -22,8 +25,8 @@ export interface WireFormat {
   path(req: UpstreamRequest): string;
   toWireBody(req: UpstreamRequest, stream: boolean): Record<string, unknown>;
   /** A non-streamed response body; throws UpstreamError when it is not the expected shape. */
-  parseResult(body: unknown): ParsedResult;
-  createEventMapper(secrets: readonly string[]): StreamMapper;
+  parseResult(body: unknown, req: UpstreamRequest): ParsedResult;
+  createEventMapper(secrets: readonly string[], req: UpstreamRequest): StreamMapper;
 }
 
 export type Json = Record<string, unknown>;
@@ -73,7 +76,10 @@ export const usageFromOpenAi = (raw: unknown): Usage => usageFromOpenAiFamily(ra
 /** OpenAI Responses usage: input_tokens includes cached reads. */
 export const usageFromResponses = (raw: unknown): Usage => usageFromOpenAiFamily(raw, { input: 'input_tokens', output: 'output_tokens' });
 
-/** Anthropic usage: input_tokens already excludes cache reads and writes. */
+/**
+ * Anthropic usage: input_tokens already excludes cache reads and writes. Anthropic does not
+ * report thinking apart: reasoning is output_tokens_details.thinking_tokens when present, else 0.
+ */
 export function usageFromAnthropic(raw: unknown): Usage {
   const u = rec(raw);
   return makeUsage({
@@ -81,20 +87,39 @@ export function usageFromAnthropic(raw: unknown): Usage {
     cachedInputTokens: count(u.cache_read_input_tokens),
     cacheWriteTokens: count(u.cache_creation_input_tokens),
     outputTokens: count(u.output_tokens),
+    reasoningTokens: count(rec(u.output_tokens_details).thinking_tokens),
   });
 }
 
-/** Normalized finish reasons: "stop" and "length"; anything else passes through as sent. */
-export function normalizeFinishReason(reason: unknown): string | undefined {
+const FINISH_REASON_MAP: Readonly<Record<string, FinishReason>> = {
+  stop: 'stop',
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  completed: 'stop',
+  eos: 'stop',
+  pause_turn: 'stop',
+  length: 'length',
+  max_tokens: 'length',
+  max_output_tokens: 'length',
+  max_completion_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  tool_calls: 'tool_calls',
+  tool_use: 'tool_calls',
+  function_call: 'tool_calls',
+  content_filter: 'content_filter',
+  refusal: 'content_filter',
+};
+
+/** Normalized finish reasons (stop, length, tool_calls, content_filter); an unknown one gives undefined (the raw one is kept apart). */
+export function normalizeFinishReason(reason: unknown): FinishReason | undefined {
   if (typeof reason !== 'string' || reason === '') return undefined;
-  if (reason === 'end_turn' || reason === 'stop_sequence' || reason === 'completed' || reason === 'eos') return 'stop';
-  if (reason === 'max_tokens' || reason === 'max_output_tokens' || reason === 'max_completion_tokens') return 'length';
-  return reason;
+  return FINISH_REASON_MAP[reason];
 }
 
-/** System prompt plus messages as OpenAI-style role/content pairs (Chat Completions, Workers AI). */
-export function withSystemMessage(req: UpstreamRequest): ChatMessage[] {
-  return req.system ? [{ role: 'system', content: req.system }, ...req.messages] : req.messages;
+/** The normalized and the raw finish reason of a provider value. */
+export function finishReasons(reason: unknown): { finishReason?: FinishReason; rawFinishReason?: string } {
+  const raw = typeof reason === 'string' && reason !== '' ? reason : undefined;
+  return { finishReason: normalizeFinishReason(raw), ...(raw !== undefined && { rawFinishReason: raw }) };
 }
 
 /** Sampling parameters shared by the OpenAI-style bodies. */
@@ -102,8 +127,25 @@ export function samplingFields(req: UpstreamRequest, maxTokensField: string): Js
   const body: Json = {};
   if (req.maxTokens !== undefined) body[maxTokensField] = req.maxTokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.topP !== undefined) body.top_p = req.topP;
   return body;
 }
+
+/** A data: URL or the URL of an image input. */
+export const imageUrl = (image: { url: string } | { data: string; mediaType: string }): string =>
+  'url' in image ? image.url : `data:${image.mediaType};base64,${image.data}`;
+
+/** Tool-call arguments (JSON text) as an object, for wires that take objects (Anthropic tool_use). */
+export function argumentsObject(text: string): Json {
+  try {
+    return rec(JSON.parse(text));
+  } catch {
+    return {};
+  }
+}
+
+/** Arguments sent as an object (Anthropic, Workers AI) as JSON text; strings pass through. */
+export const argumentsText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? {}));
 
 /**
  * Reads a data frame as JSON. A malformed frame and an error frame become an `error` event
