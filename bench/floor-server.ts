@@ -26,6 +26,11 @@ const GENERATION: Generation = {
   api: 'CHAT_COMPLETIONS',
   gatewayId: 'default',
   finishReason: 'stop',
+  rawFinishReason: 'stop',
+  toolCalls: [],
+  json: null,
+  jsonError: null,
+  reasoningText: null,
   usage: { inputTokens: 3, outputTokens: 13, cachedInputTokens: 2, cacheWriteTokens: 0, reasoningTokens: 8, totalTokens: 18, costUsd: null },
   cacheStatus: 'MISS',
   upstreamLogId: '0190a5c8-0000-7000-8000-000000000001',
@@ -33,7 +38,8 @@ const GENERATION: Generation = {
   timeToFirstTokenMs: null,
 };
 
-async function* constantStream(): AsyncGenerator<GenerationEvent> {
+type FloorEvent = TextDeltaEvent | Extract<GenerationEvent, { type: 'completed' }>;
+async function* constantStream(): AsyncGenerator<FloorEvent> {
   for (let index = 0; index < DELTAS.length; index++) yield { type: 'delta', index, text: DELTAS[index]! } satisfies TextDeltaEvent;
   yield { type: 'completed', generation: GENERATION };
 }
@@ -91,7 +97,7 @@ builder.subscriptionType({
       type: Event,
       args: { input: t.arg({ type: Input, required: true }) },
       subscribe: () => constantStream(),
-      resolve: (e: GenerationEvent) => e,
+      resolve: (e: FloorEvent) => e,
     }),
   }),
 });

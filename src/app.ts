@@ -125,7 +125,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const runner = createCallRunner({ upstream, ledger, pricing, admission });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
-    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, idempotency });
+    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
     const services: Services = {
       access,

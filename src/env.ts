@@ -67,6 +67,8 @@ const envSchema = z.object({
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  // Beyond plain text (issue 13, tools): the largest inline image input, decoded bytes.
+  MAX_IMAGE_BYTES: positiveInt(524_288),
 });
 
 export type Env = z.infer<typeof envSchema>;

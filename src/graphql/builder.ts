@@ -28,7 +28,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
-    ChatRole: { Input: 'system' | 'user' | 'assistant'; Output: string };
+    ChatRole: { Input: 'system' | 'user' | 'assistant' | 'tool'; Output: string };
   };
 }>({ defaultFieldNullability: false });
 

@@ -11,6 +11,8 @@ import type { CallRunner } from '../generation/call-runner.ts';
 import type { ChatInput } from '../generation/schemas.ts';
 import type { Idempotency } from '../idempotency/idempotency.ts';
 import type { ConversationStore } from './conversation-store.ts';
+import { replayHistory, toolResultMessages } from './history-replay.ts';
+import { toImage } from '../generation/message-input.ts';
 import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, ConversationWithMessages, MessageStatus, MessageView } from './conversation-view.ts';
 
 export const listConversationsInput = z.object({
@@ -28,8 +30,6 @@ export function titleFrom(message: string): string {
   const space = cut.lastIndexOf(' ');
   return `${(space > TITLE_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
-
-const ROLE: Record<Exclude<MessageView['role'], 'TOOL'>, ChatMessage['role']> = { SYSTEM: 'system', USER: 'user', ASSISTANT: 'assistant' };
 
 function statusOf(outcome: CallOutcome): MessageStatus {
   if (outcome.row.status === 'OK') return 'COMPLETE';
@@ -52,19 +52,29 @@ export function createChatService({ store, generation, runner, idempotency }: { 
   async function start(principal: Principal, input: ChatInput, call: CallOptions): Promise<Started> {
     generation.checkSize('message', input.message);
     generation.checkSize('system', input.system);
+    generation.checkImages(input.images, 'images');
+    (input.toolResults ?? []).forEach((r, i) => generation.checkSize(`toolResults.${i}.content`, r.content));
     const existing = input.conversationId ? await store.getOwned(principal.userId, input.conversationId) : undefined;
     const history = existing ? await store.messages(existing.id) : [];
-    const replay: ChatMessage[] = history
-      .flatMap((m) => (m.status === 'FAILED' || m.role === 'SYSTEM' || m.role === 'TOOL' ? [] : [{ role: ROLE[m.role], content: m.content }]));
-    replay.push({ role: 'user', content: input.message });
+    const results = toolResultMessages(history, input.toolResults ?? []);
+    const images = (input.images ?? []).map(toImage);
+    const userTurn: ChatMessage[] = typeof input.message === 'string' ? [{ role: 'user', content: input.message, ...(images.length > 0 && { images }) }] : [];
+    const replay = replayHistory(history, [...results, ...userTurn]);
     // Resolve gateway and routing before anything is stored: bad input stores nothing.
     const prepared = await generation.prepare(principal, input, replay, input.system ?? undefined);
     const reservation = await runner.admit(prepared, { ...call, principal });
     let conversation: ConversationView;
     let userMessage: MessageView;
     try {
-      conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message), input.model));
-      userMessage = await store.append(conversation.id, { role: 'USER', content: input.message, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+      conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message ?? ''), input.model));
+      let stored: MessageView | undefined;
+      for (const r of results) {
+        stored = await store.append(conversation.id, { role: 'TOOL', content: r.content, toolCallId: r.toolCallId, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+      }
+      if (typeof input.message === 'string') {
+        stored = await store.append(conversation.id, { role: 'USER', content: input.message, images, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+      }
+      userMessage = stored!;
     } catch (error) {
       await reservation.release();
       throw error;
@@ -76,6 +86,8 @@ export function createChatService({ store, generation, runner, idempotency }: { 
       assistant.message = await store.append(conversation.id, {
         role: 'ASSISTANT',
         content: outcome.text,
+        // Only a finished call's tool calls are whole (and may be answered next turn).
+        toolCalls: outcome.row.status === 'OK' ? outcome.toolCalls : [],
         status: statusOf(outcome),
         usageRecordId: outcome.row.id,
       });

@@ -1,4 +1,5 @@
 // Conversations and their messages in the database: ordered rows, owner-scoped reads.
+import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
@@ -14,9 +15,22 @@ interface MessageRow {
   role: MessageRole;
   content: string;
   status: MessageStatus;
+  toolCalls: unknown;
+  toolCallId: string | null;
+  images: unknown;
   usageRecordId: string | null;
   createdAt: Date;
 }
+
+/** What a message carries beyond text (tool calls, the call it answers, images). */
+export interface MessageExtras {
+  toolCalls?: ToolCall[];
+  toolCallId?: string | null;
+  images?: ImageInput[];
+}
+
+const jsonList = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+const jsonParam = (list: readonly unknown[] | undefined): string | null => (list?.length ? JSON.stringify(list) : null);
 
 const toMessageView = (m: MessageRow): MessageView => ({
   id: m.id,
@@ -25,6 +39,9 @@ const toMessageView = (m: MessageRow): MessageView => ({
   role: m.role,
   content: m.content,
   status: m.status,
+  toolCalls: jsonList<ToolCall>(m.toolCalls),
+  toolCallId: m.toolCallId ?? null,
+  images: jsonList<ImageInput>(m.images),
   generationId: m.usageRecordId,
   createdAt: m.createdAt,
 });
@@ -50,16 +67,17 @@ export function createConversationStore(prisma: PrismaClient) {
   }
 
   /** Appends at the next position; concurrent appends to one conversation retry on the clash. */
-  async function append(conversationId: string, m: { role: MessageRole; content: string; status: MessageStatus; usageRecordId: string | null }): Promise<MessageView> {
+  async function append(conversationId: string, m: { role: MessageRole; content: string; status: MessageStatus; usageRecordId: string | null } & MessageExtras): Promise<MessageView> {
     for (let attempt = 1; ; attempt++) {
       try {
         const [rows] = await prisma.$transaction([
           prisma.$queryRaw<MessageRow[]>`
-            INSERT INTO "Message" ("id", "conversationId", "position", "role", "content", "status", "usageRecordId")
+            INSERT INTO "Message" ("id", "conversationId", "position", "role", "content", "status", "usageRecordId", "toolCalls", "toolCallId", "images")
             SELECT ${uuidv7()}::uuid, ${conversationId}::uuid, COALESCE(MAX("position"), -1) + 1,
-                   ${m.role}::"MessageRole", ${m.content}, ${m.status}::"MessageStatus", ${m.usageRecordId}::uuid
+                   ${m.role}::"MessageRole", ${m.content}, ${m.status}::"MessageStatus", ${m.usageRecordId}::uuid,
+                   ${jsonParam(m.toolCalls)}::jsonb, ${m.toolCallId ?? null}, ${jsonParam(m.images)}::jsonb
             FROM "Message" WHERE "conversationId" = ${conversationId}::uuid
-            RETURNING "id", "conversationId", "position", "role", "content", "status", "usageRecordId", "createdAt"`,
+            RETURNING "id", "conversationId", "position", "role", "content", "status", "usageRecordId", "toolCalls", "toolCallId", "images", "createdAt"`,
           prisma.conversation.update({ where: { id: conversationId }, data: { updatedAt: new Date() }, select: { id: true } }),
         ]);
         const row = rows[0];

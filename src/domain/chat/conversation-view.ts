@@ -1,5 +1,6 @@
 // What the APIs return for conversations, messages and chat turns.
-import type { Generation, TextDeltaEvent } from '../generation/generation-view.ts';
+import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
+import type { Generation, OutputStreamEvent } from '../generation/generation-view.ts';
 
 export type MessageRole = 'SYSTEM' | 'USER' | 'ASSISTANT' | 'TOOL';
 export type MessageStatus = 'COMPLETE' | 'PARTIAL' | 'FAILED' | 'INTERRUPTED';
@@ -19,6 +20,12 @@ export interface MessageView {
   role: MessageRole;
   content: string;
   status: MessageStatus;
+  /** ASSISTANT: the tool calls it made. */
+  toolCalls: ToolCall[];
+  /** TOOL: the call it answers. */
+  toolCallId: string | null;
+  /** USER: images sent with it. */
+  images: ImageInput[];
   /** The usage record of the call this message belongs to. */
   generationId: string | null;
   createdAt: Date;
@@ -43,5 +50,5 @@ export interface ConversationPage {
 
 export type ChatEvent =
   | { type: 'conversationStarted'; conversation: ConversationView }
-  | TextDeltaEvent
+  | OutputStreamEvent
   | { type: 'completed'; turn: ChatTurn };

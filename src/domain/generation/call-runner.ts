@@ -10,7 +10,9 @@ import type { Ledger } from '../usage/ledger.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
-import type { Generation, TextDeltaEvent } from './generation-view.ts';
+import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
+import { requestFeatures } from './request-features.ts';
+import { OutputAccumulator } from './output-accumulator.ts';
 import type { GenerationOptions } from './schemas.ts';
 
 /** Worst-case output when the caller sets no maxTokens, for reservations. */
@@ -34,6 +36,8 @@ export interface PreparedCall {
 export interface CallOutcome {
   row: UsageRow;
   text: string;
+  /** Tool calls the model made (possibly partial when the call failed). */
+  toolCalls: GenerationOutput['toolCalls'];
   error?: AppError;
 }
 
@@ -71,6 +75,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
         },
       }),
       ...(options.metadata && { metadata: options.metadata }),
+      ...requestFeatures(options),
     };
     return { request, api };
   }
@@ -106,15 +111,15 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     };
   }
 
-  function toGeneration(row: UsageRow, text: string, finishReason: string | null): Generation {
+  function toGeneration(row: UsageRow, text: string, output: GenerationOutput): Generation {
     return {
       id: row.id,
       text,
+      ...output,
       model: row.requestedModel,
       servedModel: row.servedModel,
       api: row.api,
       gatewayId: row.gatewayId,
-      finishReason,
       usage: {
         inputTokens: row.inputTokens,
         outputTokens: row.outputTokens,
@@ -162,13 +167,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     try {
       const result = await upstream.complete(call.request, ctx.signal);
       const row = buildRow(call, ctx, { status: 'OK', usage: result.usage, meta: result, startedAt, streamed: false, createdAt });
-      await settle(row, reservation, { text: result.text }, onSettled);
-      return toGeneration(row, result.text, result.finishReason ?? null);
+      const output = OutputAccumulator.fromResult(result).output(call.request.responseFormat);
+      await settle(row, reservation, { text: result.text, toolCalls: output.toolCalls }, onSettled);
+      return toGeneration(row, result.text, output);
     } catch (thrown) {
       if (thrown instanceof SettledError) throw thrown.cause;
       const { status, error } = classify(thrown, ctx.signal);
       const row = buildRow(call, ctx, { status, usage: emptyUsage(), error, startedAt, streamed: false, createdAt });
-      await settle(row, reservation, { text: '', error }, onSettled).catch((e) => {
+      await settle(row, reservation, { text: '', toolCalls: [], error }, onSettled).catch((e) => {
         throw new SettledError(e);
       });
       throw error;
@@ -176,7 +182,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
   }
 
   /** A streaming call: yields deltas, returns the generation once its record is committed. */
-  async function* stream(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): AsyncGenerator<TextDeltaEvent, Generation> {
+  async function* stream(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): AsyncGenerator<OutputStreamEvent, Generation> {
     const reservation = held ?? (await admit(call, ctx));
     const startedAt = performance.now();
     const createdAt = new Date();
@@ -185,12 +191,10 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     if (ctx.signal?.aborted) controller.abort(ctx.signal.reason);
 
-    let text = '';
-    let index = 0;
+    const output = new OutputAccumulator();
     let usage: Usage = emptyUsage();
     let meta: Partial<UpstreamMeta> | undefined;
     let firstTokenAt: number | undefined;
-    let finishReason: string | null = null;
     // Until a terminal event says otherwise, leaving this generator early means the client left.
     let status: CallStatus = 'CANCELLED';
     let failure: AppError | undefined;
@@ -198,19 +202,19 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
       const upstreamStream = await upstream.stream(call.request, controller.signal);
       meta = { api: upstreamStream.api, servedModel: upstreamStream.servedModel, cacheStatus: upstreamStream.cacheStatus, upstreamLogId: upstreamStream.upstreamLogId };
       for await (const event of upstreamStream) {
-        if (event.type === 'delta') {
-          if (event.text === '') continue;
-          firstTokenAt ??= performance.now();
-          text += event.text;
-          yield { type: 'delta', index: index++, text: event.text };
-        } else if (event.type === 'usage') {
+        if (event.type === 'usage') {
           usage = event.usage;
         } else if (event.type === 'done') {
           status = 'OK';
-          finishReason = event.finishReason ?? null;
+          output.finish(event);
           if (event.servedModel) meta = { ...meta, servedModel: event.servedModel };
-        } else {
+        } else if (event.type === 'error') {
           throw event.error;
+        } else {
+          const out = output.apply(event);
+          if (!out) continue;
+          firstTokenAt ??= performance.now();
+          yield out;
         }
       }
       if (status !== 'OK') throw new AppError('UPSTREAM_ERROR', 'The upstream stream ended without its terminal event');
@@ -222,9 +226,9 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
       ctx.signal?.removeEventListener('abort', onAbort);
       if (status !== 'OK') controller.abort();
       const row = buildRow(call, ctx, { status, usage, meta, error: failure, startedAt, firstTokenAt, streamed: true, createdAt });
-      await settle(row, reservation, { text, ...(failure && { error: failure }) }, onSettled);
+      await settle(row, reservation, { text: output.text, toolCalls: output.toolCalls(), ...(failure && { error: failure }) }, onSettled);
       if (failure && status === 'ERROR') throw failure;
-      if (status === 'OK') return toGeneration(row, text, finishReason);
+      if (status === 'OK') return toGeneration(row, output.text, output.output(call.request.responseFormat));
     }
     // Cancelled: the consumer is gone, nobody reads this.
     throw failure ?? new AppError('UPSTREAM_ERROR', 'The call was cancelled');

@@ -7,6 +7,8 @@ import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import type { Idempotency } from '../idempotency/idempotency.ts';
 import type { CallContext, CallRunner } from './call-runner.ts';
 import type { Generation, GenerationEvent } from './generation-view.ts';
+import { checkImages, DEFAULT_MAX_IMAGE_BYTES, toChatMessage } from './message-input.ts';
+import { assertFeaturesSupported } from './request-features.ts';
 import type { GenerateInput, GenerationOptions } from './schemas.ts';
 
 export interface GenerationServiceDeps {
@@ -14,13 +16,15 @@ export interface GenerationServiceDeps {
   gateways: GatewayRegistry;
   userSettings: UserSettingsCache;
   maxMessageBytes: number;
+  /** MAX_IMAGE_BYTES: the largest inline image (decoded). */
+  maxImageBytes?: number;
   /** Idempotency keys for the generate mutation (absent: keys are only recorded). */
   idempotency?: Idempotency;
 }
 
 export type CallOptions = Omit<CallContext, 'principal'>;
 
-export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes, idempotency }: GenerationServiceDeps) {
+export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes, maxImageBytes = DEFAULT_MAX_IMAGE_BYTES, idempotency }: GenerationServiceDeps) {
   /** The gateway for a call: the input's, else the user's chosen default, else the configured default. */
   async function gatewayFor(principal: Principal, requested: string | null | undefined): Promise<string> {
     if (requested) return gateways.assertUsable(requested);
@@ -42,16 +46,23 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
       return { messages: [{ role: 'user', content: input.prompt }], system: input.system ?? undefined };
     }
     const all = input.messages ?? [];
-    all.forEach((m, i) => checkSize(`messages.${i}.content`, m.content));
+    all.forEach((m, i) => {
+      checkSize(`messages.${i}.content`, m.content);
+      checkImages(m.images, `messages.${i}.images`, maxImageBytes);
+    });
     const systems = all.filter((m) => m.role === 'system').map((m) => m.content);
     const system = [input.system, ...systems].filter((s): s is string => typeof s === 'string' && s !== '').join('\n\n');
-    return { messages: all.filter((m) => m.role !== 'system'), system: system === '' ? undefined : system };
+    return { messages: all.filter((m) => m.role !== 'system').map(toChatMessage), system: system === '' ? undefined : system };
   }
 
   async function prepare(principal: Principal, options: GenerationOptions, messages: ChatMessage[], system: string | undefined) {
     const gatewayId = await gatewayFor(principal, options.gatewayId);
-    return runner.prepare({ ...options, system: system ?? null }, messages, gatewayId);
+    const prepared = runner.prepare({ ...options, system: system ?? null }, messages, gatewayId);
+    assertFeaturesSupported(prepared.request, prepared.api);
+    return prepared;
   }
+
+  const checkImageSizes = (images: Parameters<typeof checkImages>[0], field: string) => checkImages(images, field, maxImageBytes);
 
   async function generate(principal: Principal, input: GenerateInput, call: CallOptions): Promise<Generation> {
     const idempotencyKey = call.idempotencyKey ?? input.idempotencyKey;
@@ -71,7 +82,7 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     yield { type: 'completed', generation };
   }
 
-  return { generate, generateStream, prepare, checkSize };
+  return { generate, generateStream, prepare, checkSize, checkImages: checkImageSizes };
 }
 
 export type GenerationService = ReturnType<typeof createGenerationService>;

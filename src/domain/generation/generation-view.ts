@@ -1,12 +1,27 @@
 // What generate and chat return, and the events their streams yield.
-import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { FinishReason, ToolCall, UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { JsonError } from './json-output.ts';
 
 export interface GenerationUsage extends Usage {
   /** Decimal string; null when the model has no price. */
   costUsd: string | null;
 }
 
-export interface Generation {
+/** What a call produced beyond its text. */
+export interface GenerationOutput {
+  toolCalls: ToolCall[];
+  /** The parsed JSON when JSON was asked and it parsed and matched; else null. */
+  json: unknown;
+  /** Why json is null although JSON was asked (the raw text stays in `text`). */
+  jsonError: JsonError | null;
+  reasoningText: string | null;
+  /** Normalized: stop, length, tool_calls, content_filter. */
+  finishReason: FinishReason | null;
+  /** The provider's own finish / stop reason. */
+  rawFinishReason: string | null;
+}
+
+export interface Generation extends GenerationOutput {
   /** The usage record's id. */
   id: string;
   text: string;
@@ -14,7 +29,6 @@ export interface Generation {
   servedModel: string | null;
   api: UpstreamApi;
   gatewayId: string;
-  finishReason: string | null;
   usage: GenerationUsage;
   cacheStatus: string | null;
   upstreamLogId: string | null;
@@ -28,4 +42,22 @@ export interface TextDeltaEvent {
   text: string;
 }
 
-export type GenerationEvent = TextDeltaEvent | { type: 'completed'; generation: Generation };
+export interface ToolCallDeltaEvent {
+  type: 'toolCallDelta';
+  /** Which call (0, 1, ... in the order calls start). */
+  index: number;
+  /** Sent with the call's first fragment. */
+  id: string | null;
+  name: string | null;
+  argumentsDelta: string;
+}
+
+export interface ReasoningDeltaEvent {
+  type: 'reasoningDelta';
+  text: string;
+}
+
+/** The content events of a stream (text, tool-call fragments, reasoning). */
+export type OutputStreamEvent = TextDeltaEvent | ToolCallDeltaEvent | ReasoningDeltaEvent;
+
+export type GenerationEvent = OutputStreamEvent | { type: 'completed'; generation: Generation };

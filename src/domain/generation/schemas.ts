@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { UPSTREAM_APIS } from '../../call-vocabulary.ts';
 import { entityId } from '../validation.ts';
+import { checkFeatureOptions, featureOptionFields, imageInput, toolCallInput, toolResultInput } from './feature-schemas.ts';
 
 const metadataValue = z.union([z.string().max(1024), z.number().finite(), z.boolean()]);
 
@@ -27,12 +28,33 @@ export const generationOptions = z.object({
     .optional()
     .nullable(),
   idempotencyKey: z.string().trim().min(1).max(255).optional().nullable(),
+  ...featureOptionFields,
 });
 
-export const messageInput = z.object({
-  role: z.enum(['system', 'user', 'assistant', 'SYSTEM', 'USER', 'ASSISTANT']).transform((r) => r.toLowerCase() as 'system' | 'user' | 'assistant'),
-  content: z.string(),
-});
+export const messageInput = z
+  .object({
+    role: z
+      .enum(['system', 'user', 'assistant', 'tool', 'SYSTEM', 'USER', 'ASSISTANT', 'TOOL'])
+      .transform((r) => r.toLowerCase() as 'system' | 'user' | 'assistant' | 'tool'),
+    content: z.string(),
+    images: z.array(imageInput).max(16).optional().nullable(),
+    toolCalls: z.array(toolCallInput).max(128).optional().nullable(),
+    toolCallId: z.string().trim().min(1).max(200).optional().nullable(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.images?.length && m.role !== 'user') ctx.addIssue({ code: 'custom', path: ['images'], message: 'only USER messages carry images' });
+    if (m.toolCalls?.length && m.role !== 'assistant') ctx.addIssue({ code: 'custom', path: ['toolCalls'], message: 'only ASSISTANT messages carry tool calls' });
+    if ((m.role === 'tool') !== (typeof m.toolCallId === 'string')) ctx.addIssue({ code: 'custom', path: ['toolCallId'], message: 'TOOL messages (and only they) need toolCallId' });
+  });
+
+/** Each TOOL message answers a tool call of an earlier ASSISTANT message. */
+function checkToolMessages(messages: Array<z.infer<typeof messageInput>>, ctx: z.RefinementCtx): void {
+  const calls = new Set<string>();
+  messages.forEach((m, i) => {
+    for (const call of m.toolCalls ?? []) calls.add(call.id);
+    if (m.role === 'tool' && !calls.has(m.toolCallId!)) ctx.addIssue({ code: 'custom', path: ['messages', i, 'toolCallId'], message: 'answers no earlier tool call' });
+  });
+}
 
 export const generateInput = generationOptions
   .extend({
@@ -47,16 +69,31 @@ export const generateInput = generationOptions
       return;
     }
     if (hasPrompt && input.prompt!.trim() === '') ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'must not be empty' });
-    if (hasMessages && !input.messages!.some((m) => m.role !== 'system' && m.content.trim() !== '')) {
-      ctx.addIssue({ code: 'custom', path: ['messages'], message: 'must hold at least one non-empty user or assistant message' });
+    if (hasMessages && !input.messages!.some((m) => m.role === 'user' && (m.content.trim() !== '' || (m.images?.length ?? 0) > 0))) {
+      ctx.addIssue({ code: 'custom', path: ['messages'], message: 'must hold at least one non-empty user message' });
     }
+    if (hasMessages) checkToolMessages(input.messages!, ctx);
+    checkFeatureOptions(input, ctx);
   });
 export type GenerateInput = z.infer<typeof generateInput>;
 
-export const chatInput = generationOptions.extend({
-  conversationId: entityId.optional().nullable(),
-  message: z.string().refine((m) => m.trim() !== '', 'must not be empty'),
-});
+export const chatInput = generationOptions
+  .extend({
+    conversationId: entityId.optional().nullable(),
+    /** Optional when toolResults answer the previous turn's tool calls. */
+    message: z.string().optional().nullable(),
+    images: z.array(imageInput).max(16).optional().nullable(),
+    toolResults: z.array(toolResultInput).max(128).optional().nullable(),
+  })
+  .superRefine((input, ctx) => {
+    const hasResults = (input.toolResults?.length ?? 0) > 0;
+    if (typeof input.message === 'string' ? input.message.trim() === '' && !input.images?.length : !hasResults) {
+      ctx.addIssue({ code: 'custom', path: ['message'], message: 'must not be empty (it may be left out only when toolResults are given)' });
+    }
+    if (input.images?.length && typeof input.message !== 'string') ctx.addIssue({ code: 'custom', path: ['images'], message: 'images go with a message' });
+    if (hasResults && !input.conversationId) ctx.addIssue({ code: 'custom', path: ['toolResults'], message: 'toolResults answer a turn of an existing conversation (conversationId)' });
+    checkFeatureOptions(input, ctx);
+  });
 export type ChatInput = z.infer<typeof chatInput>;
 
 export type GenerationOptions = z.infer<typeof generationOptions>;

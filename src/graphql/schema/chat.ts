@@ -7,6 +7,7 @@ import { chatInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
 import { callOptions, generationOptionFields, GenerationRef, TextDeltaRef } from './generation.ts';
+import { ImageInputRef, ImageRef, ReasoningDeltaRef, ToolCallDeltaRef, ToolCallRef, ToolResultInputRef } from './beyond-text.ts';
 
 const MessageRoleEnum = builder.enumType('MessageRole', { values: ['SYSTEM', 'USER', 'ASSISTANT', 'TOOL'] as const });
 const MessageStatusEnum = builder.enumType('MessageStatus', {
@@ -22,6 +23,9 @@ const MessageRef = builder.objectRef<MessageView>('Message').implement({
     role: t.field({ type: MessageRoleEnum, resolve: (m) => m.role }),
     content: t.exposeString('content'),
     status: t.field({ type: MessageStatusEnum, resolve: (m) => m.status }),
+    toolCalls: t.field({ type: [ToolCallRef], description: 'ASSISTANT: the tool calls it made', resolve: (m) => m.toolCalls }),
+    toolCallId: t.exposeString('toolCallId', { nullable: true, description: 'TOOL: the call it answers' }),
+    images: t.field({ type: [ImageRef], description: 'USER: images sent with it', resolve: (m) => m.images }),
     generationId: t.exposeID('generationId', { nullable: true, description: 'The usage record of the call' }),
     createdAt: t.field({ type: 'DateTime', resolve: (m) => m.createdAt }),
   }),
@@ -83,13 +87,15 @@ const ChatTurnCompletedRef = builder.objectRef<Extract<ChatEvent, { type: 'compl
   fields: (t) => ({ turn: t.field({ type: ChatTurnRef, resolve: (e) => e.turn }) }),
 });
 
-const ChatEventRef = builder.unionType('ChatEvent', { types: [ConversationStartedRef, TextDeltaRef, ChatTurnCompletedRef] });
+const ChatEventRef = builder.unionType('ChatEvent', { types: [ConversationStartedRef, TextDeltaRef, ToolCallDeltaRef, ReasoningDeltaRef, ChatTurnCompletedRef] });
 
 const ChatInputRef = builder.inputType('ChatInput', {
   fields: (t) => ({
     ...generationOptionFields(t),
     conversationId: t.id({ description: 'Absent: a new conversation is created' }),
-    message: t.string({ required: true }),
+    message: t.string({ description: 'Optional when toolResults answer the previous turn' }),
+    images: t.field({ type: [ImageInputRef], description: 'Images sent with the message' }),
+    toolResults: t.field({ type: [ToolResultInputRef], description: "Results answering the previous turn's tool calls (all of them)" }),
   }),
 });
 

@@ -6,20 +6,21 @@ import { generateInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { UPSTREAM_APIS } from '../../call-vocabulary.ts';
 import { builder, principalOf, type GraphQLContext } from '../builder.ts';
+import { featureOptionFields, ImageInputRef, JsonErrorRef, ReasoningDeltaRef, ToolCallDeltaRef, ToolCallInputRef, ToolCallRef } from './beyond-text.ts';
 
 export const UpstreamApiEnum = builder.enumType('UpstreamApi', { values: UPSTREAM_APIS });
 
 builder.scalarType('ChatRole', {
-  description: 'A message role: system, user or assistant (any case; an enum-style literal USER works too)',
+  description: 'A message role: system, user, assistant or tool (any case; an enum-style literal USER works too)',
   serialize: (value) => String(value),
   parseValue: (value) => parseRole(value),
   parseLiteral: (ast) => parseRole(ast.kind === Kind.STRING || ast.kind === Kind.ENUM ? ast.value : undefined),
 });
 
-function parseRole(value: unknown): 'system' | 'user' | 'assistant' {
+function parseRole(value: unknown): 'system' | 'user' | 'assistant' | 'tool' {
   const role = typeof value === 'string' ? value.toLowerCase() : '';
-  if (role !== 'system' && role !== 'user' && role !== 'assistant') {
-    throw new GraphQLError('role must be system, user or assistant', { extensions: { code: 'BAD_INPUT', field: 'role' } });
+  if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
+    throw new GraphQLError('role must be system, user, assistant or tool', { extensions: { code: 'BAD_INPUT', field: 'role' } });
   }
   return role;
 }
@@ -28,6 +29,9 @@ export const MessageInputRef = builder.inputType('MessageInput', {
   fields: (t) => ({
     role: t.field({ type: 'ChatRole', required: true }),
     content: t.string({ required: true }),
+    images: t.field({ type: [ImageInputRef], description: 'USER messages' }),
+    toolCalls: t.field({ type: [ToolCallInputRef], description: 'ASSISTANT messages: the calls it made' }),
+    toolCallId: t.string({ description: 'TOOL messages: the call this result answers' }),
   }),
 });
 
@@ -49,6 +53,7 @@ export const generationOptionFields = (t: Parameters<Parameters<typeof builder.i
   cache: t.field({ type: CacheInputRef }),
   metadata: t.field({ type: 'JSON', description: '-> cf-aig-metadata (at most 5 flat entries)' }),
   idempotencyKey: t.string(),
+  ...featureOptionFields(t),
 });
 
 export const GenerateInputRef = builder.inputType('GenerateInput', {
@@ -79,7 +84,12 @@ export const GenerationRef = builder.objectRef<Generation>('Generation').impleme
     servedModel: t.exposeString('servedModel', { nullable: true, description: 'As the provider reported it' }),
     api: t.field({ type: UpstreamApiEnum, resolve: (g) => g.api }),
     gatewayId: t.exposeString('gatewayId'),
-    finishReason: t.exposeString('finishReason', { nullable: true }),
+    finishReason: t.exposeString('finishReason', { nullable: true, description: 'Normalized: stop, length, tool_calls, content_filter' }),
+    rawFinishReason: t.exposeString('rawFinishReason', { nullable: true, description: "The provider's own finish / stop reason" }),
+    toolCalls: t.field({ type: [ToolCallRef], resolve: (g) => g.toolCalls }),
+    json: t.field({ type: 'JSON', nullable: true, description: 'The parsed JSON when JSON was asked and it parsed and matched the schema', resolve: (g) => g.json }),
+    jsonError: t.field({ type: JsonErrorRef, nullable: true, resolve: (g) => g.jsonError }),
+    reasoningText: t.exposeString('reasoningText', { nullable: true }),
     usage: t.field({ type: UsageRef, resolve: (g) => g.usage }),
     cacheStatus: t.exposeString('cacheStatus', { nullable: true, description: 'cf-aig-cache-status' }),
     upstreamLogId: t.exposeString('upstreamLogId', { nullable: true, description: 'cf-aig-log-id' }),
@@ -99,7 +109,7 @@ const GenerationCompletedRef = builder.objectRef<CompletedEvent>('GenerationComp
   fields: (t) => ({ generation: t.field({ type: GenerationRef, resolve: (e) => e.generation }) }),
 });
 
-const GenerationEventRef = builder.unionType('GenerationEvent', { types: [TextDeltaRef, GenerationCompletedRef] });
+const GenerationEventRef = builder.unionType('GenerationEvent', { types: [TextDeltaRef, ToolCallDeltaRef, ReasoningDeltaRef, GenerationCompletedRef] });
 
 /** Per-call options from the GraphQL context: transport name, signal, Idempotency-Key header. */
 export function callOptions(ctx: GraphQLContext, signal?: AbortSignal) {

@@ -1,0 +1,34 @@
+// Validated message inputs as call-vocabulary messages, and the image size cap (MAX_IMAGE_BYTES,
+// on the decoded bytes of inline data; larger images go by URL).
+import type { ChatMessage, ImageInput } from '../../call-vocabulary.ts';
+import { AppError } from '../../errors.ts';
+import type { ImageInputValue } from './feature-schemas.ts';
+import type { messageInput } from './schemas.ts';
+import type { z } from 'zod';
+
+export const DEFAULT_MAX_IMAGE_BYTES = 524_288;
+
+export const toImage = (image: ImageInputValue): ImageInput =>
+  typeof image.url === 'string' ? { url: image.url } : { data: image.data!, mediaType: image.mediaType! };
+
+/** Decoded size of base64 data (padding aware), without decoding it. */
+export const decodedBytes = (base64: string): number => Math.floor((base64.length * 3) / 4) - (base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0);
+
+/** BAD_INPUT (field `${field}.${i}.data`) when an inline image is over the cap. */
+export function checkImages(images: readonly ImageInputValue[] | null | undefined, field: string, maxBytes: number): void {
+  (images ?? []).forEach((image, i) => {
+    if (typeof image.data === 'string' && decodedBytes(image.data) > maxBytes) {
+      throw new AppError('BAD_INPUT', `${field}.${i}.data: the image is over the ${maxBytes}-byte limit (MAX_IMAGE_BYTES); send larger images by url`, { field: `${field}.${i}.data` });
+    }
+  });
+}
+
+export function toChatMessage(m: z.infer<typeof messageInput>): ChatMessage {
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.images?.length && { images: m.images.map(toImage) }),
+    ...(m.toolCalls?.length && { toolCalls: m.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) }),
+    ...(m.toolCallId != null && { toolCallId: m.toolCallId }),
+  };
+}
