@@ -1,6 +1,8 @@
 // The proof that the simulator is faithful: the official SDKs parse it, streaming helpers and usage included.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateReply } from '../../src/simulator/reply.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
@@ -157,5 +159,98 @@ describe('anthropic SDK', () => {
     await expect(
       anthropic.messages.create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'x [[fault:provider_error]]' }] }),
     ).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+// Beyond plain text: the SDKs' streaming helpers for tool calls, structured output and reasoning.
+describe('SDK helpers: tools, structured output, reasoning', () => {
+  const weather = {
+    name: 'get_weather',
+    description: 'Current weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+  };
+  const Record = z.object({ title: z.string(), n: z.number().int() });
+  const toolPrompt = 'please call get_weather for Zürich 🌧';
+
+  it('openai chat.completions.stream: tool-call argument events and the final tool call', async () => {
+    const stream = openai.chat.completions.stream({
+      model: 'openai/gpt-5.5',
+      messages: [{ role: 'user', content: toolPrompt }],
+      tools: [{ type: 'function', function: weather }],
+      stream_options: { include_usage: true },
+    });
+    const fragments: string[] = [];
+    let done: { name: string; arguments: string } | undefined;
+    stream.on('tool_calls.function.arguments.delta', (e) => fragments.push(e.arguments_delta));
+    stream.on('tool_calls.function.arguments.done', (e) => (done = { name: e.name, arguments: e.arguments }));
+    const final = await stream.finalChatCompletion();
+    const call = final.choices[0]!.message.tool_calls![0]!;
+    expect(final.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(call.type === 'function' && call.function.name).toBe('get_weather');
+    expect(call.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ city: toolPrompt });
+    expect(fragments.length).toBeGreaterThan(2);
+    expect(fragments.join('')).toBe(done!.arguments);
+    expect(done!.name).toBe('get_weather');
+  });
+
+  it('openai chat.completions.stream with a json_schema response_format: parsed content', async () => {
+    const stream = openai.chat.completions.stream({
+      model: 'openai/gpt-5.5',
+      messages: [{ role: 'user', content: 'make a record' }],
+      response_format: zodResponseFormat(Record, 'record'),
+    });
+    const deltas: string[] = [];
+    stream.on('content.delta', (e) => deltas.push(e.delta));
+    const final = await stream.finalChatCompletion();
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(JSON.parse(deltas.join(''))).toEqual({ title: 'make a record', n: 3 });
+    expect(final.choices[0]!.message.parsed).toEqual({ title: 'make a record', n: 3 });
+  });
+
+  it('openai responses.stream: function_call argument events, structured output and a reasoning summary', async () => {
+    const tools = openai.responses.stream({ model: 'openai/gpt-5.5', input: toolPrompt, tools: [{ type: 'function', strict: true, ...weather }] });
+    const fragments: string[] = [];
+    tools.on('response.function_call_arguments.delta', (e) => fragments.push(e.delta));
+    const withCall = await tools.finalResponse();
+    const call = withCall.output.find((item) => item.type === 'function_call');
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather' });
+    expect(call?.type === 'function_call' && JSON.parse(call.arguments)).toEqual({ city: toolPrompt });
+    expect(fragments.join('')).toBe(call?.type === 'function_call' ? call.arguments : '');
+
+    const json = openai.responses.stream({ model: 'openai/gpt-5.5', input: 'make a record', text: { format: zodTextFormat(Record, 'record') } });
+    const parsed = await json.finalResponse();
+    expect(parsed.output_parsed).toEqual({ title: 'make a record', n: 3 });
+
+    const thinking = openai.responses.stream({ model: 'openai/gpt-5.5', input: 'weigh it', reasoning: { effort: 'high', summary: 'auto' } });
+    const summary: string[] = [];
+    thinking.on('response.reasoning_summary_text.delta', (e) => summary.push(e.delta));
+    const reasoned = await thinking.finalResponse();
+    expect(summary.join('')).toBe('Reasoning (high): weigh it');
+    expect(reasoned.output[0]).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'Reasoning (high): weigh it' }] });
+    expect(reasoned.usage?.output_tokens_details.reasoning_tokens).toBe(8 + 4);
+  });
+
+  it('anthropic messages.stream: inputJson events, the final tool_use block, thinking', async () => {
+    const stream = anthropic.messages.stream({
+      model: 'anthropic/claude-sonnet-4-5',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: toolPrompt }],
+      tools: [{ name: weather.name, description: weather.description, input_schema: weather.parameters as Anthropic.Tool.InputSchema }],
+    });
+    const partials: string[] = [];
+    stream.on('inputJson', (partial) => partials.push(partial));
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe('tool_use');
+    const use = final.content.find((b) => b.type === 'tool_use');
+    expect(use).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: toolPrompt } });
+    expect(JSON.parse(partials.join(''))).toEqual({ city: toolPrompt });
+
+    const thinking = anthropic.messages.stream({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 5000, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'weigh it' }] });
+    const thoughts: string[] = [];
+    thinking.on('thinking', (delta) => thoughts.push(delta));
+    const reasoned = await thinking.finalMessage();
+    expect(thoughts.join('')).toBe('Reasoning (medium): weigh it');
+    expect(reasoned.content[0]).toMatchObject({ type: 'thinking', thinking: 'Reasoning (medium): weigh it' });
+    expect(reasoned.content[1]).toMatchObject({ type: 'text', text: 'Echo: weigh it' });
   });
 });
