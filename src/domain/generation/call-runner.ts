@@ -13,6 +13,7 @@ import type { Admission, Reservation } from './admission.ts';
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
 import { requestFeatures } from './request-features.ts';
 import { OutputAccumulator } from './output-accumulator.ts';
+import { extraChars, imageTokens } from './message-input.ts';
 import type { GenerationOptions } from './schemas.ts';
 
 /** Worst-case output when the caller sets no maxTokens, for reservations. */
@@ -242,8 +243,12 @@ export type CallRunner = ReturnType<typeof createCallRunner>;
 /** Input tokens a request may use, estimated as ~4 characters a token (rounded up), for reservations. */
 export function estimateInputTokens(request: Pick<UpstreamRequest, 'system' | 'messages'>): number {
   let chars = request.system?.length ?? 0;
-  for (const m of request.messages) chars += m.content.length;
-  return Math.ceil(chars / 4) + 4 * request.messages.length;
+  let images = 0;
+  for (const m of request.messages) {
+    chars += m.content.length + extraChars(m);
+    images += imageTokens(m);
+  }
+  return Math.ceil(chars / 4) + 4 * request.messages.length + images;
 }
 
 /** A failure to record the outcome (database down): it wins over the upstream error. */

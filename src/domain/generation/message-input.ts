@@ -32,3 +32,17 @@ export function toChatMessage(m: z.infer<typeof messageInput>): ChatMessage {
     ...(m.toolCallId != null && { toolCallId: m.toolCallId }),
   };
 }
+
+/**
+ * Input tokens an image may cost, for estimates (reservations, the context cap): providers bill
+ * by pixels (Anthropic ~1,600 for a 1.15-megapixel image, OpenAI up to ~1,100 at high detail);
+ * the upstream's usage reports the real count.
+ */
+export const IMAGE_TOKEN_ESTIMATE = 1_600;
+
+/** Characters of what a message carries beyond its content (tool-call names and arguments, the call id), for estimates. */
+export const extraChars = (m: ChatMessage): number =>
+  (m.toolCalls ?? []).reduce((n, c) => n + c.name.length + c.arguments.length, 0) + (m.toolCallId?.length ?? 0);
+
+/** Estimated input tokens of a message's images. */
+export const imageTokens = (m: ChatMessage): number => IMAGE_TOKEN_ESTIMATE * (m.images?.length ?? 0);
