@@ -126,3 +126,16 @@ describe('OpenAI shapes', () => {
     expect(parsed).toMatchObject({ text: '', toolCalls: [{ id: 'call_0', name: 'f', arguments: '{"x":1}' }], finishReason: 'tool_calls' });
   });
 });
+
+describe('/ai/run streams', () => {
+  it('Workers AI top-level tool_calls without an index are numbered in arrival order', () => {
+    const mapper = WIRE_FORMATS.RUN.createEventMapper([], req());
+    const frame = (data: object) => mapper.push({ data: JSON.stringify(data) });
+    const first = frame({ response: '', tool_calls: [{ name: 'f', arguments: { a: 1 } }] });
+    const second = frame({ response: '', tool_calls: [{ name: 'g', arguments: { b: 2 } }] });
+    expect([...first, ...second]).toEqual([
+      { type: 'toolCallDelta', index: 0, id: 'call_0', name: 'f', argumentsDelta: '{"a":1}' },
+      { type: 'toolCallDelta', index: 1, id: 'call_1', name: 'g', argumentsDelta: '{"b":2}' },
+    ]);
+  });
+});

@@ -70,6 +70,11 @@ export const run: WireFormat = {
   createEventMapper(secrets, req): StreamMapper {
     const chunks = new ChunkStreamState();
     const anthropic = new AnthropicStreamState(req);
+    let nextToolIndex = 0;
+    const indexOf = (raw: unknown, i: number): number => {
+      const given = Array.isArray(raw) && isRecord(raw[i]) ? raw[i].index : undefined;
+      return typeof given === 'number' ? given : nextToolIndex++;
+    };
     return {
       push(event): UpstreamEvent[] {
         const read = readFrame(event, secrets, isRunError);
@@ -83,7 +88,12 @@ export const run: WireFormat = {
         return chunks.apply({
           text: str(frame.response) || undefined,
           reasoning: str(frame.reasoning_content) || undefined,
-          toolCalls: toolCallsOf(frame.tool_calls).map((c, index) => ({ index, id: c.id, name: c.name, argumentsDelta: c.arguments })),
+          // Workers AI sends whole calls at the top level, usually without an index: number them in arrival order.
+          toolCalls: toolCallsOf(frame.tool_calls).map((c, i) => {
+            const index = indexOf(frame.tool_calls, i);
+            const raw = (frame.tool_calls as unknown[])[i];
+            return { index, id: isRecord(raw) && typeof raw.id === 'string' ? c.id : `call_${index}`, name: c.name, argumentsDelta: c.arguments };
+          }),
           finish: frame.finish_reason,
           usage: frame.usage ? usageFromOpenAi(frame.usage) : undefined,
           model: str(frame.model),
