@@ -26,6 +26,7 @@ describe('raw SQL escape hatch', () => {
     const at = new Date('2026-11-24T10:11:12.345Z');
     const columns = [
       { name: 'id', cast: 'uuid' },
+      { name: 'callId', cast: 'uuid' },
       { name: 'userId', cast: 'uuid' },
       { name: 'requestedModel' },
       { name: 'api', cast: '"UpstreamApi"' },
@@ -37,7 +38,7 @@ describe('raw SQL escape hatch', () => {
       { name: 'inputTokens', cast: 'int' },
     ];
     const row = (api: string, status: string, latency: number, cost: Prisma.Decimal | null) =>
-      [randomUUID(), userId, 'm', api, 'g', status, latency, cost, at, 3];
+      [randomUUID(), randomUUID(), userId, 'm', api, 'g', status, latency, cost, at, 3];
     const { sql, params } = multiRowInsert('UsageRecord', columns, [
       row('RESPONSES', 'OK', 5, new Prisma.Decimal('0.0000000001')),
       row('RUN', 'ERROR', 7, new Prisma.Decimal('1234567890.1234567891')),
