@@ -31,7 +31,7 @@ const GENERATION: Generation = {
   json: null,
   jsonError: null,
   reasoningText: null,
-  usage: { inputTokens: 3, outputTokens: 13, cachedInputTokens: 2, cacheWriteTokens: 0, reasoningTokens: 8, totalTokens: 18, costUsd: null },
+  usage: { inputTokens: 3, outputTokens: 13, cachedInputTokens: 2, cacheWriteTokens: 0, reasoningTokens: 8, totalTokens: 18, costUsd: null, estimated: false },
   cacheStatus: 'MISS',
   upstreamLogId: '0190a5c8-0000-7000-8000-000000000001',
   latencyMs: 1,

@@ -17,11 +17,13 @@ import type { Pricing } from './domain/usage/pricing.ts';
 import { createPricingService } from './domain/usage/pricing-service.ts';
 import { loadPriceFile } from './domain/usage/price-file.ts';
 import { createUsageReports } from './domain/usage/usage-report.ts';
+import { createRecovery, type Recovery } from './domain/usage/recovery.ts';
 import { createGatewayService } from './domain/gateways/gateway-service.ts';
 import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
 import { isOffline, type Env } from './env.ts';
 import { startSimulator, type Simulator } from './simulator/server.ts';
-import { createUpstreamClient, upstreamConfigFromEnv } from './upstream/client.ts';
+import { createUpstreamClient } from './upstream/client.ts';
+import { upstreamConfigFromEnv } from './upstream-config.ts';
 import type { UpstreamClient } from './call-vocabulary.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createIdempotency } from './domain/idempotency/idempotency.ts';
@@ -42,6 +44,8 @@ export interface App {
   services: Services;
   upstream: UpstreamClient;
   ledger: Ledger;
+  /** This instance's lease and the sweep of calls whose instance died. */
+  recovery: Recovery;
   /** The in-process simulator, in offline mode. */
   simulator?: Simulator;
   /** Offline mode without ADMIN_API_KEY: this process's random admin key. */
@@ -97,7 +101,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       upstreamConfig = { ...upstreamConfig, baseUrl: simulator.baseUrl, accountId: 'offline', apiToken: 'offline-simulator' };
       logger.warn(`OFFLINE MODE: no CLOUDFLARE_API_TOKEN, so calls go to the built-in simulator at ${simulator.baseUrl} (replies are simulated)`);
     }
-    const upstream = createUpstreamClient(upstreamConfig);
+    // The pipeline retries (each retry an attempt with its own ledger row), so the client does not.
+    const upstream = createUpstreamClient({ ...upstreamConfig, maxRetries: 0 });
     cleanup.push(() => upstream.close());
 
     const gateways = createGatewayRegistry({ prisma: db.prisma, defaultGatewayId: env.DEFAULT_GATEWAY_ID, seed: gatewaySeed(env) });
@@ -107,7 +112,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const ledger = createLedger({
       db,
       logger,
-      onWritten: (rows) => rows.forEach((r) => metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
+      onWritten: (rows) => rows.forEach((r) => r.status !== 'PENDING' && metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
     });
     const prices = createPricingService({ prisma: db.prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: (m) => upstream.routeFor(m) });
     await prices.init();
@@ -122,7 +127,17 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       onRefusal: (limit) => metrics.refusals.inc({ limit }),
       logger,
     });
-    const runner = createCallRunner({ upstream, ledger, pricing, admission });
+    const recovery = createRecovery({ prisma: db.prisma, pricing, logger, leaseMs: env.RECOVERY_LEASE_MS, exclusive: db.kind === 'pglite' });
+    await recovery.start();
+    cleanup.push(() => recovery.stop());
+    const runner = createCallRunner({
+      upstream,
+      ledger,
+      pricing,
+      admission,
+      ownerId: recovery.ownerId,
+      retry: { maxRetries: env.UPSTREAM_MAX_RETRIES, baseDelayMs: upstreamConfig.retryBaseDelayMs ?? 250, maxDelayMs: upstreamConfig.retryMaxDelayMs ?? 5_000 },
+    });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
@@ -153,6 +168,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       services,
       upstream,
       ledger,
+      recovery,
       simulator,
       devAdminKey,
       logger,

@@ -5,6 +5,15 @@
 export const UPSTREAM_APIS = ['CHAT_COMPLETIONS', 'RESPONSES', 'MESSAGES', 'RUN'] as const;
 export type UpstreamApi = (typeof UPSTREAM_APIS)[number];
 
+/** Contract v2: the model ids a call may name. */
+export const MODEL_ID = /^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
+/** The gateway ids the upstream accepts. */
+export const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** cf-aig-cache-ttl: whole seconds, 1 s to one month. */
+export const MAX_CACHE_TTL_SECONDS = 2_592_000;
+/** cf-aig-metadata: at most this many flat entries. */
+export const MAX_METADATA_ENTRIES = 5;
+
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
 /** An image input: by URL, or inline base64 data with its media type (e.g. image/png). */

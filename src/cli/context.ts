@@ -5,16 +5,18 @@ import { openDatabase, type PrismaClient } from '../db/index.ts';
 import { BOOTSTRAP_ADMIN_ID, createAccessService, type AccessService } from '../domain/access/access-service.ts';
 import type { Principal } from '../domain/access/principal.ts';
 import { createUserSettings } from '../domain/access/user-settings.ts';
+import { createUserDirectory, type UserDirectory } from '../domain/access/user-directory.ts';
+import { AppError } from '../errors.ts';
 import { createUserLimitsAdmin, type UserLimitsAdmin } from '../domain/admin/user-limits.ts';
 import { createUsageReports, type UsageReports } from '../domain/usage/usage-report.ts';
 import { loadEnv } from '../env.ts';
 
 export interface CliContext {
-  prisma: PrismaClient;
   principal: Principal;
   access: AccessService;
   usage: UsageReports;
   userLimits: UserLimitsAdmin;
+  users: UserDirectory;
   out: (line: string) => void;
 }
 
@@ -24,12 +26,12 @@ export class CliError extends Error {
 
 export function cliContext(prisma: PrismaClient, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): CliContext {
   return {
-    prisma,
     principal: { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' },
     access: createAccessService({ prisma, cacheTtlMs: 0 }),
     usage: createUsageReports({ prisma }),
     // Another process's caches are not reachable from here: a server picks limits up within AUTH_CACHE_TTL_MS.
     userLimits: createUserLimitsAdmin({ prisma, userSettings: createUserSettings({ prisma, ttlMs: 0 }) }),
+    users: createUserDirectory({ prisma }),
     out,
   };
 }
@@ -53,8 +55,10 @@ export async function runCli(fn: (ctx: CliContext) => Promise<void>): Promise<vo
 
 /** A user id from an email (or a uuid given as is). */
 export async function userIdOf(ctx: CliContext, emailOrId: string): Promise<string> {
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(emailOrId)) return emailOrId;
-  const user = await ctx.prisma.user.findUnique({ where: { email: emailOrId.trim().toLowerCase() }, select: { id: true } });
-  if (!user) throw new CliError(`no user with email ${emailOrId}`);
-  return user.id;
+  try {
+    return await ctx.users.idOf(ctx.principal, emailOrId);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'NOT_FOUND') throw new CliError(`no user with email ${emailOrId}`);
+    throw error;
+  }
 }

@@ -42,8 +42,7 @@ export async function report(argv: string[], ctx: CliContext): Promise<void> {
   if (!parsed.success) throw new CliError(badInputFromZod(parsed.error).message);
   const result = await ctx.usage.report(ctx.principal, parsed.data);
   const ids = [...new Set(result.rows.map((r) => r.userId).filter((id): id is string => id !== null))];
-  const users = ids.length > 0 ? await ctx.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [];
-  ctx.out(formatReport(result, groupBy as UsageDimension[], values.format as ReportFormat, new Map(users.map((u) => [u.id, u.email]))));
+  ctx.out(formatReport(result, groupBy as UsageDimension[], values.format as ReportFormat, await ctx.users.emailsOf(ctx.principal, ids)));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

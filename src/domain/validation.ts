@@ -1,6 +1,7 @@
 // Input validation shared by both adapters: a zod failure becomes BAD_INPUT naming the field.
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { safeString } from './safe-text.ts';
 
 export function badInputFromZod(error: z.ZodError, prefix = 'input'): AppError {
   const issue = error.issues[0];
@@ -19,7 +20,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
  * An id argument. Any non-empty string is accepted: an id that is not one of ours (not even a
  * UUID) is simply missing, which the service answers with NOT_FOUND, like another user's.
  */
-export const entityId = z.string().trim().min(1, 'must not be empty').max(200);
+export const entityId = safeString().pipe(z.string().trim().min(1, 'must not be empty').max(200));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (id: string): boolean => UUID.test(id);

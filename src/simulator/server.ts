@@ -16,7 +16,7 @@ import {
   unknownGateway,
   v4Error,
 } from './error-bodies.ts';
-import { type Fault, FaultQueue, faultFromDirective } from './faults.ts';
+import { type Fault, FaultQueue, faultFromDirective, type FaultType } from './faults.ts';
 import { BadSimRequest, type Frame, SIM_FORMATS, type SimFormat, type SimRequest } from './formats/index.ts';
 import { MALFORMED_FRAME } from './formats/shared.ts';
 import { DEFAULT_GATEWAY, GatewayRegistry } from './gateways.ts';
@@ -45,6 +45,8 @@ export interface RecordedRequest {
   at: number;
   /** Set when the client closed the connection before the response was complete. */
   clientClosed?: boolean;
+  /** What the simulator did: the fault it applied (injected or by directive), or 'ok'. */
+  outcome?: FaultType | 'ok';
 }
 
 export interface Simulator {
@@ -235,6 +237,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const lastUser = [...simReq.messages].reverse().find((m) => m.role === 'user');
     const fault = faults.take(recorded) ?? faultFromDirective(lastUser?.content ?? '');
+    recorded.outcome = fault?.type ?? 'ok';
     const early = fault ? faultReply(fault, { isRun: endpoint.isRun, providerShape: endpoint.format.providerShape }) : undefined;
 
     const requestTimeout = Number(header(req.headers, 'cf-aig-request-timeout') ?? Number.NaN);

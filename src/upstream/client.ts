@@ -1,13 +1,12 @@
 // The upstream client: the only user of undici. One keep-alive Agent; four endpoints (plus the
 // legacy /ai/run/@cf path) behind one normalized request, result and event stream.
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Env } from '../env.ts';
 import { abortError, errorFromNetwork, errorFromResponse, protocolError, UpstreamError } from './errors.ts';
 import { WIRE_FORMATS } from './formats/index.ts';
 import type { WireFormat } from './formats/index.ts';
 import { gatewayHeaders, readGatewayMeta } from './headers.ts';
 import { retryDelay, sleep, type RetryPolicy } from './retry.ts';
-import { createRouter, parseModelRoutes } from './routing.ts';
+import { createRouter } from './routing.ts';
 import { SseParser } from './sse.ts';
 import type {
   UpstreamApi,
@@ -38,21 +37,6 @@ export interface UpstreamConfig {
   retryMaxDelayMs?: number;
   /** Idle keep-alive time of pooled sockets (default 30 s). */
   keepAliveTimeoutMs?: number;
-}
-
-/** The client's config from the parsed environment. A bad MODEL_ROUTES throws an Error naming it. */
-export function upstreamConfigFromEnv(env: Env, overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {
-  return {
-    baseUrl: env.CLOUDFLARE_API_BASE_URL,
-    accountId: env.CLOUDFLARE_ACCOUNT_ID ?? '',
-    apiToken: env.CLOUDFLARE_API_TOKEN ?? '',
-    timeoutMs: env.UPSTREAM_TIMEOUT_MS,
-    connectTimeoutMs: env.UPSTREAM_CONNECT_TIMEOUT_MS,
-    maxRetries: env.UPSTREAM_MAX_RETRIES,
-    maxConnections: env.UPSTREAM_MAX_CONNECTIONS,
-    routes: parseModelRoutes(env.MODEL_ROUTES),
-    ...overrides,
-  };
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;

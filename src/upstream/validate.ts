@@ -2,12 +2,11 @@
 // before any byte leaves the process.
 import { badInput } from '../errors.ts';
 import { isUpstreamApi } from './routing.ts';
-import type { UpstreamRequest } from '../call-vocabulary.ts';
+import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, type UpstreamRequest } from '../call-vocabulary.ts';
 
+// The same constants as the door's zod schema (src/domain/generation/schemas.ts): whatever the
+// door accepted passes here (test/ledger/door.test.ts checks it property-based).
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
-export const MAX_METADATA_ENTRIES = 5;
-const MAX_CACHE_TTL_SECONDS = 2_592_000; // one month
-const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('history replay', () => {
-  it.each(['anthropic/claude-sonnet-4-5', 'openai/gpt-5.5'])('the second turn sends the first turn upstream, in order (%s)', async (model) => {
+  it.each(['anthropic/claude-sonnet-4-5', 'openai/gpt-5.5'])('the second turn sends the first turn and its system prompt upstream, in order (%s)', async (model) => {
     const client = trpcHttp(server.url, alice.key);
     const first = await client.chat.mutate({ model, message: 'My name is Ada', system: 'Be brief' });
     const second = await client.chat.mutate({ model, conversationId: first.conversation.id, message: 'What is my name?' });
@@ -27,10 +27,14 @@ describe('history replay', () => {
     const sent = server.app.simulator!.requests.find((r) => r.headers['cf-aig-event-id'] === second.generation.id)!;
     const body = sent.body as { messages: Array<{ role: string; content: unknown }>; system?: unknown };
     const texts = body.messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : JSON.stringify(m.content)]);
-    expect(texts.map(([role]) => role)).toEqual(['user', 'assistant', 'user'].filter((r) => r !== 'system'));
-    expect(texts[0]![1]).toContain('My name is Ada');
-    expect(texts[1]![1]).toContain('Echo: My name is Ada');
-    expect(texts[2]![1]).toContain('What is my name?');
+    // The first turn's system prompt rides along: Anthropic Messages in `system`, Chat Completions as the first message.
+    const turns = model.startsWith('anthropic/') ? texts : texts.slice(1);
+    if (model.startsWith('anthropic/')) expect(JSON.stringify(body.system)).toContain('Be brief');
+    else expect(texts[0]).toEqual(['system', 'Be brief']);
+    expect(turns.map(([role]) => role)).toEqual(['user', 'assistant', 'user']);
+    expect(turns[0]![1]).toContain('My name is Ada');
+    expect(turns[1]![1]).toContain('Echo: My name is Ada');
+    expect(turns[2]![1]).toContain('What is my name?');
 
     const conversation = await client.conversations.get.query({ id: first.conversation.id });
     expect(conversation.messages.map((m) => [m.position, m.role, m.content, m.status])).toEqual([
@@ -41,6 +45,19 @@ describe('history replay', () => {
     ]);
     expect(conversation.messages[1]!.generationId).toBe(first.generation.id);
     expect(conversation.title).toBe('My name is Ada');
+    expect(conversation.system).toBe('Be brief');
+  });
+
+  it("a later turn's system prompt replaces the conversation's", async () => {
+    const client = trpcHttp(server.url, alice.key);
+    const model = 'openai/gpt-5.5';
+    const first = await client.chat.mutate({ model, message: 'hello', system: 'Answer in English' });
+    await client.chat.mutate({ model, conversationId: first.conversation.id, message: 'again', system: 'Answer in French' });
+    const third = await client.chat.mutate({ model, conversationId: first.conversation.id, message: 'and again' });
+    const sent = server.app.simulator!.requests.find((r) => r.headers['cf-aig-event-id'] === third.generation.id)!;
+    const messages = (sent.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+    expect(messages.filter((m) => m.role === 'system').map((m) => m.content)).toEqual(['Answer in French']);
+    expect((await client.conversations.get.query({ id: first.conversation.id })).system).toBe('Answer in French');
   });
 
   it('conversation(id) over GraphQL returns the messages in order', async () => {

@@ -84,8 +84,14 @@ describe('gateways', () => {
     // a disabled gateway is refused before anything is sent, and users no longer see it
     expect((await trpcErrorData(server.trpc(user.key).gateways.choose.mutate({ gatewayId: 'gone' }))).appCode).toBe('BAD_INPUT');
     expect((await server.trpc(user.key).gateways.list.query()).map((g) => g.id)).not.toContain('gone');
-    const gql = await server.gql<{ syncGateways: Array<{ id: string }> }>('mutation { syncGateways { id enabled source isDefault } }');
+    const gql = await server.gql<{ syncGateways: Array<{ id: string; enabled: boolean; source: string }> }>('mutation { syncGateways { id enabled source isDefault } }');
     expect(gql.errors).toBeUndefined();
+    // The same result over GraphQL: the listed gateways enabled, the unlisted synced one disabled.
+    const byId = new Map(gql.data!.syncGateways.map((g) => [g.id, g]));
+    expect(gql.data!.syncGateways.filter((g) => g.enabled).map((g) => g.id).sort()).toEqual(['default', 'gw-a', 'gw-b']);
+    expect(byId.get('gone')).toMatchObject({ enabled: false, source: 'CLOUDFLARE' });
+    const forbidden = await server.gql('mutation { syncGateways { id } }', {}, user.key);
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('a chosen gateway that was disabled since makes the next call BAD_INPUT, with nothing sent (no silent fallback)', async () => {

@@ -33,12 +33,19 @@ describe('upstream faults give contract codes and ERROR records', () => {
     ['provider_error:openai', 'UPSTREAM_ERROR'],
   ])('non-streaming [[fault:%s]] -> %s', async (fault, code) => {
     const before = (await rows()).length;
+    const sent = sim().requests.length;
     const data = await trpcErrorData(trpcHttp(server.url, key).generate.mutate({ model: 'openai/gpt-5.5', prompt: `hello [[fault:${fault}]]` }));
     expect(data.appCode).toBe(code);
     if (code === 'RATE_LIMITED') expect(data.retryAfterMs).toBe(3000);
-    const after = await rows();
-    expect(after).toHaveLength(before + 1);
-    expect(after.at(-1)).toMatchObject({ status: 'ERROR', errorCode: code });
+    // One row per upstream request: a retried 429 / 5xx leaves one row per attempt, sharing callId.
+    const requests = sim().requests.slice(sent);
+    const added = (await rows()).slice(before);
+    expect(added.length).toBe(requests.length);
+    expect(added.length).toBe(code === 'RATE_LIMITED' ? 2 : 1); // 429 with retry-after 3 s is retried once (UPSTREAM_MAX_RETRIES=1)
+    expect(added.map((r) => r.id).sort()).toEqual(requests.map((r) => r.headers['cf-aig-event-id']).sort());
+    expect(added.map((r) => r.attempt)).toEqual(added.map((_, i) => i + 1));
+    expect(new Set(added.map((r) => r.callId))).toEqual(new Set([added[0]!.id]));
+    for (const row of added) expect(row).toMatchObject({ status: 'ERROR', errorCode: code, inputTokens: 0, outputTokens: 0, usageEstimated: false });
     await stillServing();
   });
 

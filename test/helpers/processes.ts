@@ -14,6 +14,8 @@ export const CLUSTER_ADMIN_KEY = 'cluster-admin-key-0123456789abcdef';
 export interface Instance {
   url: string;
   stop(): Promise<void>;
+  /** SIGKILL: the process dies at once, nothing drained (resolves once it exited). */
+  kill(): Promise<void>;
 }
 
 export function spawnInstance(env: Record<string, string>, timeoutMs = 30_000): Promise<Instance> {
@@ -43,7 +45,11 @@ export function spawnInstance(env: Record<string, string>, timeoutMs = 30_000): 
       const line = out.split('\n').find((l) => l.startsWith('{"url"'));
       if (line) {
         clearTimeout(timer);
-        resolve({ url: (JSON.parse(line) as { url: string }).url, stop });
+        const kill = async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        };
+        resolve({ url: (JSON.parse(line) as { url: string }).url, stop, kill });
       }
     });
     child.once('exit', (code) => {

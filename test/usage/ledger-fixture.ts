@@ -37,6 +37,7 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       id: uuidv7(),
       callId: uuidv7(),
       attempt: 1,
+      ownerId: null,
       userId: pick(userIds),
       requestedModel: pick(MODELS),
       servedModel: null,
@@ -61,7 +62,10 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       upstreamLogId: null,
       idempotencyKey: null,
       conversationId: null,
+      usageEstimated: rand() < 0.1,
+      finishReason: null,
       createdAt: new Date(start.getTime() + Math.floor(rand() * spanMs)),
+      finishedAt: null,
     } satisfies UsageRow;
   });
 }
@@ -90,6 +94,7 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     cacheWriteTokens: rows.reduce((a, r) => a + r.cacheWriteTokens, 0),
     reasoningTokens: rows.reduce((a, r) => a + r.reasoningTokens, 0),
     totalTokens: rows.reduce((a, r) => a + r.totalTokens, 0),
+    estimatedRequests: rows.filter((r) => r.usageEstimated).length,
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
   };
 }

@@ -73,14 +73,14 @@ describe('ledger group commit', () => {
     await done;
   });
 
-  it('retries a failed write, then rejects its callers; later rows still go through', async () => {
+  it('retries a write that failed on the connection, then rejects its callers; later rows still go through', async () => {
     const { db, writes } = gatedDb();
     const ledger = createLedger({ db, logger: createLogger('silent') });
     const failing = ledger.record(row('a'));
     failing.catch(() => {});
     for (let attempt = 0; attempt < 4; attempt++) {
       await vi.waitFor(() => expect(writes).toHaveLength(attempt + 1), { timeout: 3_000 });
-      writes[attempt]!.finish(new Error('database down'));
+      writes[attempt]!.finish(Object.assign(new Error('database down'), { code: 'ECONNRESET' }));
     }
     await expect(failing).rejects.toThrow('database down');
     const next = ledger.record(row('b'));

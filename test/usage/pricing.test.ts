@@ -88,8 +88,9 @@ describe('pricing through the real stack', () => {
     );
     expect(g.usage.totalTokens).toBeGreaterThan(0);
     expect(g.usage.costUsd).toBe(expected);
-    expect(row.costUsd!.toString()).toBe(row.costUsd!.toString());
-    expect(Number(row.costUsd!.minus(expected))).toBe(0);
+    // The stored decimal, exactly (a string compare: no float in between).
+    expect(row.costUsd!.toFixed()).toBe(expected);
+    expect(expected).toMatch(/^\d+\.\d*[1-9]$/);
 
     const unpriced = await client.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'no price here' });
     expect(unpriced.usage.costUsd).toBeNull();

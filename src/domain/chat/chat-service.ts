@@ -6,7 +6,9 @@ import type { ChatMessage } from '../../call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { Reservation } from '../generation/admission.ts';
 import type { CallContext, CallOutcome } from '../generation/call-runner.ts';
-import type { CallOptions, GenerationService } from '../generation/generation-service.ts';
+import { abortableStream } from '../abortable-stream.ts';
+import { idempotencyKeyOf, type CallOptions } from '../call-options.ts';
+import type { GenerationService } from '../generation/generation-service.ts';
 import type { CallRunner } from '../generation/call-runner.ts';
 import type { ChatInput } from '../generation/schemas.ts';
 import type { Idempotency } from '../idempotency/idempotency.ts';
@@ -49,7 +51,7 @@ export function createChatService({ store, generation, runner, idempotency }: { 
   }
 
   /** Everything before the upstream call: conversation, history, the stored user message. */
-  async function start(principal: Principal, input: ChatInput, call: CallOptions): Promise<Started> {
+  async function start(principal: Principal, input: ChatInput, call: CallOptions, idempotencyKey: string | undefined): Promise<Started> {
     generation.checkSize('message', input.message);
     generation.checkSize('system', input.system);
     generation.checkImages(input.images, 'images');
@@ -60,19 +62,23 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     const images = (input.images ?? []).map(toImage);
     const userTurn: ChatMessage[] = typeof input.message === 'string' ? [{ role: 'user', content: input.message, ...(images.length > 0 && { images }) }] : [];
     const replay = replayHistory(history, [...results, ...userTurn]);
+    // The conversation keeps its system prompt; a turn that sends one replaces it.
+    const system = input.system ?? existing?.system ?? undefined;
+    const replacesSystem = existing !== undefined && input.system != null && input.system !== existing.system;
     // Resolve gateway and routing before anything is stored: bad input stores nothing.
-    const prepared = await generation.prepare(principal, input, replay, input.system ?? undefined);
+    const prepared = await generation.prepare(principal, input, replay, system);
     const reservation = await runner.admit(prepared, { ...call, principal });
     let conversation: ConversationView;
     let userMessage: MessageView;
     try {
-      conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message ?? ''), input.model));
+      conversation = existing ?? (await store.create(principal.userId, titleFrom(input.message ?? ''), input.model, input.system ?? null));
+      const newSystem = replacesSystem ? input.system! : undefined;
       let stored: MessageView | undefined;
       for (const r of results) {
-        stored = await store.append(conversation.id, { role: 'TOOL', content: r.content, toolCallId: r.toolCallId, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+        stored = await store.append(conversation.id, { role: 'TOOL', content: r.content, toolCallId: r.toolCallId, status: 'COMPLETE', usageRecordId: prepared.request.eventId }, newSystem);
       }
       if (typeof input.message === 'string') {
-        stored = await store.append(conversation.id, { role: 'USER', content: input.message, images, status: 'COMPLETE', usageRecordId: prepared.request.eventId });
+        stored = await store.append(conversation.id, { role: 'USER', content: input.message, images, status: 'COMPLETE', usageRecordId: prepared.request.eventId }, newSystem);
       }
       userMessage = stored!;
     } catch (error) {
@@ -92,23 +98,29 @@ export function createChatService({ store, generation, runner, idempotency }: { 
         usageRecordId: outcome.row.id,
       });
     };
-    const context: CallContext = { ...call, principal, conversationId: conversation.id, idempotencyKey: call.idempotencyKey ?? input.idempotencyKey };
+    const context: CallContext = { ...call, principal, conversationId: conversation.id, idempotencyKey };
     return { conversation, userMessage, prepared, assistant, onSettled, reservation, context };
   }
 
   async function chat(principal: Principal, input: ChatInput, call: CallOptions): Promise<ChatTurn> {
+    const key = idempotencyKeyOf(call, input);
     const once = async (): Promise<ChatTurn> => {
-      const s = await start(principal, input, call);
+      const s = await start(principal, input, call, key);
       const gen = await runner.complete(s.prepared, s.context, { onSettled: s.onSettled, reservation: s.reservation });
       return { conversation: await store.getOwned(principal.userId, s.conversation.id), userMessage: s.userMessage, assistantMessage: s.assistant.message!, generation: gen };
     };
-    const key = call.idempotencyKey ?? input.idempotencyKey;
     if (!idempotency || !key) return once();
     return idempotency.run({ userId: principal.userId, key, operation: 'chat', input, signal: call.signal, generationIdOf: (t) => t.generation.id, run: once });
   }
 
-  async function* chatStream(principal: Principal, input: ChatInput, call: CallOptions): AsyncGenerator<ChatEvent> {
-    const s = await start(principal, input, call);
+  /** The stream, stoppable at once by the caller's signal or by `return()` (a client that left). */
+  function chatStream(principal: Principal, input: ChatInput, call: CallOptions): AsyncIterableIterator<ChatEvent> {
+    const key = idempotencyKeyOf(call, input);
+    return abortableStream((signal) => chatEvents(principal, input, { ...call, signal }, key), call.signal);
+  }
+
+  async function* chatEvents(principal: Principal, input: ChatInput, call: CallOptions, key: string | undefined): AsyncGenerator<ChatEvent> {
+    const s = await start(principal, input, call, key);
     let resumed = false;
     try {
       yield { type: 'conversationStarted', conversation: s.conversation };

@@ -46,7 +46,7 @@ const toMessageView = (m: MessageRow): MessageView => ({
   createdAt: m.createdAt,
 });
 
-const conversationSelect = { id: true, title: true, model: true, createdAt: true, updatedAt: true } as const;
+const conversationSelect = { id: true, title: true, model: true, system: true, createdAt: true, updatedAt: true } as const;
 
 export function createConversationStore(prisma: PrismaClient) {
   /** The caller's conversation, or NOT_FOUND (also for another user's: indistinguishable). */
@@ -57,8 +57,8 @@ export function createConversationStore(prisma: PrismaClient) {
     return row;
   }
 
-  async function create(userId: string, title: string, model: string): Promise<ConversationView> {
-    return prisma.conversation.create({ data: { id: uuidv7(), userId, title, model }, select: conversationSelect });
+  async function create(userId: string, title: string, model: string, system: string | null): Promise<ConversationView> {
+    return prisma.conversation.create({ data: { id: uuidv7(), userId, title, model, system }, select: conversationSelect });
   }
 
   async function messages(conversationId: string): Promise<MessageView[]> {
@@ -66,8 +66,11 @@ export function createConversationStore(prisma: PrismaClient) {
     return rows.map(toMessageView);
   }
 
-  /** Appends at the next position; concurrent appends to one conversation retry on the clash. */
-  async function append(conversationId: string, m: { role: MessageRole; content: string; status: MessageStatus; usageRecordId: string | null } & MessageExtras): Promise<MessageView> {
+  /**
+   * Appends at the next position; concurrent appends to one conversation retry on the clash.
+   * `system` (when given) replaces the conversation's system prompt in the same transaction.
+   */
+  async function append(conversationId: string, m: { role: MessageRole; content: string; status: MessageStatus; usageRecordId: string | null } & MessageExtras, system?: string): Promise<MessageView> {
     for (let attempt = 1; ; attempt++) {
       try {
         const [rows] = await prisma.$transaction([
@@ -78,7 +81,7 @@ export function createConversationStore(prisma: PrismaClient) {
                    ${jsonParam(m.toolCalls)}::jsonb, ${m.toolCallId ?? null}, ${jsonParam(m.images)}::jsonb
             FROM "Message" WHERE "conversationId" = ${conversationId}::uuid
             RETURNING "id", "conversationId", "position", "role", "content", "status", "usageRecordId", "toolCalls", "toolCallId", "images", "createdAt"`,
-          prisma.conversation.update({ where: { id: conversationId }, data: { updatedAt: new Date() }, select: { id: true } }),
+          prisma.conversation.update({ where: { id: conversationId }, data: { updatedAt: new Date(), ...(system !== undefined && { system }) }, select: { id: true } }),
         ]);
         const row = rows[0];
         if (!row) throw new AppError('INTERNAL', 'Message insert returned nothing');

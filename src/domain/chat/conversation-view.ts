@@ -9,6 +9,8 @@ export interface ConversationView {
   id: string;
   title: string;
   model: string;
+  /** The system prompt replayed on every turn; a later turn's `system` replaces it. */
+  system: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -44,7 +44,8 @@ export function pairToolCalls(messages: ChatMessage[]): ChatMessage[] {
 
 /** The stored history as messages for the next call (new messages of this turn appended by the caller, then paired). */
 export function replayHistory(history: readonly MessageView[], next: readonly ChatMessage[]): ChatMessage[] {
-  const stored = history.filter((m) => m.status !== 'FAILED' && m.role !== 'SYSTEM').map(toChatMessage);
+  // Failed and interrupted messages were never answered: they are not replayed.
+  const stored = history.filter((m) => m.status !== 'FAILED' && m.status !== 'INTERRUPTED' && m.role !== 'SYSTEM').map(toChatMessage);
   return pairToolCalls([...stored, ...next]);
 }
 

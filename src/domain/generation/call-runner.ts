@@ -1,39 +1,42 @@
-// Runs one upstream call, streamed or not, and leaves exactly one usage record for it whatever
-// happens: OK, ERROR (upstream or network failure) or CANCELLED (the client went away). The
-// record is committed before the caller sees the result. Aborting the caller's signal stops
-// the upstream request at once.
+// The call pipeline (design.md "The call pipeline (v2)"): admit (reserve) -> for each upstream
+// attempt: the row written ahead as PENDING (group commit, overlapping the request; no reply byte
+// reaches the caller before it committed) -> the request with cf-aig-event-id = the row id ->
+// the row finalised (OK / ERROR / CANCELLED) -> settle the reservation -> completion hooks.
+// Retries (429 / 5xx / connection errors before any byte reached the caller) are attempts of
+// their own: a row each, sharing the call's callId. Aborting the caller's signal stops the
+// upstream request at once. generate and chat are two planners over this one pipeline.
 import { AppError, toAppError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import { emptyUsage, type ChatMessage, type UpstreamApi, type UpstreamClient, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
-import type { Principal } from '../access/principal.ts';
+import type { ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamStream } from '../../call-vocabulary.ts';
+import { UpstreamError } from '../../upstream/errors.ts';
+import { retryDelay, sleep, type RetryPolicy } from '../../upstream/retry.ts';
 import type { Ledger } from '../usage/ledger.ts';
 import type { Pricing } from '../usage/pricing.ts';
-import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
+import { estimateInputTokens } from '../usage/usage-estimate.ts';
+import type { UsageRow } from '../usage/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
+import { finalRow, pendingRow, toGeneration, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
-import { requestFeatures } from './request-features.ts';
 import { OutputAccumulator } from './output-accumulator.ts';
-import { extraChars, imageTokens } from './message-input.ts';
+import { requestFeatures } from './request-features.ts';
 import type { GenerationOptions } from './schemas.ts';
+
+export { estimateInputTokens } from '../usage/usage-estimate.ts';
 
 /** Worst-case output when the caller sets no maxTokens, for reservations. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
 
-export interface CallContext {
-  principal: Principal;
-  /** graphql-http, graphql-sse, graphql-ws, trpc-http, trpc-sse, trpc-ws, ... */
-  transport: string;
+export interface CallContext extends CallIdentity {
   signal?: AbortSignal;
-  idempotencyKey?: string | null;
-  conversationId?: string | null;
 }
 
 export interface PreparedCall {
+  /** The request of the first attempt: its eventId is the call's id and its first row's id. */
   request: UpstreamRequest;
   api: UpstreamApi;
 }
 
-/** How a call ended: handed to `onSettled` after its usage record is committed. */
+/** How a call ended: handed to `onSettled` after its last attempt's row is committed. */
 export interface CallOutcome {
   row: UsageRow;
   text: string;
@@ -43,7 +46,7 @@ export interface CallOutcome {
 }
 
 export interface RunOptions {
-  /** Called once the call's usage record is committed, whatever the outcome. */
+  /** Completion hook: called once the call's last row is committed, whatever the outcome. */
   onSettled?: (o: CallOutcome) => Promise<void>;
   /** A reservation the caller took with `admit` before its own preparations. */
   reservation?: Reservation;
@@ -54,9 +57,31 @@ export interface CallRunnerDeps {
   ledger: Ledger;
   pricing: Pricing;
   admission: Admission;
+  /** Retries of one call, each an attempt with its own row (the client itself is built not to retry). */
+  retry: RetryPolicy;
+  /** This instance's lease id: stamped on its PENDING rows (see recovery.ts). */
+  ownerId?: string | null;
 }
 
-export function createCallRunner({ upstream, ledger, pricing, admission }: CallRunnerDeps) {
+/** The call failed; `row` is its last attempt's final row (`stored` false when the database refused it). */
+class CallFailed extends Error {
+  constructor(readonly row: UsageRow, readonly error: AppError, readonly text: string, readonly stored: boolean, readonly toolCalls: GenerationOutput['toolCalls'] = []) {
+    super(error.message);
+  }
+}
+
+const isAbort = (error: unknown, signal: AbortSignal | undefined) => signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
+
+function classify(error: unknown, signal: AbortSignal | undefined): { status: 'ERROR' | 'CANCELLED'; error: AppError } {
+  const cancelled = isAbort(error, signal);
+  const app = cancelled && !(error instanceof AppError) ? new AppError('UPSTREAM_ERROR', 'The call was cancelled', {}, { cause: error }) : toAppError(error);
+  return { status: cancelled ? 'CANCELLED' : 'ERROR', error: app };
+}
+
+/** The database refused the row: the call fails with INTERNAL (the cause stays for the log). */
+const unrecorded = (cause: unknown) => new AppError('INTERNAL', 'The call could not be recorded', {}, { cause });
+
+export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null }: CallRunnerDeps) {
   /** Builds the upstream request; the gateway is already resolved and checked. */
   function prepare(options: GenerationOptions, messages: ChatMessage[], gatewayId: string): PreparedCall {
     const api = options.api ?? upstream.routeFor(options.model);
@@ -81,62 +106,6 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     return { request, api };
   }
 
-  function buildRow(call: PreparedCall, ctx: CallContext, o: { status: CallStatus; usage: Usage; meta?: Partial<UpstreamMeta>; error?: AppError; startedAt: number; firstTokenAt?: number; streamed: boolean; createdAt: Date }): UsageRow {
-    const { request } = call;
-    const cost = o.status === 'OK' || o.usage.totalTokens > 0 ? pricing.costOf(request.model, o.usage, o.createdAt) : { costUsd: null, priceVersionId: null };
-    const upstreamStatus = o.error?.details.upstreamStatus;
-    return {
-      id: request.eventId,
-      callId: request.eventId,
-      attempt: 1,
-      userId: ctx.principal.userId,
-      requestedModel: request.model,
-      servedModel: o.meta?.servedModel ?? null,
-      api: call.api,
-      gatewayId: request.gatewayId,
-      status: o.status,
-      errorCode: o.error?.code ?? null,
-      upstreamStatus: typeof upstreamStatus === 'number' ? upstreamStatus : null,
-      streamed: o.streamed,
-      transport: ctx.transport,
-      ...o.usage,
-      costUsd: cost.costUsd,
-      priceVersionId: cost.priceVersionId,
-      latencyMs: Math.round(performance.now() - o.startedAt),
-      timeToFirstTokenMs: o.firstTokenAt === undefined ? null : Math.round(o.firstTokenAt - o.startedAt),
-      cacheStatus: o.meta?.cacheStatus ?? null,
-      upstreamLogId: o.meta?.upstreamLogId ?? null,
-      idempotencyKey: ctx.idempotencyKey ?? null,
-      conversationId: ctx.conversationId ?? null,
-      createdAt: o.createdAt,
-    };
-  }
-
-  function toGeneration(row: UsageRow, text: string, output: GenerationOutput): Generation {
-    return {
-      id: row.id,
-      text,
-      ...output,
-      model: row.requestedModel,
-      servedModel: row.servedModel,
-      api: row.api,
-      gatewayId: row.gatewayId,
-      usage: {
-        inputTokens: row.inputTokens,
-        outputTokens: row.outputTokens,
-        cachedInputTokens: row.cachedInputTokens,
-        cacheWriteTokens: row.cacheWriteTokens,
-        reasoningTokens: row.reasoningTokens,
-        totalTokens: row.totalTokens,
-        costUsd: row.costUsd,
-      },
-      cacheStatus: row.cacheStatus,
-      upstreamLogId: row.upstreamLogId,
-      latencyMs: row.latencyMs,
-      timeToFirstTokenMs: row.timeToFirstTokenMs,
-    };
-  }
-
   /** Limits and budgets: RATE_LIMITED / BUDGET_EXCEEDED before anything goes upstream. */
   async function admit(call: PreparedCall, ctx: CallContext): Promise<Reservation> {
     return admission.admit({
@@ -147,113 +116,178 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
     });
   }
 
-  /** Records the call, settles its reservation, then tells the caller how it ended. */
-  async function settle(row: UsageRow, reservation: Reservation, outcome: Omit<CallOutcome, 'row'>, onSettled?: (o: CallOutcome) => Promise<void>) {
-    await ledger.record(row);
-    await reservation.settle(row);
-    await onSettled?.({ row, ...outcome });
+  interface Opened<T> {
+    value: T;
+    attempt: Attempt;
+    pending: UsageRow;
+    request: UpstreamRequest;
   }
 
-  function classify(error: unknown, signal: AbortSignal | undefined): { status: CallStatus; error: AppError } {
-    const cancelled = signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
-    const app = cancelled && !(error instanceof AppError) ? new AppError('UPSTREAM_ERROR', 'The call was cancelled', {}, { cause: error }) : toAppError(error);
-    return { status: cancelled ? 'CANCELLED' : 'ERROR', error: app };
+  /**
+   * The attempts up to a response: each writes its PENDING row while its request goes out, and
+   * only a response whose row committed is handed on. A refused or lost attempt is finalised
+   * and, when the retry policy allows, followed by the next one.
+   */
+  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void): Promise<Opened<T>> {
+    const inputEstimate = estimateInputTokens(call.request);
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? call.request.eventId : uuidv7();
+      const attempt: Attempt = { id, callId: call.request.eventId, attempt: n, startedAt: performance.now(), createdAt: new Date(), inputEstimate };
+      const request = n === 1 ? call.request : { ...call.request, eventId: id };
+      const pending = pendingRow(request, call.api, ctx, attempt, streamed, ownerId);
+      const durable = ledger.begin(pending);
+      durable.catch(() => {}); // awaited below, in every path
+      let value: T;
+      try {
+        value = await send(request);
+      } catch (thrown) {
+        const { status, error } = classify(thrown, signal);
+        const answered = !(thrown instanceof UpstreamError && thrown.details.upstreamStatus !== undefined);
+        const row = finalRow(pending, attempt, { status, answered, text: '', error }, pricing);
+        try {
+          await durable;
+        } catch (cause) {
+          throw new CallFailed(row, unrecorded(cause), '', false);
+        }
+        await finishOrFail(row, '');
+        const delay = status === 'ERROR' && thrown instanceof UpstreamError ? retryDelay(thrown, n - 1, retry) : undefined;
+        if (delay === undefined) throw new CallFailed(row, error, '', true);
+        try {
+          await sleep(delay, signal);
+        } catch (aborted) {
+          throw new CallFailed(row, classify(aborted, signal).error, '', true);
+        }
+        continue;
+      }
+      try {
+        await durable;
+      } catch (cause) {
+        discard(value);
+        const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error: unrecorded(cause) }, pricing);
+        throw new CallFailed(row, unrecorded(cause), '', false);
+      }
+      return { value, attempt, pending, request };
+    }
+  }
+
+  /** Finalises a row; a database failure here fails the call with INTERNAL. */
+  async function finishOrFail(row: UsageRow, text: string): Promise<void> {
+    try {
+      await ledger.finish(row);
+    } catch (cause) {
+      throw new CallFailed(row, unrecorded(cause), text, false);
+    }
+  }
+
+  /** Settles the reservation, runs the completion hook (only for a row that exists), rethrows the failure. */
+  async function fail(failure: unknown, reservation: Reservation, onSettled: RunOptions['onSettled']): Promise<never> {
+    if (!(failure instanceof CallFailed)) throw failure;
+    await reservation.settle(failure.row);
+    if (failure.stored) await onSettled?.({ row: failure.row, text: failure.text, toolCalls: failure.toolCalls, error: failure.error });
+    throw failure.error;
   }
 
   /** A non-streaming call (admitted here unless the caller already holds its reservation). */
   async function complete(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): Promise<Generation> {
     const reservation = held ?? (await admit(call, ctx));
-    const startedAt = performance.now();
-    const createdAt = new Date();
+    let row: UsageRow;
+    let text: string;
+    let output: GenerationOutput;
     try {
-      const result = await upstream.complete(call.request, ctx.signal);
-      const row = buildRow(call, ctx, { status: 'OK', usage: result.usage, meta: result, startedAt, streamed: false, createdAt });
-      const output = OutputAccumulator.fromResult(result).output(call.request.responseFormat);
-      await settle(row, reservation, { text: result.text, toolCalls: output.toolCalls }, onSettled);
-      return toGeneration(row, result.text, output);
-    } catch (thrown) {
-      if (thrown instanceof SettledError) throw thrown.cause;
-      const { status, error } = classify(thrown, ctx.signal);
-      const row = buildRow(call, ctx, { status, usage: emptyUsage(), error, startedAt, streamed: false, createdAt });
-      await settle(row, reservation, { text: '', toolCalls: [], error }, onSettled).catch((e) => {
-        throw new SettledError(e);
-      });
-      throw error;
+      const opened = await open(call, ctx, ctx.signal, false, (request) => upstream.complete(request, ctx.signal), () => {});
+      const result = opened.value;
+      text = result.text;
+      output = OutputAccumulator.fromResult(result).output(call.request.responseFormat);
+      row = finalRow(opened.pending, opened.attempt, { status: 'OK', usage: result.usage, answered: true, text, meta: result, finishReason: output.finishReason }, pricing);
+      await finishOrFail(row, text);
+    } catch (failure) {
+      return fail(failure, reservation, onSettled);
     }
+    await reservation.settle(row);
+    await onSettled?.({ row, text, toolCalls: output.toolCalls });
+    return toGeneration(row, text, output);
   }
 
-  /** A streaming call: yields deltas, returns the generation once its record is committed. */
+  /** A streaming call: yields deltas, returns the generation once its last row is committed. */
   async function* stream(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): AsyncGenerator<OutputStreamEvent, Generation> {
     const reservation = held ?? (await admit(call, ctx));
-    const startedAt = performance.now();
-    const createdAt = new Date();
     const controller = new AbortController();
     const onAbort = () => controller.abort(ctx.signal?.reason);
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     if (ctx.signal?.aborted) controller.abort(ctx.signal.reason);
 
-    const output = new OutputAccumulator();
-    let usage: Usage = emptyUsage();
-    let meta: Partial<UpstreamMeta> | undefined;
-    let firstTokenAt: number | undefined;
-    // Until a terminal event says otherwise, leaving this generator early means the client left.
-    let status: CallStatus = 'CANCELLED';
-    let failure: AppError | undefined;
+    let opened: Opened<UpstreamStream>;
     try {
-      const upstreamStream = await upstream.stream(call.request, controller.signal);
-      meta = { api: upstreamStream.api, servedModel: upstreamStream.servedModel, cacheStatus: upstreamStream.cacheStatus, upstreamLogId: upstreamStream.upstreamLogId };
+      opened = await open(call, ctx, controller.signal, true, (request) => upstream.stream(request, controller.signal), (s) => {
+        controller.abort();
+        void s[Symbol.asyncIterator]().return?.();
+      });
+    } catch (failure) {
+      ctx.signal?.removeEventListener('abort', onAbort);
+      return yield* failStream(failure, reservation, onSettled);
+    }
+
+    const upstreamStream = opened.value;
+    const end: AttemptEnd = {
+      // Until a terminal event says otherwise, leaving this generator early means the client left.
+      status: 'CANCELLED',
+      answered: true,
+      text: '',
+      meta: { api: upstreamStream.api, servedModel: upstreamStream.servedModel, cacheStatus: upstreamStream.cacheStatus, upstreamLogId: upstreamStream.upstreamLogId } satisfies UpstreamMeta,
+    };
+    const output = new OutputAccumulator();
+    try {
       for await (const event of upstreamStream) {
         if (event.type === 'usage') {
-          usage = event.usage;
+          end.usage = event.usage;
         } else if (event.type === 'done') {
-          status = 'OK';
+          end.status = 'OK';
           output.finish(event);
-          if (event.servedModel) meta = { ...meta, servedModel: event.servedModel };
+          end.finishReason = output.finishReason;
+          if (event.servedModel) end.meta = { ...end.meta, servedModel: event.servedModel };
         } else if (event.type === 'error') {
           throw event.error;
         } else {
           const out = output.apply(event);
           if (!out) continue;
-          firstTokenAt ??= performance.now();
+          end.firstTokenAt ??= performance.now();
+          end.text = output.text;
           yield out;
         }
       }
-      if (status !== 'OK') throw new AppError('UPSTREAM_ERROR', 'The upstream stream ended without its terminal event');
+      if (end.status !== 'OK') throw new AppError('UPSTREAM_ERROR', 'The upstream stream ended without its terminal event');
     } catch (thrown) {
       const classified = classify(thrown, controller.signal);
-      status = classified.status;
-      failure = classified.error;
+      end.status = classified.status;
+      end.error = classified.error;
     } finally {
       ctx.signal?.removeEventListener('abort', onAbort);
-      if (status !== 'OK') controller.abort();
-      const row = buildRow(call, ctx, { status, usage, meta, error: failure, startedAt, firstTokenAt, streamed: true, createdAt });
-      await settle(row, reservation, { text: output.text, toolCalls: output.toolCalls(), ...(failure && { error: failure }) }, onSettled);
-      if (failure && status === 'ERROR') throw failure;
-      if (status === 'OK') return toGeneration(row, output.text, output.output(call.request.responseFormat));
+      if (end.status !== 'OK') controller.abort();
+      const row = finalRow(opened.pending, opened.attempt, end, pricing);
+      let finished: Generation | undefined;
+      try {
+        await finishOrFail(row, end.text);
+        if (end.error) throw new CallFailed(row, end.error, end.text, true, output.toolCalls());
+        await reservation.settle(row);
+        await onSettled?.({ row, text: end.text, toolCalls: output.toolCalls() });
+        finished = toGeneration(row, end.text, output.output(call.request.responseFormat));
+      } catch (failure) {
+        await fail(failure, reservation, onSettled).catch((error: unknown) => {
+          // Cancelled: the consumer is gone, nobody reads this; an error goes to the caller.
+          if (end.status !== 'CANCELLED' || !(failure instanceof CallFailed) || failure.stored === false) throw error;
+        });
+      }
+      if (finished) return finished;
     }
-    // Cancelled: the consumer is gone, nobody reads this.
-    throw failure ?? new AppError('UPSTREAM_ERROR', 'The call was cancelled');
+    throw end.error ?? new AppError('UPSTREAM_ERROR', 'The call was cancelled');
+  }
+
+  async function* failStream(failure: unknown, reservation: Reservation, onSettled: RunOptions['onSettled']): AsyncGenerator<never, never> {
+    await fail(failure, reservation, onSettled);
+    throw new Error('unreachable');
   }
 
   return { prepare, admit, complete, stream };
 }
 
 export type CallRunner = ReturnType<typeof createCallRunner>;
-
-/** Input tokens a request may use, estimated as ~4 characters a token (rounded up), for reservations. */
-export function estimateInputTokens(request: Pick<UpstreamRequest, 'system' | 'messages'>): number {
-  let chars = request.system?.length ?? 0;
-  let images = 0;
-  for (const m of request.messages) {
-    chars += m.content.length + extraChars(m);
-    images += imageTokens(m);
-  }
-  return Math.ceil(chars / 4) + 4 * request.messages.length + images;
-}
-
-/** A failure to record the outcome (database down): it wins over the upstream error. */
-class SettledError extends Error {
-  constructor(override readonly cause: unknown) {
-    super('could not record the call');
-  }
-}

@@ -5,7 +5,9 @@ import type { Principal } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import type { Idempotency } from '../idempotency/idempotency.ts';
-import type { CallContext, CallRunner } from './call-runner.ts';
+import { abortableStream } from '../abortable-stream.ts';
+import { idempotencyKeyOf, type CallOptions } from '../call-options.ts';
+import type { CallRunner } from './call-runner.ts';
 import type { Generation, GenerationEvent } from './generation-view.ts';
 import { checkImages, DEFAULT_MAX_IMAGE_BYTES, toChatMessage } from './message-input.ts';
 import { assertFeaturesSupported } from './request-features.ts';
@@ -22,7 +24,7 @@ export interface GenerationServiceDeps {
   idempotency?: Idempotency;
 }
 
-export type CallOptions = Omit<CallContext, 'principal'>;
+export type { CallOptions } from '../call-options.ts';
 
 export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes, maxImageBytes = DEFAULT_MAX_IMAGE_BYTES, idempotency }: GenerationServiceDeps) {
   /** The gateway for a call: the input's, else the user's chosen default, else the configured default. */
@@ -65,7 +67,7 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
   const checkImageSizes = (images: Parameters<typeof checkImages>[0], field: string) => checkImages(images, field, maxImageBytes);
 
   async function generate(principal: Principal, input: GenerateInput, call: CallOptions): Promise<Generation> {
-    const idempotencyKey = call.idempotencyKey ?? input.idempotencyKey;
+    const idempotencyKey = idempotencyKeyOf(call, input);
     const once = async () => {
       const { messages, system } = conversationOf(input);
       const prepared = await prepare(principal, input, messages, system);
@@ -75,11 +77,17 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation: 'generate', input, signal: call.signal, generationIdOf: (g) => g.id, run: once });
   }
 
-  async function* generateStream(principal: Principal, input: GenerateInput, call: CallOptions): AsyncGenerator<GenerationEvent> {
+  async function* streamEvents(principal: Principal, input: GenerateInput, call: CallOptions, idempotencyKey: string | undefined): AsyncGenerator<GenerationEvent> {
     const { messages, system } = conversationOf(input);
     const prepared = await prepare(principal, input, messages, system);
-    const generation = yield* runner.stream(prepared, { ...call, principal, idempotencyKey: input.idempotencyKey });
+    const generation = yield* runner.stream(prepared, { ...call, principal, idempotencyKey });
     yield { type: 'completed', generation };
+  }
+
+  /** The stream, stoppable at once by the caller's signal or by `return()` (a client that left). */
+  function generateStream(principal: Principal, input: GenerateInput, call: CallOptions): AsyncIterableIterator<GenerationEvent> {
+    const idempotencyKey = idempotencyKeyOf(call, input);
+    return abortableStream((signal) => streamEvents(principal, input, { ...call, signal }, idempotencyKey), call.signal);
   }
 
   return { generate, generateStream, prepare, checkSize, checkImages: checkImageSizes };

@@ -5,6 +5,8 @@ import type { JsonError } from './json-output.ts';
 export interface GenerationUsage extends Usage {
   /** Decimal string; null when the model has no price. */
   costUsd: string | null;
+  /** The upstream reported no usage: the tokens are estimated (src/domain/usage/usage-estimate.ts). */
+  estimated: boolean;
 }
 
 /** What a call produced beyond its text. */

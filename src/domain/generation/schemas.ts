@@ -1,33 +1,42 @@
 // Inputs of generate / chat: one zod schema each, used by tRPC's .input() and by the GraphQL
-// resolvers alike. Message sizes are bounded by MAX_MESSAGE_BYTES (checked in the service,
-// since it is configuration).
+// resolvers alike: the door. Everything the upstream validator (src/upstream/validate.ts) checks
+// is checked here first by the same rule, so a call this schema accepts never fails there after
+// admission. Message sizes are bounded by MAX_MESSAGE_BYTES (checked in the service, since it is
+// configuration).
 import { z } from 'zod';
-import { UPSTREAM_APIS } from '../../call-vocabulary.ts';
+import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, MODEL_ID, UPSTREAM_APIS } from '../../call-vocabulary.ts';
+import { safeString } from '../safe-text.ts';
 import { entityId } from '../validation.ts';
 import { checkFeatureOptions, featureOptionFields, imageInput, toolCallInput, toolResultInput } from './feature-schemas.ts';
 
-const metadataValue = z.union([z.string().max(1024), z.number().finite(), z.boolean()]);
+/** Contract v2: an idempotency key (input or Idempotency-Key header) is 1-255 printable ASCII. */
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\x20-\x7E]{1,255}$/, 'must be 1-255 printable ASCII characters')
+  .refine((k) => k.trim() !== '', 'must not be blank');
+
+const metadataValue = z.union([safeString().pipe(z.string().max(1024)), z.number().finite(), z.boolean()]);
 
 export const generationOptions = z.object({
-  model: z.string().trim().min(1, 'must not be empty').max(200),
-  system: z.string().max(1_000_000).optional().nullable(),
+  model: z.string().regex(MODEL_ID, 'must be a model id such as "openai/gpt-5.5" (letters, digits, . _ : / @ -; at most 128)'),
+  system: safeString().pipe(z.string().max(1_000_000)).optional().nullable(),
   maxTokens: z.number().int().positive('must be a positive integer').max(1_000_000).optional().nullable(),
   temperature: z.number().min(0).max(2).optional().nullable(),
   api: z.enum(UPSTREAM_APIS).optional().nullable(),
-  gatewayId: z.string().trim().min(1).max(64).optional().nullable(),
+  gatewayId: z.string().regex(GATEWAY_ID, 'must be 1-64 letters, digits, "-" or "_"').optional().nullable(),
   cache: z
     .object({
-      ttlSeconds: z.number().int().min(0).max(2_592_000).optional().nullable(),
+      ttlSeconds: z.number().int().min(1).max(MAX_CACHE_TTL_SECONDS).optional().nullable(),
       skip: z.boolean().optional().nullable(),
     })
     .optional()
     .nullable(),
   metadata: z
-    .record(z.string().min(1).max(256), metadataValue)
-    .refine((m) => Object.keys(m).length <= 5, 'at most 5 entries')
+    .record(safeString().pipe(z.string().min(1).max(256)), metadataValue)
+    .refine((m) => Object.keys(m).length <= MAX_METADATA_ENTRIES, `at most ${MAX_METADATA_ENTRIES} entries`)
     .optional()
     .nullable(),
-  idempotencyKey: z.string().trim().min(1).max(255).optional().nullable(),
+  idempotencyKey: idempotencyKey.optional().nullable(),
   ...featureOptionFields,
 });
 
@@ -36,10 +45,10 @@ export const messageInput = z
     role: z
       .enum(['system', 'user', 'assistant', 'tool', 'SYSTEM', 'USER', 'ASSISTANT', 'TOOL'])
       .transform((r) => r.toLowerCase() as 'system' | 'user' | 'assistant' | 'tool'),
-    content: z.string(),
+    content: safeString(),
     images: z.array(imageInput).max(16).optional().nullable(),
     toolCalls: z.array(toolCallInput).max(128).optional().nullable(),
-    toolCallId: z.string().trim().min(1).max(200).optional().nullable(),
+    toolCallId: safeString().pipe(z.string().trim().min(1).max(200)).optional().nullable(),
   })
   .superRefine((m, ctx) => {
     if (m.images?.length && m.role !== 'user') ctx.addIssue({ code: 'custom', path: ['images'], message: 'only USER messages carry images' });
@@ -58,7 +67,7 @@ function checkToolMessages(messages: Array<z.infer<typeof messageInput>>, ctx: z
 
 export const generateInput = generationOptions
   .extend({
-    prompt: z.string().optional().nullable(),
+    prompt: safeString().optional().nullable(),
     messages: z.array(messageInput).max(1000).optional().nullable(),
   })
   .superRefine((input, ctx) => {
@@ -69,8 +78,10 @@ export const generateInput = generationOptions
       return;
     }
     if (hasPrompt && input.prompt!.trim() === '') ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'must not be empty' });
-    if (hasMessages && !input.messages!.some((m) => m.role === 'user' && (m.content.trim() !== '' || (m.images?.length ?? 0) > 0))) {
-      ctx.addIssue({ code: 'custom', path: ['messages'], message: 'must hold at least one non-empty user message' });
+    // The upstream needs a user message to answer, and the last one must say something (text or images).
+    const lastUser = hasMessages ? input.messages!.findLast((m) => m.role === 'user') : undefined;
+    if (hasMessages && (!lastUser || (lastUser.content.trim() === '' && (lastUser.images?.length ?? 0) === 0))) {
+      ctx.addIssue({ code: 'custom', path: ['messages'], message: 'must end its user turns with a non-empty user message' });
     }
     if (hasMessages) checkToolMessages(input.messages!, ctx);
     checkFeatureOptions(input, ctx);
@@ -81,7 +92,7 @@ export const chatInput = generationOptions
   .extend({
     conversationId: entityId.optional().nullable(),
     /** Optional when toolResults answer the previous turn's tool calls. */
-    message: z.string().optional().nullable(),
+    message: safeString().optional().nullable(),
     images: z.array(imageInput).max(16).optional().nullable(),
     toolResults: z.array(toolResultInput).max(128).optional().nullable(),
   })

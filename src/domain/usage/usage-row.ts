@@ -1,4 +1,5 @@
-// One row of the usage ledger: exactly one per upstream call, whatever its outcome.
+// One row of the usage ledger: exactly one per upstream attempt (HTTP request), written ahead as
+// PENDING and finalised once (OK, ERROR, CANCELLED; INTERRUPTED by recovery).
 import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 
 export type CallStatus = 'PENDING' | 'OK' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED';
@@ -7,6 +8,8 @@ export interface UsageRow extends Usage {
   id: string;
   callId: string;
   attempt: number;
+  /** The instance that owns the row while it is PENDING (its InstanceLease id). */
+  ownerId: string | null;
   userId: string;
   requestedModel: string;
   servedModel: string | null;
@@ -25,5 +28,9 @@ export interface UsageRow extends Usage {
   upstreamLogId: string | null;
   idempotencyKey: string | null;
   conversationId: string | null;
+  /** The upstream reported no usage: the tokens are estimated (see estimate.ts). */
+  usageEstimated: boolean;
+  finishReason: string | null;
   createdAt: Date;
+  finishedAt: Date | null;
 }

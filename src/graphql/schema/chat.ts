@@ -1,5 +1,4 @@
 // GraphQL: chat, chatStream, conversations, conversation, deleteConversation.
-import { abortableStream } from '../../domain/abortable-stream.ts';
 import { listConversationsInput } from '../../domain/chat/chat-service.ts';
 import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, MessageView } from '../../domain/chat/conversation-view.ts';
 import { idInput } from '../../domain/access/schemas.ts';
@@ -36,6 +35,7 @@ const ConversationRef = builder.objectRef<ConversationView & { messages?: Messag
     id: t.exposeID('id'),
     title: t.exposeString('title'),
     model: t.exposeString('model'),
+    system: t.exposeString('system', { nullable: true, description: "The system prompt replayed on every turn; a later turn's system replaces it" }),
     createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.updatedAt }),
     messages: t.field({
@@ -133,7 +133,7 @@ builder.subscriptionField('chatStream', (t) =>
     subscribe: (_root, args, ctx) => {
       const principal = principalOf(ctx);
       const input = parseInput(chatInput, args.input);
-      return abortableStream((signal) => ctx.services.chat.chatStream(principal, input, callOptions(ctx, signal)), ctx.signal);
+      return ctx.services.chat.chatStream(principal, input, callOptions(ctx));
     },
     resolve: (event: ChatEvent) => event,
   }),

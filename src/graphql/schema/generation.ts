@@ -1,6 +1,5 @@
 // GraphQL: generate, generateStream and the types they share with chat.
 import { GraphQLError, Kind } from 'graphql';
-import { abortableStream } from '../../domain/abortable-stream.ts';
 import type { Generation, GenerationEvent, GenerationUsage, TextDeltaEvent } from '../../domain/generation/generation-view.ts';
 import { generateInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
@@ -73,6 +72,7 @@ const UsageRef = builder.objectRef<GenerationUsage>('Usage').implement({
     reasoningTokens: t.exposeInt('reasoningTokens'),
     totalTokens: t.exposeInt('totalTokens'),
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string; null when the model has no price' }),
+    estimated: t.exposeBoolean('estimated', { description: 'The upstream reported no usage (client left, stream cut, crash): the tokens are estimated' }),
   }),
 });
 
@@ -112,8 +112,8 @@ const GenerationCompletedRef = builder.objectRef<CompletedEvent>('GenerationComp
 const GenerationEventRef = builder.unionType('GenerationEvent', { types: [TextDeltaRef, ToolCallDeltaRef, ReasoningDeltaRef, GenerationCompletedRef] });
 
 /** Per-call options from the GraphQL context: transport name, signal, Idempotency-Key header. */
-export function callOptions(ctx: GraphQLContext, signal?: AbortSignal) {
-  return { transport: ctx.transport, signal: signal ?? ctx.signal, idempotencyKey: ctx.idempotencyKey };
+export function callOptions(ctx: GraphQLContext) {
+  return { transport: ctx.transport, signal: ctx.signal, idempotencyKey: ctx.idempotencyKey };
 }
 
 builder.mutationField('generate', (t) =>
@@ -131,7 +131,7 @@ builder.subscriptionField('generateStream', (t) =>
     subscribe: (_root, args, ctx) => {
       const principal = principalOf(ctx);
       const input = parseInput(generateInput, args.input);
-      return abortableStream((signal) => ctx.services.generation.generateStream(principal, input, callOptions(ctx, signal)), ctx.signal);
+      return ctx.services.generation.generateStream(principal, input, callOptions(ctx));
     },
     resolve: (event: GenerationEvent) => event,
   }),

@@ -18,6 +18,7 @@ const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
     cacheWriteTokens: t.exposeFloat('cacheWriteTokens', { description: COUNT }),
     reasoningTokens: t.exposeFloat('reasoningTokens', { description: `${COUNT}. Part of outputTokens` }),
     totalTokens: t.exposeFloat('totalTokens', { description: COUNT }),
+    estimatedRequests: t.exposeFloat('estimatedRequests', { description: `${COUNT}. Requests whose usage is estimated (the upstream reported none); also in requests` }),
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string: sum of the priced calls; null when none had a price' }),
   }),
 });

@@ -1,5 +1,4 @@
 // tRPC: chat, chatStream and conversations.{list,get,delete}.
-import { abortableStream } from '../../domain/abortable-stream.ts';
 import { idInput } from '../../domain/access/schemas.ts';
 import { listConversationsInput } from '../../domain/chat/chat-service.ts';
 import { chatInput } from '../../domain/generation/schemas.ts';
@@ -12,9 +11,7 @@ export const chatProcedures = {
     .mutation(({ ctx, input, signal }) => ctx.services.chat.chat(ctx.principal, input, callOptions(ctx, signal))),
   chatStream: authedProcedure
     .input(chatInput)
-    .subscription(({ ctx, input, signal }) =>
-      abortableStream((s) => ctx.services.chat.chatStream(ctx.principal, input, callOptions(ctx, s, true)), signal),
-    ),
+    .subscription(({ ctx, input, signal }) => ctx.services.chat.chatStream(ctx.principal, input, callOptions(ctx, signal, true))),
 };
 
 export const conversationsRouter = router({

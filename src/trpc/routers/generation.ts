@@ -1,5 +1,4 @@
 // tRPC: generate (mutation) and generateStream (subscription).
-import { abortableStream } from '../../domain/abortable-stream.ts';
 import { generateInput } from '../../domain/generation/schemas.ts';
 import { authedProcedure } from '../init.ts';
 import { callOptions } from '../call-options.ts';
@@ -10,7 +9,5 @@ export const generationProcedures = {
     .mutation(({ ctx, input, signal }) => ctx.services.generation.generate(ctx.principal, input, callOptions(ctx, signal))),
   generateStream: authedProcedure
     .input(generateInput)
-    .subscription(({ ctx, input, signal }) =>
-      abortableStream((s) => ctx.services.generation.generateStream(ctx.principal, input, callOptions(ctx, s, true)), signal),
-    ),
+    .subscription(({ ctx, input, signal }) => ctx.services.generation.generateStream(ctx.principal, input, callOptions(ctx, signal, true))),
 };

@@ -1,0 +1,131 @@
+// The ledger rows of one call's attempts: the PENDING row written ahead of each upstream
+// request, and its final state. Also the Generation a finished row turns into.
+import type { UpstreamApi, UpstreamMeta, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import type { AppError } from '../../errors.ts';
+import type { Principal } from '../access/principal.ts';
+import { estimatedUsage } from '../usage/usage-estimate.ts';
+import type { Pricing } from '../usage/pricing.ts';
+import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
+import type { Generation, GenerationOutput } from './generation-view.ts';
+
+export interface CallIdentity {
+  principal: Principal;
+  transport: string;
+  idempotencyKey?: string | null;
+  conversationId?: string | null;
+}
+
+/** One upstream attempt: its row id (= cf-aig-event-id), number and clocks. */
+export interface Attempt {
+  id: string;
+  callId: string;
+  attempt: number;
+  startedAt: number;
+  createdAt: Date;
+  /** The input estimate for this request (kept on the PENDING row). */
+  inputEstimate: number;
+}
+
+export interface AttemptEnd {
+  status: Exclude<CallStatus, 'PENDING' | 'INTERRUPTED'>;
+  /** The usage the upstream reported; undefined when it reported none. */
+  usage?: Usage;
+  /** False when the upstream refused the request (non-2xx before any output): 0 tokens. */
+  answered: boolean;
+  text: string;
+  meta?: Partial<UpstreamMeta>;
+  error?: AppError;
+  firstTokenAt?: number;
+  finishReason?: string | null;
+}
+
+export function pendingRow(request: UpstreamRequest, api: UpstreamApi, who: CallIdentity, a: Attempt, streamed: boolean, ownerId: string | null): UsageRow {
+  return {
+    id: a.id,
+    callId: a.callId,
+    attempt: a.attempt,
+    ownerId,
+    userId: who.principal.userId,
+    requestedModel: request.model,
+    servedModel: null,
+    api,
+    gatewayId: request.gatewayId,
+    status: 'PENDING',
+    errorCode: null,
+    upstreamStatus: null,
+    streamed,
+    transport: who.transport,
+    // The PENDING row carries the input estimate, so recovery can price an interrupted call.
+    inputTokens: a.inputEstimate,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    totalTokens: a.inputEstimate,
+    costUsd: null,
+    priceVersionId: null,
+    latencyMs: 0,
+    timeToFirstTokenMs: null,
+    cacheStatus: null,
+    upstreamLogId: null,
+    idempotencyKey: who.idempotencyKey ?? null,
+    conversationId: who.conversationId ?? null,
+    usageEstimated: true,
+    finishReason: null,
+    createdAt: a.createdAt,
+    finishedAt: null,
+  };
+}
+
+export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing: Pricing): UsageRow {
+  // Reported usage as is; none reported: a refused request carries 0 tokens, anything the
+  // upstream may have worked on (answered, aborted, cut, timed out) carries the estimate.
+  const estimated = end.usage === undefined && end.answered;
+  const usage = end.usage ?? (end.answered ? estimatedUsage(a.inputEstimate, end.text) : estimatedUsage(0, ''));
+  const cost = end.status === 'OK' || usage.totalTokens > 0 ? pricing.costOf(pending.requestedModel, usage, a.createdAt) : { costUsd: null, priceVersionId: null };
+  const upstreamStatus = end.error?.details.upstreamStatus;
+  return {
+    ...pending,
+    ...usage,
+    servedModel: end.meta?.servedModel ?? null,
+    api: end.meta?.api ?? pending.api,
+    status: end.status,
+    errorCode: end.error?.code ?? null,
+    upstreamStatus: typeof upstreamStatus === 'number' ? upstreamStatus : null,
+    costUsd: cost.costUsd,
+    priceVersionId: cost.priceVersionId,
+    latencyMs: Math.round(performance.now() - a.startedAt),
+    timeToFirstTokenMs: end.firstTokenAt === undefined ? null : Math.round(end.firstTokenAt - a.startedAt),
+    cacheStatus: end.meta?.cacheStatus ?? null,
+    upstreamLogId: end.meta?.upstreamLogId ?? null,
+    usageEstimated: estimated,
+    finishReason: end.finishReason ?? null,
+    finishedAt: new Date(),
+  };
+}
+
+export function toGeneration(row: UsageRow, text: string, output: GenerationOutput): Generation {
+  return {
+    id: row.id,
+    text,
+    ...output,
+    model: row.requestedModel,
+    servedModel: row.servedModel,
+    api: row.api,
+    gatewayId: row.gatewayId,
+    usage: {
+      inputTokens: row.inputTokens,
+      outputTokens: row.outputTokens,
+      cachedInputTokens: row.cachedInputTokens,
+      cacheWriteTokens: row.cacheWriteTokens,
+      reasoningTokens: row.reasoningTokens,
+      totalTokens: row.totalTokens,
+      costUsd: row.costUsd,
+      estimated: row.usageEstimated,
+    },
+    cacheStatus: row.cacheStatus,
+    upstreamLogId: row.upstreamLogId,
+    latencyMs: row.latencyMs,
+    timeToFirstTokenMs: row.timeToFirstTokenMs,
+  };
+}
