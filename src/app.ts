@@ -34,6 +34,7 @@ import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
+import { createDashboardHandler } from './dashboard-static.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -147,6 +148,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       metrics,
       ready: () => db.ping(),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      dashboard: createDashboardHandler(),
     });
 
     let closing: Promise<void> | undefined;

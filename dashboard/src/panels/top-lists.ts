@@ -1,0 +1,84 @@
+// The top users, models, keys, teams and tags of the range, by spend then requests.
+import { fill, h } from '../dom.ts';
+import { formatCompact, formatInt, formatUsd } from '../format.ts';
+import { isUnsupported, requestPending } from '../graphql.ts';
+import { groupedReportQuery, PENDING_DIMENSIONS, type GroupedReportResult, type PendingDimension } from '../pending-documents.ts';
+import { dataTable } from '../table.ts';
+import type { Panel, PanelContext } from './context.ts';
+import { reportInput, usageReport } from './report.ts';
+
+const TOP = 5;
+
+interface Ranked {
+  name: string;
+  requests: number;
+  totalTokens: number;
+  costUsd: string | null;
+}
+
+const byCost = (a: Ranked, b: Ranked) => Number(b.costUsd ?? 0) - Number(a.costUsd ?? 0) || b.requests - a.requests;
+
+async function typed(ctx: PanelContext, dim: 'USER' | 'MODEL'): Promise<Ranked[]> {
+  const report = await usageReport(ctx, [dim]);
+  return report.rows.map((r) => ({ name: (dim === 'USER' ? r.userId : r.model) ?? '—', requests: r.requests, totalTokens: r.totalTokens, costUsd: r.costUsd ?? null }));
+}
+
+async function pending(ctx: PanelContext, dim: PendingDimension): Promise<Ranked[]> {
+  const result = await requestPending<GroupedReportResult>(groupedReportQuery(dim, false), { input: { ...reportInput(ctx, []), groupBy: [dim] } }, ctx.apiKey);
+  const field = PENDING_DIMENSIONS[dim];
+  return result.usageReport.rows.map((r) => ({
+    name: r[field] === null || r[field] === undefined ? '(none)' : typeof r[field] === 'object' ? JSON.stringify(r[field]) : String(r[field]),
+    requests: Number(r.requests),
+    totalTokens: Number(r.totalTokens),
+    costUsd: r.costUsd === null ? null : String(r.costUsd),
+  }));
+}
+
+function list(id: string, title: string, rows: Ranked[], nameLabel: string, filter?: (name: string) => void): HTMLElement {
+  return h(
+    'section',
+    { class: 'top-list', 'aria-labelledby': `${id}-h` },
+    h('h3', { id: `${id}-h` }, title),
+    dataTable<Ranked>({
+      id,
+      caption: title,
+      rows: rows.sort(byCost).slice(0, TOP),
+      empty: 'None in this range.',
+      csvName: `switchboard-${id}.csv`,
+      columns: [
+        {
+          label: nameLabel,
+          text: (r) => r.name,
+          cell: filter ? (r) => h('button', { type: 'button', class: 'link', title: `Show only ${r.name}`, onclick: () => filter(r.name) }, r.name) : undefined,
+        },
+        { label: 'Spend', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
+        { label: 'Requests', text: (r) => formatInt(r.requests), raw: (r) => String(r.requests), numeric: true },
+        { label: 'Tokens', text: (r) => formatCompact(r.totalTokens), raw: (r) => String(r.totalTokens), numeric: true },
+      ],
+    }),
+  );
+}
+
+export const topListsPanel: Panel = {
+  id: 'top',
+  title: 'Top spenders',
+  async load(ctx, body) {
+    const lists: Array<[string, string, string, () => Promise<Ranked[]>]> = [
+      ...(ctx.isAdmin ? [['top-users', 'Users', 'User id', () => typed(ctx, 'USER')] as [string, string, string, () => Promise<Ranked[]>]] : []),
+      ['top-models', 'Models', 'Model', () => typed(ctx, 'MODEL')],
+      ['top-keys', 'API keys', 'Key id', () => pending(ctx, 'API_KEY')],
+      ...(ctx.isAdmin ? [['top-teams', 'Teams', 'Team id', () => pending(ctx, 'TEAM')] as [string, string, string, () => Promise<Ranked[]>]] : []),
+      ['top-tags', 'Tags', 'Tag', () => pending(ctx, 'TAG')],
+    ];
+    const results = await Promise.allSettled(lists.map(([, , , run]) => run()));
+    const sections: HTMLElement[] = [];
+    results.forEach((result, i) => {
+      const [id, title, nameLabel] = lists[i]!;
+      const filter = id === 'top-users' ? (user: string) => ctx.update((s) => (s.user = user)) : undefined;
+      if (result.status === 'fulfilled') sections.push(list(id, title, result.value, nameLabel, filter));
+      else if (isUnsupported(result.reason)) sections.push(h('section', { class: 'top-list' }, h('h3', {}, title), h('p', { class: 'notice', 'data-testid': `${id}-unsupported` }, `This server does not report by ${title.toLowerCase()} yet.`)));
+      else throw result.reason;
+    });
+    fill(body, h('div', { class: 'top-grid' }, ...sections));
+  },
+};
