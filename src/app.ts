@@ -138,7 +138,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       pricing: prices,
       usage,
       userLimits: createUserLimitsAdmin({ prisma: db.prisma, userSettings }),
-      ...createDashboardReads({ prisma: db.prisma, scopeOf: usage.scopeOf }),
+      ...createDashboardReads({ prisma: db.prisma, scopeOf: usage.scopeOf, runReport: usage.run }),
     };
 
     const http = createHttpServer({

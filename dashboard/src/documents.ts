@@ -41,7 +41,7 @@ export const RecentCallsQuery = graphql(`
 export const ModelPerformanceQuery = graphql(`
   query ModelPerformance($input: ModelPerformanceInput!) {
     modelPerformance(input: $input) {
-      model requests errors errorRate latencyP50Ms latencyP95Ms timeToFirstTokenP50Ms timeToFirstTokenP95Ms
+      model requests errors errorRate sampledRequests latencyP50Ms latencyP95Ms timeToFirstTokenP50Ms timeToFirstTokenP95Ms
     }
   }
 `);

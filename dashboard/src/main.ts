@@ -169,10 +169,21 @@ function renderDashboard(apiKey: string, me: Me): void {
       state.range === 'custom' ? day('to-day', 'To', state.toDay, (s, v) => (s.toDay = v)) : null,
       select('metric', 'Show', state.metric, METRICS.map((m) => [m, METRIC_LABELS[m]]), (s, v) => (s.metric = v)),
       select('stack', 'Stack by', state.stack, (isAdmin ? STACKS : STACKS.filter((x) => x !== 'TEAM')).map((m) => [m, STACK_LABELS[m]]), (s, v) => (s.stack = v)),
-      isAdmin ? text('filter-user', 'User id', state.user, 'all users', (s, v) => (s.user = v)) : null,
-      isAdmin ? text('filter-key', 'Key id', state.key, 'any key', (s, v) => (s.key = v)) : null,
-      isAdmin ? text('filter-team', 'Team id', state.team, 'any team', (s, v) => (s.team = v)) : null,
-      isAdmin ? text('filter-tag', 'Tag', state.tag, 'key=value', (s, v) => (s.tag = v)) : null,
+      isAdmin
+        ? h(
+            'details',
+            { class: 'admin-filters', open: Boolean(state.user || state.key || state.team || state.tag) || matchMedia('(min-width: 701px)').matches },
+            h('summary', {}, 'Filter by user, key, team or tag'),
+            h(
+              'div',
+              { class: 'admin-filter-fields' },
+              text('filter-user', 'User id', state.user, 'all users', (s, v) => (s.user = v)),
+              text('filter-key', 'Key id', state.key, 'any key', (s, v) => (s.key = v)),
+              text('filter-team', 'Team id', state.team, 'any team', (s, v) => (s.team = v)),
+              text('filter-tag', 'Tag', state.tag, 'key=value', (s, v) => (s.tag = v)),
+            ),
+          )
+        : null,
       h('p', { class: 'range-note', 'data-testid': 'range-label' }, `${rangeLabel(state)} (UTC days)`),
     );
     controls.onsubmit = (e) => e.preventDefault();

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { trpcErrorData } from '../helpers/errors.ts';
+import { createModelPerformance } from '../../src/domain/usage/model-performance.ts';
 
 let server: TestServer;
 let alice: { userId: string; key: string };
@@ -81,8 +82,8 @@ describe('recentCalls', () => {
 describe('modelPerformance', () => {
   it('counts requests and errors per model and gives percentiles within the observed latencies', async () => {
     const calls = (await server.trpc(alice.key).usage.recentCalls.query({ from: new Date(from), to: new Date(to) })).rows;
-    const perf = await server.gql<{ modelPerformance: Array<{ model: string; requests: number; errors: number; errorRate: number; latencyP50Ms: number; latencyP95Ms: number }> }>(
-      `query($input: ModelPerformanceInput!) { modelPerformance(input: $input) { model requests errors errorRate latencyP50Ms latencyP95Ms timeToFirstTokenP50Ms } }`,
+    const perf = await server.gql<{ modelPerformance: Array<{ model: string; requests: number; errors: number; errorRate: number; sampledRequests: number; latencyP50Ms: number; latencyP95Ms: number }> }>(
+      `query($input: ModelPerformanceInput!) { modelPerformance(input: $input) { model requests errors errorRate sampledRequests latencyP50Ms latencyP95Ms timeToFirstTokenP50Ms } }`,
       { input: { from, to } },
       alice.key,
     );
@@ -95,8 +96,18 @@ describe('modelPerformance', () => {
     const okLatencies = kimiRows.filter((c) => c.status === 'OK').map((c) => c.latencyMs).sort((x, y) => x - y);
     expect(okLatencies).toContain(kimi.latencyP50Ms);
     expect(kimi.latencyP95Ms).toBe(okLatencies[okLatencies.length - 1]);
+    expect(kimi.sampledRequests).toBe(kimiRows.length);
     const trpcPerf = await server.trpc(alice.key).usage.modelPerformance.query({ from: new Date(from), to: new Date(to) });
     expect(trpcPerf).toEqual(perf.data!.modelPerformance.map((m) => expect.objectContaining(m)));
+  });
+
+
+  it('computes the percentiles over the newest calls only, the counts over all', async () => {
+    const calls = (await server.trpc(alice.key).usage.recentCalls.query({ from: new Date(from), to: new Date(to), model: PRICED, status: ['OK'] })).rows;
+    const newestTwo = calls.slice(0, 2).map((c) => c.latencyMs).sort((x, y) => x - y);
+    const service = createModelPerformance({ prisma: server.app.db.prisma, scopeOf: server.app.services.usage.scopeOf, runReport: server.app.services.usage.run, sample: 2 });
+    const [kimi] = await service.byModel({ userId: alice.userId, role: 'USER' }, { from: new Date(from), to: new Date(to), model: PRICED });
+    expect(kimi).toMatchObject({ model: PRICED, requests: calls.length + 1, errors: 1, sampledRequests: 2, latencyP50Ms: newestTwo[0], latencyP95Ms: newestTwo[1] });
   });
 });
 

@@ -1,5 +1,5 @@
 // Error rate and latency by model: p50/p95 latency (OK calls) and time to first token.
-import { fill } from '../dom.ts';
+import { fill, h } from '../dom.ts';
 import { ModelPerformanceQuery } from '../documents.ts';
 import { formatInt, formatMs, formatPercent } from '../format.ts';
 import { request } from '../graphql.ts';
@@ -29,8 +29,10 @@ export const performancePanel: Panel = {
           { label: 'Latency p95', text: (r) => formatMs(r.latencyP95Ms), raw: (r) => ms(r.latencyP95Ms), numeric: true },
           { label: 'TTFT p50', text: (r) => formatMs(r.timeToFirstTokenP50Ms), raw: (r) => ms(r.timeToFirstTokenP50Ms), numeric: true },
           { label: 'TTFT p95', text: (r) => formatMs(r.timeToFirstTokenP95Ms), raw: (r) => ms(r.timeToFirstTokenP95Ms), numeric: true },
+          { label: 'Percentiles over', text: (r) => `${formatInt(r.sampledRequests)} calls`, raw: (r) => String(r.sampledRequests), numeric: true },
         ],
       }),
+      rows.length ? h('p', { class: 'panel-sub' }, 'Requests and errors count every finished call of the range; the percentiles are over its newest calls (up to 20,000).') : null,
     );
   },
 };

@@ -4,8 +4,9 @@ import { createConversationCosts } from './conversation-costs.ts';
 import { createModelPerformance } from './model-performance.ts';
 import { createRecentCalls } from './recent-calls.ts';
 import type { ReportScope } from './report-scope.ts';
+import type { ReportQuery, UsageReport } from './usage-report.ts';
 
-export function createDashboardReads(deps: { prisma: PrismaClient; scopeOf: ReportScope }) {
+export function createDashboardReads(deps: { prisma: PrismaClient; scopeOf: ReportScope; runReport: (q: ReportQuery) => Promise<UsageReport> }) {
   return {
     recentCalls: createRecentCalls(deps),
     modelPerformance: createModelPerformance(deps),
