@@ -51,3 +51,37 @@ export const ConversationCostsQuery = graphql(`
     conversationCosts(input: $input) { conversationId title model userEmail updatedAt requests totalTokens costUsd }
   }
 `);
+
+/**
+ * What this server offers beyond the fields above (fields other work adds; see
+ * pending-documents.ts). Introspection, which gql.tada does not type: a plain string.
+ */
+export const CAPABILITIES_QUERY = `
+  query Capabilities {
+    dimensions: __type(name: "UsageDimension") { enumValues { name } }
+    query: __type(name: "Query") { fields { name } }
+    user: __type(name: "User") { fields { name } }
+  }
+`;
+export interface Capabilities {
+  dimensions: { enumValues: Array<{ name: string }> | null } | null;
+  query: { fields: Array<{ name: string }> | null } | null;
+  user: { fields: Array<{ name: string }> | null } | null;
+}
+
+/** The caller's own usage this minute, today and this month, in one request (the limits panel). */
+export const OwnUsageQuery = graphql(`
+  query OwnUsage($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
+    minute: usageReport(input: $minute) { totals { requests } }
+    day: usageReport(input: $day) { totals { totalTokens } }
+    month: usageReport(input: $month) { totals { costUsd } }
+  }
+`);
+
+/** The top lists that every server has: users (admin) and models. */
+export const TopQuery = graphql(`
+  query Top($users: UsageReportInput!, $models: UsageReportInput!, $withUsers: Boolean!) {
+    users: usageReport(input: $users) @include(if: $withUsers) { rows { userId requests totalTokens costUsd } }
+    models: usageReport(input: $models) { rows { model requests totalTokens costUsd } }
+  }
+`);

@@ -3,10 +3,10 @@
 // key's, user's and team's limits); otherwise the user's limits against its own usageReport.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
-import { isUnsupported, requestPending } from '../graphql.ts';
+import { OwnUsageQuery } from '../documents.ts';
+import { isUnsupported, request, requestPending } from '../graphql.ts';
 import { REMAINING_QUERY, type RemainingResult } from '../pending-documents.ts';
 import type { Panel, PanelContext } from './context.ts';
-import { usageReport } from './report.ts';
 
 interface Gauge {
   id: string;
@@ -51,12 +51,10 @@ export const budgetPanel: Panel = {
     const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const soon = new Date(now.getTime() + 1000);
-    const own = { ...ctx, scope: {} };
-    const [remaining, minute, day, month] = await Promise.all([
-      serverRemaining(ctx),
-      usageReport(own, [], { from: new Date(now.getTime() - 60_000), to: soon }),
-      usageReport(own, [], { from: dayStart, to: soon }),
-      usageReport(own, [], { from: monthStart, to: soon }),
+    const own = (from: Date) => ({ from: from.toISOString(), to: soon.toISOString(), groupBy: [] });
+    const [remaining, { minute, day, month }] = await Promise.all([
+      ctx.offers('user', 'remaining') ? serverRemaining(ctx) : undefined,
+      request(OwnUsageQuery, { minute: own(new Date(now.getTime() - 60_000)), day: own(dayStart), month: own(monthStart) }, ctx.apiKey),
     ]);
     const limits = ctx.me.limits;
     const budget = limits.monthlyBudgetUsd === null || limits.monthlyBudgetUsd === undefined ? null : Number(limits.monthlyBudgetUsd);

@@ -1,7 +1,7 @@
 // Reconciliation against Cloudflare's logs: drift in dollars, counts per state, the last run.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatTime, formatUsd } from '../format.ts';
-import { isUnsupported, requestPending } from '../graphql.ts';
+import { ApiError, isUnsupported, requestPending } from '../graphql.ts';
 import { RECONCILIATION_QUERY, type ReconciliationResult } from '../pending-documents.ts';
 import { dataTable } from '../table.ts';
 import type { Panel } from './context.ts';
@@ -13,6 +13,7 @@ export const reconciliationPanel: Panel = {
     const input = { from: ctx.from.toISOString(), to: ctx.to.toISOString(), ...ctx.scope };
     let report: ReconciliationResult['reconciliation'];
     try {
+      if (!ctx.offers('query', 'reconciliation')) throw new ApiError('reconciliation is not offered', 'GRAPHQL_VALIDATION_FAILED');
       report = (await requestPending<ReconciliationResult>(RECONCILIATION_QUERY, { input }, ctx.apiKey)).reconciliation;
     } catch (error) {
       if (!isUnsupported(error)) throw error;

@@ -1,7 +1,7 @@
 // usageReport for the panels: the typed document, plus the admin's key / team / tag filters
 // when set (fields the teams work adds to UsageReportInput; see pending-documents.ts).
 import { print } from '@0no-co/graphql.web';
-import type { ResultOf, VariablesOf } from 'gql.tada';
+import type { ResultOf, TadaDocumentNode, VariablesOf } from 'gql.tada';
 import { UsageReportQuery } from '../documents.ts';
 import { request, requestPending } from '../graphql.ts';
 import { tagFilter } from '../view-state.ts';
@@ -28,6 +28,20 @@ export function pendingFilters(ctx: PanelContext): Record<string, unknown> | nul
   const tags = tagFilter(ctx.state.tag);
   if (tags) extra.tags = tags;
   return Object.keys(extra).length ? extra : null;
+}
+
+/** Runs a typed document whose UsageReportInput variables (named in inputs) take the admin's extra filters. */
+export async function withFilters<Result, Variables extends Record<string, unknown>>(
+  ctx: PanelContext,
+  document: TadaDocumentNode<Result, Variables>,
+  variables: Variables,
+  inputs: Array<keyof Variables & string>,
+): Promise<Result> {
+  const extra = pendingFilters(ctx);
+  if (!extra) return request(document, variables, ctx.apiKey);
+  const merged: Record<string, unknown> = { ...variables };
+  for (const name of inputs) merged[name] = { ...(variables[name] as object), ...extra };
+  return requestPending<Result>(print(document), merged, ctx.apiKey);
 }
 
 export async function usageReport(ctx: PanelContext, groupBy: Dimension[], range?: { from: Date; to: Date }): Promise<ReportResult> {

@@ -5,7 +5,8 @@ import { isUnsupported, requestPending } from '../graphql.ts';
 import { groupedReportQuery, PENDING_DIMENSIONS, type GroupedReportResult, type PendingDimension } from '../pending-documents.ts';
 import { dataTable } from '../table.ts';
 import type { Panel, PanelContext } from './context.ts';
-import { reportInput, usageReport } from './report.ts';
+import { TopQuery } from '../documents.ts';
+import { reportInput, withFilters } from './report.ts';
 
 const TOP = 5;
 
@@ -18,9 +19,11 @@ interface Ranked {
 
 const byCost = (a: Ranked, b: Ranked) => Number(b.costUsd ?? 0) - Number(a.costUsd ?? 0) || b.requests - a.requests;
 
-async function typed(ctx: PanelContext, dim: 'USER' | 'MODEL'): Promise<Ranked[]> {
-  const report = await usageReport(ctx, [dim]);
-  return report.rows.map((r) => ({ name: (dim === 'USER' ? r.userId : r.model) ?? '—', requests: r.requests, totalTokens: r.totalTokens, costUsd: r.costUsd ?? null }));
+/** Users (admin) and models in one request. */
+async function typed(ctx: PanelContext): Promise<{ users: Ranked[]; models: Ranked[] }> {
+  const result = await withFilters(ctx, TopQuery, { users: reportInput(ctx, ['USER']), models: reportInput(ctx, ['MODEL']), withUsers: ctx.isAdmin }, ['users', 'models']);
+  const ranked = (r: { requests: number; totalTokens: number; costUsd?: string | null }, name: string | null | undefined): Ranked => ({ name: name ?? '—', requests: r.requests, totalTokens: r.totalTokens, costUsd: r.costUsd ?? null });
+  return { users: (result.users?.rows ?? []).map((r) => ranked(r, r.userId)), models: result.models.rows.map((r) => ranked(r, r.model)) };
 }
 
 async function pending(ctx: PanelContext, dim: PendingDimension): Promise<Ranked[]> {
@@ -63,12 +66,16 @@ export const topListsPanel: Panel = {
   id: 'top',
   title: 'Top spenders',
   async load(ctx, body) {
-    const lists: Array<[string, string, string, () => Promise<Ranked[]>]> = [
-      ...(ctx.isAdmin ? [['top-users', 'Users', 'User id', () => typed(ctx, 'USER')] as [string, string, string, () => Promise<Ranked[]>]] : []),
-      ['top-models', 'Models', 'Model', () => typed(ctx, 'MODEL')],
-      ['top-keys', 'API keys', 'Key id', () => pending(ctx, 'API_KEY')],
-      ...(ctx.isAdmin ? [['top-teams', 'Teams', 'Team id', () => pending(ctx, 'TEAM')] as [string, string, string, () => Promise<Ranked[]>]] : []),
-      ['top-tags', 'Tags', 'Tag', () => pending(ctx, 'TAG')],
+    const both = typed(ctx);
+    const unsupported = Symbol('unsupported');
+    const maybe = (dim: PendingDimension) => (ctx.offers('dimension', dim) ? () => pending(ctx, dim) : () => Promise.reject(unsupported));
+    type Entry = [string, string, string, () => Promise<Ranked[]>];
+    const lists: Entry[] = [
+      ...(ctx.isAdmin ? [['top-users', 'Users', 'User id', async () => (await both).users] as Entry] : []),
+      ['top-models', 'Models', 'Model', async () => (await both).models],
+      ['top-keys', 'API keys', 'Key id', maybe('API_KEY')],
+      ...(ctx.isAdmin ? [['top-teams', 'Teams', 'Team id', maybe('TEAM')] as Entry] : []),
+      ['top-tags', 'Tags', 'Tag', maybe('TAG')],
     ];
     const results = await Promise.allSettled(lists.map(([, , , run]) => run()));
     const sections: HTMLElement[] = [];
@@ -76,7 +83,7 @@ export const topListsPanel: Panel = {
       const [id, title, nameLabel] = lists[i]!;
       const filter = id === 'top-users' ? (user: string) => ctx.update((s) => (s.user = user)) : undefined;
       if (result.status === 'fulfilled') sections.push(list(id, title, result.value, nameLabel, filter));
-      else if (isUnsupported(result.reason)) sections.push(h('section', { class: 'top-list' }, h('h3', {}, title), h('p', { class: 'notice', 'data-testid': `${id}-unsupported` }, `This server does not report by ${title.toLowerCase()} yet.`)));
+      else if (result.reason === unsupported || isUnsupported(result.reason)) sections.push(h('section', { class: 'top-list' }, h('h3', {}, title), h('p', { class: 'notice', 'data-testid': `${id}-unsupported` }, `This server does not report by ${title.toLowerCase()} yet.`)));
       else throw result.reason;
     });
     fill(body, h('div', { class: 'top-grid' }, ...sections));

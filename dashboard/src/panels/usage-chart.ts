@@ -3,7 +3,7 @@
 import { StackedBars } from '../chart.ts';
 import { fill, h } from '../dom.ts';
 import { formatCompact, formatInt, formatUsd } from '../format.ts';
-import { isUnsupported, requestPending } from '../graphql.ts';
+import { ApiError, isUnsupported, requestPending } from '../graphql.ts';
 import { groupedReportQuery, type GroupedReportResult } from '../pending-documents.ts';
 import { dataTable } from '../table.ts';
 import type { Metric, Stack } from '../view-state.ts';
@@ -27,6 +27,7 @@ const valueOf = (r: DayRow, metric: Metric): number => (metric === 'cost' ? Numb
 async function rowsFor(ctx: PanelContext): Promise<DayRow[]> {
   const stack = ctx.state.stack;
   if (stack === 'TEAM') {
+    if (!ctx.offers('dimension', 'TEAM')) throw new ApiError('TEAM is not offered', 'GRAPHQL_VALIDATION_FAILED');
     const result = await requestPending<GroupedReportResult>(groupedReportQuery('TEAM', true), { input: { ...reportInput(ctx, []), groupBy: ['DAY', 'TEAM'] } }, ctx.apiKey);
     return result.usageReport.rows.map((r) => ({
       day: String(r.day),
