@@ -36,6 +36,6 @@ export function dataTable<Row>(opts: { id: string; caption: string; columns: Col
     'div',
     { class: 'table-block' },
     h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': caption }, table),
-    h('button', { type: 'button', class: 'secondary', 'data-testid': `${id}-csv`, onclick: exportCsv }, `Download CSV (${rows.length} rows)`),
+    h('button', { type: 'button', class: 'secondary', 'data-testid': `${id}-csv`, onclick: exportCsv }, `Download CSV (${rows.length} row${rows.length === 1 ? "" : "s"})`),
   );
 }

@@ -29,7 +29,7 @@ export const performancePanel: Panel = {
           { label: 'Latency p95', text: (r) => formatMs(r.latencyP95Ms), raw: (r) => ms(r.latencyP95Ms), numeric: true },
           { label: 'TTFT p50', text: (r) => formatMs(r.timeToFirstTokenP50Ms), raw: (r) => ms(r.timeToFirstTokenP50Ms), numeric: true },
           { label: 'TTFT p95', text: (r) => formatMs(r.timeToFirstTokenP95Ms), raw: (r) => ms(r.timeToFirstTokenP95Ms), numeric: true },
-          { label: 'Percentiles over', text: (r) => `${formatInt(r.sampledRequests)} calls`, raw: (r) => String(r.sampledRequests), numeric: true },
+          { label: 'Percentiles over', text: (r) => `${formatInt(r.sampledRequests)} call${r.sampledRequests === 1 ? '' : 's'}`, raw: (r) => String(r.sampledRequests), numeric: true },
         ],
       }),
       rows.length ? h('p', { class: 'panel-sub' }, 'Requests and errors count every finished call of the range; the percentiles are over its newest calls (up to 20,000).') : null,

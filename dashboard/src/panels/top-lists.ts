@@ -1,6 +1,6 @@
 // The top users, models, keys, teams and tags of the range, by spend then requests.
 import { fill, h } from '../dom.ts';
-import { formatCompact, formatInt, formatUsd } from '../format.ts';
+import { formatInt, formatUsd } from '../format.ts';
 import { isUnsupported, requestPending } from '../graphql.ts';
 import { groupedReportQuery, PENDING_DIMENSIONS, type GroupedReportResult, type PendingDimension } from '../pending-documents.ts';
 import { dataTable } from '../table.ts';
@@ -56,7 +56,6 @@ function list(id: string, title: string, rows: Ranked[], nameLabel: string, filt
         },
         { label: 'Spend', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
         { label: 'Requests', text: (r) => formatInt(r.requests), raw: (r) => String(r.requests), numeric: true },
-        { label: 'Tokens', text: (r) => formatCompact(r.totalTokens), raw: (r) => String(r.totalTokens), numeric: true },
       ],
     }),
   );
