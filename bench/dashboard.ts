@@ -114,12 +114,12 @@ async function main() {
       return result;
     }
 
-    const report = async (label: string, key: string) => {
-      const cold = await render(key, '/dashboard/?range=30d');
+    const report = async (label: string, key: string, path = '/dashboard/?range=30d') => {
+      const cold = await render(key, path);
       const warm: number[] = [];
       let last = cold;
       for (let i = 0; i < 5; i++) {
-        last = await render(key, '/dashboard/?range=30d');
+        last = await render(key, path);
         warm.push(last.ms);
       }
       console.log(`${label.padEnd(34)} first ${cold.ms.toFixed(0).padStart(5)} ms   warm median ${median(warm).toFixed(0).padStart(5)} ms (max ${Math.max(...warm).toFixed(0)})   ${last.queries.length} GraphQL requests, slowest ${Math.max(...last.queries)} ms`);
@@ -127,6 +127,8 @@ async function main() {
     console.log(`\n/dashboard/?range=30d (30 UTC days), 1280x900, navigation start -> every panel drawn`);
     await report('admin, all users', ADMIN_KEY);
     await report('one user (20,000 rows)', userKey);
+    // The same page over a range with no rows: what the machine's load and the page itself cost.
+    await report('baseline: admin, an empty 30 days', ADMIN_KEY, '/dashboard/?range=custom&from=2020-01-01&to=2020-01-30');
     console.log(`(machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`);
   } finally {
     await browser.close();

@@ -32,7 +32,7 @@ export const performancePanel: Panel = {
           { label: 'Percentiles over', text: (r) => `${formatInt(r.sampledRequests)} call${r.sampledRequests === 1 ? '' : 's'}`, raw: (r) => String(r.sampledRequests), numeric: true },
         ],
       }),
-      rows.length ? h('p', { class: 'panel-sub' }, 'Requests and errors count every finished call of the range; the percentiles are over its newest calls (up to 20,000).') : null,
+      rows.length ? h('p', { class: 'panel-sub' }, 'Requests and errors count every finished call of the range; the percentiles are over its newest calls (up to 5,000).') : null,
     );
   },
 };

@@ -16,7 +16,7 @@ import type { ReportScope } from './report-scope.ts';
 import type { ReportQuery, UsageReport } from './usage-report.ts';
 
 /** The most calls the percentiles are computed over (the newest of the range). */
-export const PERCENTILE_SAMPLE = 20_000;
+export const PERCENTILE_SAMPLE = 5_000;
 
 export interface ModelPerformance {
   model: string;

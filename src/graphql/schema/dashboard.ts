@@ -86,13 +86,13 @@ const RecentCallsInputRef = builder.inputType('RecentCallsInput', {
 });
 
 const ModelPerformanceRef = builder.objectRef<ModelPerformance>('ModelPerformance').implement({
-  description: 'Per requested model: exact error rate; p50/p95 latency (OK calls) and time to first token over the newest calls of the range (at most 20,000)',
+  description: 'Per requested model: exact error rate; p50/p95 latency (OK calls) and time to first token over the newest calls of the range (at most 5,000)',
   fields: (t) => ({
     model: t.exposeString('model'),
     requests: t.exposeFloat('requests', { description: 'Finished calls (every status but PENDING)' }),
     errors: t.exposeFloat('errors', { description: 'ERROR and INTERRUPTED calls' }),
     errorRate: t.exposeFloat('errorRate', { description: 'errors / requests, 0..1' }),
-    sampledRequests: t.exposeFloat('sampledRequests', { description: 'How many of the newest calls of the range the percentiles are over (at most 20,000)' }),
+    sampledRequests: t.exposeFloat('sampledRequests', { description: 'How many of the newest calls of the range the percentiles are over (at most 5,000)' }),
     latencyP50Ms: t.exposeInt('latencyP50Ms', { nullable: true }),
     latencyP95Ms: t.exposeInt('latencyP95Ms', { nullable: true }),
     timeToFirstTokenP50Ms: t.exposeInt('timeToFirstTokenP50Ms', { nullable: true }),
