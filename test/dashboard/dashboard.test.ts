@@ -100,7 +100,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('the dashboard in Chromium', () => {
+// Generous per-test time: Chromium shares a 2-core machine with the rest of the suite.
+describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
   it('is served by the same process, offline, with under 500 KB of compressed JS', async () => {
     const res = await fetch(`${server.url}/dashboard/`, { headers: { 'accept-encoding': 'gzip' } });
     expect(res.status).toBe(200);
@@ -269,8 +270,15 @@ describe('the dashboard in Chromium', () => {
   it('is readable at 390 px (screenshots of both widths are artifacts)', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const page = await signIn(context, ADMIN_KEY);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    // Nothing sticks out sideways (wide tables scroll inside their own region).
+    const overflow = await page.evaluate(() => ({
+      by: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      widest: [...document.querySelectorAll('main *')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !el.closest('.scroll'))
+        .slice(0, 3)
+        .map((el) => `${el.tagName}.${el.className}`),
+    }));
+    expect(overflow).toEqual({ by: 0, widest: [] });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-admin-390.png'), fullPage: true });
     const user = await signIn(context, alice.key);
     await user.screenshot({ path: join(ARTIFACTS, 'dashboard-user-390.png'), fullPage: true });
