@@ -82,7 +82,7 @@ export const topListsPanel: Panel = {
       const [id, title, nameLabel] = lists[i]!;
       const filter = id === 'top-users' ? (user: string) => ctx.update((s) => (s.user = user)) : undefined;
       if (result.status === 'fulfilled') sections.push(list(id, title, result.value, nameLabel, filter));
-      else if (result.reason === unsupported || isUnsupported(result.reason)) sections.push(h('section', { class: 'top-list' }, h('h3', {}, title), h('p', { class: 'notice', 'data-testid': `${id}-unsupported` }, `This server does not report by ${title.toLowerCase()} yet.`)));
+      else if (result.reason === unsupported || isUnsupported(result.reason)) sections.push(h('section', { class: 'top-list' }, h('h3', {}, title), h('p', { class: 'notice', 'data-testid': `${id}-unsupported` }, `This server does not report by ${title.toLowerCase().replace("api", "API")} yet.`)));
       else throw result.reason;
     });
     fill(body, h('div', { class: 'top-grid' }, ...sections));
