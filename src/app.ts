@@ -18,6 +18,7 @@ import { createPricingService } from './domain/usage/pricing-service.ts';
 import { loadPriceFile } from './domain/usage/price-file.ts';
 import { createUsageReports } from './domain/usage/usage-report.ts';
 import { createRecovery, type Recovery } from './domain/usage/recovery.ts';
+import { createDashboardReads } from './domain/usage/dashboard-reads.ts';
 import { createGatewayService } from './domain/gateways/gateway-service.ts';
 import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
 import { isOffline, type Env } from './env.ts';
@@ -35,6 +36,7 @@ import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
+import { createDashboardHandler } from './dashboard-static.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -142,14 +144,16 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
+    const usage = createUsageReports({ prisma: db.prisma });
     const services: Services = {
       access,
       generation,
       chat,
       gateways: createGatewayService({ prisma: db.prisma, registry: gateways, userSettings, upstream }),
       pricing: prices,
-      usage: createUsageReports({ prisma: db.prisma }),
+      usage,
       userLimits: createUserLimitsAdmin({ prisma: db.prisma, userSettings }),
+      ...createDashboardReads({ prisma: db.prisma, scopeOf: usage.scopeOf, runReport: usage.run }),
     };
 
     const http = createHttpServer({
@@ -159,6 +163,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       metrics,
       ready: () => db.ping(),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      dashboard: createDashboardHandler(),
     });
 
     let closing: Promise<void> | undefined;

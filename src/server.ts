@@ -6,6 +6,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
+import type { DashboardHandler } from './dashboard-static.ts';
 import type { GraphQLHandler } from './graphql/yoga.ts';
 import type { Metrics } from './metrics.ts';
 import type { createContextFactory } from './trpc/init.ts';
@@ -18,6 +19,8 @@ export interface ServerDeps {
   metrics: Metrics;
   ready: () => Promise<void>;
   maxBodyBytes: number;
+  /** The /dashboard page (issue 15). */
+  dashboard?: DashboardHandler;
 }
 
 export interface HttpServer {
@@ -76,6 +79,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       return;
     }
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
+    if (deps.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'))) return deps.dashboard(req, res);
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${path}` } });
   }
 

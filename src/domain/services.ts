@@ -6,6 +6,9 @@ import type { UserLimitsAdmin } from './admin/user-limits.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import type { PricingService } from './usage/pricing-service.ts';
 import type { UsageReports } from './usage/usage-report.ts';
+import type { ConversationCosts } from './usage/conversation-costs.ts';
+import type { ModelPerformanceService } from './usage/model-performance.ts';
+import type { RecentCalls } from './usage/recent-calls.ts';
 
 export interface Services {
   access: AccessService;
@@ -15,4 +18,8 @@ export interface Services {
   pricing: PricingService;
   usage: UsageReports;
   userLimits: UserLimitsAdmin;
+  // dashboard reads (issue 15)
+  recentCalls: RecentCalls;
+  modelPerformance: ModelPerformanceService;
+  conversationCosts: ConversationCosts;
 }

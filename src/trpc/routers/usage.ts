@@ -1,7 +1,9 @@
 // tRPC: usage.report.
 import { usageReportInput } from '../../domain/usage/schemas.ts';
 import { authedProcedure, router } from '../init.ts';
+import { dashboardUsageProcedures } from './dashboard.ts';
 
 export const usageRouter = router({
   report: authedProcedure.input(usageReportInput).query(({ ctx, input }) => ctx.services.usage.report(ctx.principal, input)),
+  ...dashboardUsageProcedures,
 });

@@ -1,0 +1,60 @@
+// The page's only way to the server: typed GraphQL documents (gql.tada, checked against
+// schema.graphql at build time) posted to /graphql with the signed-in key as a Bearer token.
+import { print } from '@0no-co/graphql.web';
+import { initGraphQLTada, type TadaDocumentNode } from 'gql.tada';
+import type { introspection } from './graphql-env.d.ts';
+
+export const graphql = initGraphQLTada<{
+  introspection: introspection;
+  scalars: { DateTime: string; JSON: unknown; ChatRole: string };
+}>();
+
+/** A GraphQL error with its stable code (extensions.code). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+interface GraphQLBody<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+async function post<T>(query: string, variables: unknown, apiKey: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new ApiError('The server cannot be reached.', 'NETWORK');
+  }
+  const body = (await res.json().catch(() => ({}))) as GraphQLBody<T>;
+  const error = body.errors?.[0];
+  if (error) throw new ApiError(error.message, error.extensions?.code ?? 'INTERNAL');
+  if (!body.data) throw new ApiError(`The server answered ${res.status}.`, 'INTERNAL');
+  return body.data;
+}
+
+/** Runs a typed document. */
+export function request<Result, Variables>(document: TadaDocumentNode<Result, Variables>, variables: Variables, apiKey: string): Promise<Result> {
+  return post<Result>(print(document), variables, apiKey);
+}
+
+/**
+ * Runs a document the schema does not have yet (see pending-documents.ts): untyped, and its
+ * result is checked by the caller. A server without the fields answers GRAPHQL_VALIDATION_FAILED.
+ */
+export function requestPending<Result>(query: string, variables: unknown, apiKey: string): Promise<Result> {
+  return post<Result>(query, variables, apiKey);
+}
+
+/** True when the server does not offer a field the page asked for (an older or newer schema). */
+export const isUnsupported = (error: unknown): boolean =>
+  error instanceof ApiError && (error.code === 'GRAPHQL_VALIDATION_FAILED' || /Cannot query field|Unknown (argument|type)|does not exist|Value ".*" does not exist/.test(error.message));

@@ -1,0 +1,79 @@
+// The caller's own limits and what is left of each: requests in the last minute, tokens today
+// (UTC), spend this month (UTC). Uses me.remaining when the server offers it (the tightest of the
+// key's, user's and team's limits); otherwise the user's limits against its own usageReport.
+import { fill, h } from '../dom.ts';
+import { formatInt, formatUsd } from '../format.ts';
+import { OwnUsageQuery } from '../documents.ts';
+import { isUnsupported, request, requestPending } from '../graphql.ts';
+import { REMAINING_QUERY, type RemainingResult } from '../pending-documents.ts';
+import type { Panel, PanelContext } from './context.ts';
+
+interface Gauge {
+  id: string;
+  label: string;
+  limit: number | null;
+  used: number | null;
+  remaining: number | null;
+  format: (n: number) => string;
+}
+
+function meter(g: Gauge): HTMLElement {
+  if (g.limit === null && g.remaining === null) {
+    return h('div', { class: 'gauge', 'data-testid': `budget-${g.id}` }, h('div', { class: 'gauge-label' }, g.label), h('div', { class: 'gauge-value' }, 'No limit'), g.used !== null ? h('div', { class: 'tile-note' }, `${g.format(g.used)} used`) : null);
+  }
+  const remaining = g.remaining ?? Math.max(0, (g.limit ?? 0) - (g.used ?? 0));
+  const limit = g.limit ?? remaining + (g.used ?? 0);
+  const fraction = limit > 0 ? Math.min(1, Math.max(0, 1 - remaining / limit)) : 1;
+  return h(
+    'div',
+    { class: 'gauge', 'data-testid': `budget-${g.id}` },
+    h('div', { class: 'gauge-label', id: `gauge-${g.id}` }, g.label),
+    h('div', { class: 'gauge-value' }, `${g.format(remaining)} left`),
+    h('meter', { min: 0, max: 1, low: 0.7, high: 0.9, optimum: 0, value: fraction.toFixed(3), 'aria-labelledby': `gauge-${g.id}`, 'aria-valuetext': `${Math.round(fraction * 100)}% used` }),
+    h('div', { class: 'tile-note' }, `${g.format(limit - remaining)} of ${g.format(limit)} used`),
+  );
+}
+
+async function serverRemaining(ctx: PanelContext): Promise<RemainingResult['me']['remaining'] | undefined> {
+  try {
+    return (await requestPending<RemainingResult>(REMAINING_QUERY, {}, ctx.apiKey)).me.remaining;
+  } catch (error) {
+    if (isUnsupported(error)) return undefined;
+    throw error;
+  }
+}
+
+export const budgetPanel: Panel = {
+  id: 'budget',
+  title: 'Your limits',
+  async load(ctx, body) {
+    const now = new Date();
+    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const soon = new Date(now.getTime() + 1000);
+    const own = (from: Date) => ({ from: from.toISOString(), to: soon.toISOString(), groupBy: [] });
+    const [remaining, { minute, day, month }] = await Promise.all([
+      ctx.offers('user', 'remaining') ? serverRemaining(ctx) : undefined,
+      request(OwnUsageQuery, { minute: own(new Date(now.getTime() - 60_000)), day: own(dayStart), month: own(monthStart) }, ctx.apiKey),
+    ]);
+    const limits = ctx.me.limits;
+    const budget = limits.monthlyBudgetUsd === null || limits.monthlyBudgetUsd === undefined ? null : Number(limits.monthlyBudgetUsd);
+    const gauges: Gauge[] = [
+      { id: 'rpm', label: 'Requests this minute', limit: limits.requestsPerMinute ?? null, used: minute.totals.requests, remaining: remaining?.requestsThisMinute ?? null, format: formatInt },
+      { id: 'tokens', label: 'Tokens today (UTC)', limit: limits.tokensPerDay ?? null, used: day.totals.totalTokens, remaining: remaining?.tokensToday ?? null, format: formatInt },
+      {
+        id: 'spend',
+        label: 'Spend this month (UTC)',
+        limit: budget,
+        used: Number(month.totals.costUsd ?? 0),
+        remaining: remaining?.budgetUsdThisMonth === null || remaining?.budgetUsdThisMonth === undefined ? null : Number(remaining.budgetUsdThisMonth),
+        format: (n) => formatUsd(String(n)),
+      },
+    ];
+    fill(
+      body,
+      h('div', { class: 'gauges' }, ...gauges.map(meter)),
+      h('p', { class: 'panel-sub' }, remaining ? 'The tightest of your key, user and team limits, as the server counts them.' : 'Your user limits against your own recorded usage.'),
+    );
+  },
+};

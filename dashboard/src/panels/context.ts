@@ -1,0 +1,29 @@
+// What every panel gets: the caller, the key, what to show, and the scope of its queries.
+import type { ResultOf } from 'gql.tada';
+import type { MeQuery } from '../documents.ts';
+import type { ViewState } from '../view-state.ts';
+
+export type Me = ResultOf<typeof MeQuery>['me'];
+
+export interface PanelContext {
+  apiKey: string;
+  me: Me;
+  isAdmin: boolean;
+  state: ViewState;
+  from: Date;
+  to: Date;
+  days: string[];
+  /** usageReport's scope: an admin sees everyone (or the chosen user); a user only itself. */
+  scope: { userId?: string; allUsers?: boolean };
+  /** Whether the server offers a field other work adds (true when it cannot tell: then the page asks and copes). */
+  offers(kind: 'dimension' | 'query' | 'user', name: string): boolean;
+  /** Writes a new state to the URL and reloads what depends on it. */
+  update(change: (state: ViewState) => void): void;
+}
+
+export interface Panel {
+  id: string;
+  title: string;
+  /** Fills body; throws an ApiError on failure (the shell shows it). */
+  load(ctx: PanelContext, body: HTMLElement): Promise<void>;
+}

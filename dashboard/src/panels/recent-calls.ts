@@ -1,0 +1,119 @@
+// Recent calls (ledger rows), newest first, with filters kept in the URL and "Show more".
+import type { ResultOf, VariablesOf } from 'gql.tada';
+import { fill, h } from '../dom.ts';
+import { RecentCallsQuery } from '../documents.ts';
+import { formatInt, formatMs, formatTime, formatUsd } from '../format.ts';
+import { request } from '../graphql.ts';
+import { dataTable } from '../table.ts';
+import type { CallFilters } from '../view-state.ts';
+import type { Panel, PanelContext } from './context.ts';
+
+type Row = ResultOf<typeof RecentCallsQuery>['recentCalls']['rows'][number];
+type Input = VariablesOf<typeof RecentCallsQuery>['input'];
+type Status = NonNullable<Input['status']>[number];
+type Reconcile = NonNullable<Input['reconciliation']>[number];
+
+const STATUSES: Status[] = ['OK', 'ERROR', 'CANCELLED', 'INTERRUPTED', 'PENDING'];
+const RECONCILE: Reconcile[] = ['UNCHECKED', 'MATCHED', 'DRIFT', 'MISSING_UPSTREAM'];
+const PAGE = 50;
+
+const int = (v: string) => (/^\d+$/.test(v) ? Number(v) : undefined);
+
+function inputOf(ctx: PanelContext, f: CallFilters, after: string | null): Input {
+  return {
+    from: ctx.from.toISOString(),
+    to: ctx.to.toISOString(),
+    ...ctx.scope,
+    ...(ctx.isAdmin && ctx.state.key && { apiKeyId: ctx.state.key }),
+    ...(ctx.isAdmin && ctx.state.team && { teamId: ctx.state.team }),
+    ...(STATUSES.includes(f.status as Status) && { status: [f.status as Status] }),
+    ...(f.model && { model: f.model }),
+    ...(f.gateway && { gatewayId: f.gateway }),
+    minLatencyMs: int(f.minLatencyMs),
+    minTimeToFirstTokenMs: int(f.minTtftMs),
+    minTotalTokens: int(f.minTokens),
+    ...(/^\d+(\.\d+)?$/.test(f.minCostUsd) && { minCostUsd: f.minCostUsd }),
+    ...(f.estimated && { estimated: f.estimated === 'yes' }),
+    ...(RECONCILE.includes(f.reconciliation as Reconcile) && { reconciliation: [f.reconciliation as Reconcile] }),
+    first: PAGE,
+    after,
+  };
+}
+
+function field(label: string, control: HTMLElement): HTMLElement {
+  return h('label', { class: 'field' }, h('span', {}, label), control);
+}
+
+function filterForm(ctx: PanelContext): HTMLFormElement {
+  const f = ctx.state.calls;
+  const select = (name: keyof CallFilters, options: Array<[string, string]>) =>
+    h('select', { name }, ...options.map(([value, label]) => h('option', { value, selected: f[name] === value }, label)));
+  const text = (name: keyof CallFilters, attrs: Record<string, string> = {}) => h('input', { name, value: f[name], ...attrs });
+  const form = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Filter recent calls', 'data-testid': 'calls-filters' },
+    field('Status', select('status', [['', 'Any'], ...STATUSES.map((s): [string, string] => [s, s])])),
+    field('Model', text('model', { placeholder: 'any', autocomplete: 'off' })),
+    field('Gateway', text('gateway', { placeholder: 'any', autocomplete: 'off' })),
+    field('Latency ≥ (ms)', text('minLatencyMs', { inputmode: 'numeric', pattern: '\\d*' })),
+    field('TTFT ≥ (ms)', text('minTtftMs', { inputmode: 'numeric', pattern: '\\d*' })),
+    field('Tokens ≥', text('minTokens', { inputmode: 'numeric', pattern: '\\d*' })),
+    field('Cost ≥ (USD)', text('minCostUsd', { inputmode: 'decimal', pattern: '\\d*(\\.\\d+)?' })),
+    field('Usage', select('estimated', [['', 'Any'], ['no', 'Reported'], ['yes', 'Estimated']])),
+    field('Reconciliation', select('reconciliation', [['', 'Any'], ...RECONCILE.map((s): [string, string] => [s, s.replace('_', ' ').toLowerCase()])])),
+    h('div', { class: 'filter-actions' }, h('button', { type: 'submit' }, 'Apply filters'), h('button', { type: 'reset', class: 'secondary' }, 'Clear')),
+  );
+  const apply = (values: (name: keyof CallFilters) => string) =>
+    ctx.update((s) => {
+      for (const name of Object.keys(s.calls) as Array<keyof CallFilters>) (s.calls as unknown as Record<string, string>)[name] = values(name).trim();
+    });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    apply((name) => String(data.get(name) ?? ''));
+  });
+  form.addEventListener('reset', (e) => {
+    e.preventDefault();
+    apply(() => '');
+  });
+  return form;
+}
+
+export const recentCallsPanel: Panel = {
+  id: 'calls',
+  title: 'Recent calls',
+  async load(ctx, body) {
+    const rows: Row[] = [];
+    const form = filterForm(ctx);
+    const results = h('div', { 'data-testid': 'calls-results' });
+    fill(body, form, results);
+    const more = async (after: string | null) => {
+      const page = (await request(RecentCallsQuery, { input: inputOf(ctx, ctx.state.calls, after) }, ctx.apiKey)).recentCalls;
+      rows.push(...page.rows);
+      const table = dataTable<Row>({
+        id: 'calls',
+        caption: 'Recent calls, newest first',
+        rows,
+        empty: 'No calls match in this range.',
+        csvName: 'switchboard-calls.csv',
+        columns: [
+          { label: 'Time (UTC)', text: (r) => formatTime(r.createdAt), raw: (r) => r.createdAt },
+          ...(ctx.isAdmin ? [{ label: 'User', text: (r: Row) => r.userEmail ?? r.userId }] : []),
+          { label: 'Model', text: (r) => r.model },
+          { label: 'Gateway', text: (r) => r.gatewayId },
+          { label: 'Status', text: (r) => (r.errorCode ? `${r.status} (${r.errorCode})` : r.status), raw: (r) => r.status },
+          { label: 'Latency', text: (r) => formatMs(r.latencyMs), raw: (r) => String(r.latencyMs), numeric: true },
+          { label: 'TTFT', text: (r) => formatMs(r.timeToFirstTokenMs), raw: (r) => (r.timeToFirstTokenMs === null ? '' : String(r.timeToFirstTokenMs)), numeric: true },
+          { label: 'Tokens', text: (r) => `${formatInt(r.totalTokens)}${r.usageEstimated ? ' (est.)' : ''}`, raw: (r) => String(r.totalTokens), numeric: true },
+          { label: 'Cost', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
+          { label: 'Estimated', text: (r) => (r.usageEstimated ? 'yes' : 'no') },
+          { label: 'Reconciliation', text: (r) => r.reconciliation.replace('_', ' ').toLowerCase(), raw: (r) => r.reconciliation },
+          { label: 'Id', text: (r) => r.id },
+        ],
+      });
+      const next = page.nextCursor;
+      fill(results, table, next ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'calls-more', onclick: () => void more(next) }, `Show ${PAGE} more`) : null);
+    };
+    await more(null);
+  },
+};

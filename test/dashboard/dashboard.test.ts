@@ -1,0 +1,290 @@
+// The /dashboard page in real headless Chromium against the real server (simulator upstream,
+// a fresh database). Screenshots go to test/artifacts/ (gitignored).
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_DIR } from '../../src/dashboard-static.ts';
+import { ensureDashboardBuilt, launchChromium } from '../helpers/browser.ts';
+import { ADMIN_KEY, createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const ARTIFACTS = join(import.meta.dirname, '../artifacts');
+const DAY_MS = 86_400_000;
+const PRICED = '@cf/moonshotai/kimi-k2.6';
+
+let server: TestServer;
+let browser: Browser;
+let alice: { userId: string; key: string };
+let bob: { userId: string; key: string };
+
+/** The page's range: whole UTC days ending with today. */
+function pageRange(days: number) {
+  const to = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS);
+  return { from: new Date(to.getTime() - days * DAY_MS), to };
+}
+
+/** Ledger rows on earlier days (as the ledger writes them), so the chart has several days. */
+async function seedEarlierDays(userId: string, daysAgo: number[], model: string) {
+  const rows = daysAgo.map((ago, i) => {
+    const id = crypto.randomUUID();
+    return {
+      id,
+      callId: id,
+      userId,
+      requestedModel: model,
+      api: 'CHAT_COMPLETIONS' as const,
+      gatewayId: 'default',
+      status: i % 4 === 3 ? ('ERROR' as const) : ('OK' as const),
+      inputTokens: 100 + i,
+      outputTokens: 50,
+      totalTokens: 150 + i,
+      costUsd: `0.00${i + 1}5`,
+      latencyMs: 200 + 10 * i,
+      timeToFirstTokenMs: 80 + i,
+      createdAt: new Date(Date.now() - ago * DAY_MS),
+    };
+  });
+  await server.app.db.prisma.usageRecord.createMany({ data: rows });
+}
+
+async function signIn(context: BrowserContext, key: string, path = '/dashboard/'): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${server.url}${path}`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await ready(page);
+  return page;
+}
+
+/** Waits until every panel has loaded (the page sets data-state=ready). */
+async function ready(page: Page, loadsBefore = 0): Promise<void> {
+  await page.waitForFunction((n) => document.documentElement.dataset.state === 'ready' && Number(document.documentElement.dataset.loads ?? 0) > n, loadsBefore, { timeout: 30_000 });
+}
+
+const loads = (page: Page) => page.evaluate(() => Number(document.documentElement.dataset.loads ?? 0));
+
+async function totalsOnPage(page: Page) {
+  const value = (id: string) => page.getByTestId(`total-${id}`).getAttribute('data-value');
+  return { costUsd: (await value('cost')) || null, requests: Number(await value('requests')), totalTokens: Number(await value('tokens')) };
+}
+
+async function tableRows(page: Page, testId: string): Promise<string[][]> {
+  return page.getByTestId(testId).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+}
+
+async function tableHeader(page: Page, testId: string): Promise<string[]> {
+  return page.getByTestId(testId).locator('thead th').allTextContents();
+}
+
+beforeAll(async () => {
+  await ensureDashboardBuilt();
+  await mkdir(ARTIFACTS, { recursive: true });
+  server = await startTestServer();
+  alice = await createUserWithKey(server, 'alice@example.com');
+  bob = await createUserWithKey(server, 'bob@example.com');
+  const a = server.trpc(alice.key);
+  for (const prompt of ['hello', 'a longer prompt here', 'third call']) await a.generate.mutate({ model: PRICED, prompt });
+  await a.generate.mutate({ model: 'anthropic/claude-sonnet-4-5', prompt: 'unpriced model' });
+  await a.chat.mutate({ model: PRICED, message: 'a conversation about budgets' });
+  const b = server.trpc(bob.key);
+  await b.generate.mutate({ model: PRICED, prompt: 'bob secret prompt' });
+  await b.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'bob again' });
+  await seedEarlierDays(alice.userId, [2, 3, 5, 9, 12, 20], PRICED);
+  await seedEarlierDays(bob.userId, [1, 4, 6, 15, 40], 'openai/gpt-5.5');
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// Generous per-test time: Chromium shares a 2-core machine with the rest of the suite.
+describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
+  it('is served by the same process, offline, with under 500 KB of compressed JS', async () => {
+    const res = await fetch(`${server.url}/dashboard/`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Switchboard usage');
+    expect(html).not.toMatch(/https?:\/\//);
+    const assets = await readdir(join(DASHBOARD_DIR, 'assets'));
+    const js = assets.filter((f) => f.endsWith('.js'));
+    expect(js.length).toBeGreaterThan(0);
+    let gz = 0;
+    for (const f of js) gz += gzipSync(await readFile(join(DASHBOARD_DIR, 'assets', f)), { level: 9 }).length;
+    expect(gz).toBeLessThan(500 * 1024);
+    expect((await fetch(`${server.url}/dashboard/../package.json`)).status).toBe(404);
+  });
+
+  it('a user signs in by keyboard and sees exactly its usageReport totals', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/dashboard`);
+    // The key field has the focus on load; typing and Enter sign in.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(alice.key);
+    await page.keyboard.press('Enter');
+    await ready(page);
+    await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('alice@example.com');
+    const { from, to } = pageRange(30);
+    const report = await server.trpc(alice.key).usage.report.query({ from, to, groupBy: [] });
+    const shown = await totalsOnPage(page);
+    expect(shown).toEqual({ costUsd: report.totals.costUsd, requests: report.totals.requests, totalTokens: report.totals.totalTokens });
+    expect(report.totals.requests).toBe(5 + 6);
+    // The admin-only controls and lists are not there for a user.
+    expect(await page.locator('#filter-user').count()).toBe(0);
+    expect(await page.getByTestId('top-users-table').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-user-1280.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('an admin signs in and sees everyone, and one user with the user filter, exactly as usageReport', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, ADMIN_KEY);
+    const { from, to } = pageRange(30);
+    const admin = server.trpc(ADMIN_KEY);
+    const all = await admin.usage.report.query({ from, to, groupBy: [], allUsers: true });
+    expect(await totalsOnPage(page)).toEqual({ costUsd: all.totals.costUsd, requests: all.totals.requests, totalTokens: all.totals.totalTokens });
+    // Top users list both users.
+    const top = await tableRows(page, 'top-users-table');
+    expect(top.map((r) => r[0]).sort()).toEqual([alice.userId, bob.userId].sort());
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-admin-1280.png'), fullPage: true });
+
+    const before = await loads(page);
+    await page.locator('#filter-user').fill(bob.userId);
+    await page.locator('#filter-user').press('Enter');
+    await page.locator('#filter-user').blur();
+    await ready(page, before);
+    const bobs = await admin.usage.report.query({ from, to, groupBy: [], userId: bob.userId });
+    expect(await totalsOnPage(page)).toEqual({ costUsd: bobs.totals.costUsd, requests: bobs.totals.requests, totalTokens: bobs.totals.totalTokens });
+    expect(new URL(page.url()).searchParams.get('user')).toBe(bob.userId);
+    await context.close();
+  });
+
+  it("a user never sees another user's rows, whatever the URL says", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, alice.key, `/dashboard/?user=${bob.userId}&team=${bob.userId}&key=${bob.userId}&tag=a%3Db`);
+    const { from, to } = pageRange(30);
+    const own = await server.trpc(alice.key).usage.report.query({ from, to, groupBy: [] });
+    expect(await totalsOnPage(page)).toEqual({ costUsd: own.totals.costUsd, requests: own.totals.requests, totalTokens: own.totals.totalTokens });
+    const ownIds = new Set((await server.trpc(ADMIN_KEY).usage.recentCalls.query({ from, to, userId: alice.userId, first: 500 })).rows.map((r) => r.id));
+    const bobIds = (await server.trpc(ADMIN_KEY).usage.recentCalls.query({ from, to, userId: bob.userId, first: 500 })).rows.map((r) => r.id);
+    const header = await tableHeader(page, 'calls-table');
+    const shownIds = (await tableRows(page, 'calls-table')).map((r) => r[header.indexOf('Id')]!);
+    expect(shownIds.length).toBe(ownIds.size);
+    expect(shownIds.every((id) => ownIds.has(id))).toBe(true);
+    expect(shownIds.some((id) => bobIds.includes(id))).toBe(false);
+    const text = await page.locator('body').innerText();
+    expect(text).not.toContain('bob@example.com');
+    expect(text).not.toContain(bob.userId);
+    await context.close();
+  });
+
+  it('switching the range and the grouping redraws the chart', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, ADMIN_KEY);
+    const chart = page.getByTestId('usage-chart');
+    const version = async () => Number(await chart.getAttribute('data-version'));
+    const pixels = () => chart.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    const days = async () => new Set((await tableRows(page, 'usage-table')).map((r) => r[0]));
+    const v1 = await version();
+    const p1 = await pixels();
+    await page.locator('details summary').first().click();
+    expect([...(await days())].length).toBeGreaterThan(5);
+
+    let before = await loads(page);
+    await page.locator('#range').selectOption('7d');
+    await ready(page, before);
+    expect(await version()).toBeGreaterThan(v1);
+    expect(await pixels()).not.toBe(p1);
+    const { from } = pageRange(7);
+    expect([...(await days())].every((d) => d! >= from.toISOString().slice(0, 10))).toBe(true);
+    expect(await page.getByTestId('range-label').textContent()).toContain(from.toISOString().slice(0, 10));
+
+    const v2 = await version();
+    const p2 = await pixels();
+    before = await loads(page);
+    await page.locator('#stack').selectOption('API');
+    await ready(page, before);
+    expect(await version()).toBeGreaterThan(v2);
+    expect(await pixels()).not.toBe(p2);
+    expect(await page.getByTestId('usage-heading').textContent()).toContain('by API');
+    expect(await tableHeader(page, 'usage-table')).toContain('API');
+    const groups = new Set((await tableRows(page, 'usage-table')).map((r) => r[1]));
+    expect([...groups].every((g) => ['CHAT_COMPLETIONS', 'MESSAGES', 'RESPONSES', 'RUN'].includes(g!))).toBe(true);
+    expect(new URL(page.url()).searchParams.get('stack')).toBe('API');
+    await context.close();
+  });
+
+  it('the CSV holds the rows shown', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await signIn(context, ADMIN_KEY, '/dashboard/?status=OK');
+    const header = await tableHeader(page, 'calls-table');
+    const shown = await tableRows(page, 'calls-table');
+    expect(shown.length).toBeGreaterThan(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('calls-csv').click()]);
+    const csv = (await readFile((await download.path())!, 'utf8')).trim().split('\r\n');
+    expect(csv[0]!.split(',')).toEqual(header);
+    expect(csv.length - 1).toBe(shown.length);
+    const idAt = header.indexOf('Id');
+    const statusAt = header.indexOf('Status');
+    const csvRows = csv.slice(1).map((line) => line.split(','));
+    expect(csvRows.map((r) => r[idAt])).toEqual(shown.map((r) => r[idAt]));
+    expect(new Set(csvRows.map((r) => r[statusAt]))).toEqual(new Set(['OK']));
+    // The exact costs, as the API has them.
+    const { from, to } = pageRange(30);
+    const api = await server.trpc(ADMIN_KEY).usage.recentCalls.query({ from, to, allUsers: true, status: ['OK'], first: 50 });
+    const costAt = header.indexOf('Cost');
+    expect(csvRows.map((r) => r[costAt])).toEqual(api.rows.map((r) => r.costUsd ?? ''));
+    await context.close();
+  });
+
+  it('an empty range says it is empty', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, alice.key, '/dashboard/?range=custom&from=2020-01-01&to=2020-01-31');
+    await expect.poll(() => page.getByTestId('range-empty').textContent()).toBe('No usage in this range.');
+    expect(await page.getByTestId('usage-empty').isVisible()).toBe(true);
+    expect(await page.getByTestId('calls-empty').textContent()).toContain('No calls');
+    await context.close();
+  });
+
+  it('a revoked key is sent back to sign-in with a clear message', async () => {
+    const carol = await createUserWithKey(server, 'carol@example.com');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, carol.key);
+    const keyId = (await server.app.db.prisma.apiKey.findFirstOrThrow({ where: { userId: carol.userId } })).id;
+    await server.trpc(ADMIN_KEY).apiKeys.revoke.mutate({ id: keyId });
+    await page.locator('#range').selectOption('7d');
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'signed-out', undefined, { timeout: 30_000 });
+    expect(await page.getByTestId('sign-in-message').textContent()).toMatch(/revoked or expired/);
+    expect(await page.evaluate(() => sessionStorage.getItem('switchboard.apiKey'))).toBeNull();
+    // A reload stays signed out; the revoked key is refused at sign-in too.
+    await page.reload();
+    await page.getByLabel('API key').fill(carol.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('sign-in-message').textContent()).toMatch(/not accepted/);
+    await context.close();
+  });
+
+  it('is readable at 390 px (screenshots of both widths are artifacts)', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await signIn(context, ADMIN_KEY);
+    // Nothing sticks out sideways (wide tables scroll inside their own region).
+    const overflow = await page.evaluate(() => ({
+      by: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      widest: [...document.querySelectorAll('main *')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !el.closest('.scroll'))
+        .slice(0, 3)
+        .map((el) => `${el.tagName}.${el.className}`),
+    }));
+    expect(overflow).toEqual({ by: 0, widest: [] });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-admin-390.png'), fullPage: true });
+    const user = await signIn(context, alice.key);
+    await user.screenshot({ path: join(ARTIFACTS, 'dashboard-user-390.png'), fullPage: true });
+    const signInPage = await context.newPage();
+    await signInPage.goto(`${server.url}/dashboard/`);
+    await signInPage.screenshot({ path: join(ARTIFACTS, 'dashboard-sign-in-390.png') });
+    await context.close();
+  });
+});
