@@ -156,6 +156,7 @@ export class PGliteThread {
       if (!this.#lost) await this.#call({ op: 'close' });
     } finally {
       await this.#worker.terminate();
+      this.#lost ??= Object.assign(new Error('The embedded database is closed'), { code: CONNECTION_FAILURE });
     }
   }
 
