@@ -17,7 +17,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, messages } from '@electric-sql/pglite';
 
-const pglite = await PGlite.create({ dataDir: workerData.dataDir });
+// The Wasm modules come compiled from the main thread (see pglite-thread.ts).
+const pglite = await PGlite.create({
+  dataDir: workerData.dataDir,
+  pgliteWasmModule: workerData.pgliteWasmModule,
+  initdbWasmModule: workerData.initdbWasmModule,
+});
 /** Open transactions by id: PGlite's handle, how to end it, and the promise of its end. */
 const transactions = new Map();
 let nextTx = 1;
