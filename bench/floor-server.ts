@@ -5,12 +5,18 @@
 // validation-code plugin, quiet logging, GraphiQL config) and the same tRPC setup (isDev off,
 // input validated by the same zod schema), mounted the same way as src/server.ts. What it
 // lacks is exactly what Switchboard adds: authentication, limits, the upstream call, the ledger.
-import { createServer } from 'node:http';
+//
+// Two cheaper variants of the same floor, to measure what a framework change would give:
+// - /graphql-jit: the same yoga with graphql-jit (through @envelop/graphql-jit) executing;
+// - /trpc-direct/generate: the same tRPC router called through createCaller from node:http,
+//   without tRPC's Fetch adapter (no Fetch Request/Response per call).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import SchemaBuilder from '@pothos/core';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { createYoga } from 'graphql-yoga';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { createYoga, type YogaServerOptions } from 'graphql-yoga';
 import { generateInput } from '../src/domain/generation/schemas.ts';
 import type { Generation, GenerationEvent, TextDeltaEvent } from '../src/domain/generation/generation-view.ts';
 import { createMaskError, validationCodePlugin } from '../src/graphql/errors.ts';
@@ -103,9 +109,9 @@ builder.subscriptionType({
 });
 
 const logger = createLogger('silent');
-const yoga = createYoga<object, { transport: string }>({
-  schema: builder.toSchema(),
-  graphqlEndpoint: '/graphql',
+const yogaOptions = (graphqlEndpoint: string): YogaServerOptions<object, { transport: string }> => ({
+  schema,
+  graphqlEndpoint,
   landingPage: false,
   graphiql: { title: 'floor', subscriptionsProtocol: 'SSE' },
   renderGraphiQL,
@@ -114,6 +120,10 @@ const yoga = createYoga<object, { transport: string }>({
   plugins: [validationCodePlugin()],
   context: async ({ request }) => ({ transport: request.headers.get('accept')?.includes('text/event-stream') ? 'graphql-sse' : 'graphql-http' }),
 });
+const schema = builder.toSchema();
+const yoga = createYoga(yogaOptions('/graphql'));
+const jitOptions = yogaOptions('/graphql-jit');
+const yogaJit = createYoga({ ...jitOptions, plugins: [...(jitOptions.plugins ?? []), useGraphQlJit()] });
 
 // ---- tRPC v11 ----------------------------------------------------------------------------
 const t = initTRPC.create({ isDev: false });
@@ -124,11 +134,25 @@ const router = t.router({
   }),
 });
 const trpc = createHTTPHandler({ router, basePath: '/trpc/', maxBodySize: 1_048_576 });
+const caller = router.createCaller({});
+/** POST /trpc-direct/generate: the body is the input; the reply is tRPC's non-batched envelope. */
+function trpcDirect(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    caller
+      .generate(JSON.parse(Buffer.concat(chunks).toString('utf8')) as never)
+      .then((data) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: { data } })))
+      .catch((e: unknown) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: String(e) } })));
+  });
+}
 
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?', 1)[0]!;
   if (path === '/graphql') void yoga(req, res);
+  else if (path === '/graphql-jit') void yogaJit(req, res);
   else if (path.startsWith('/trpc/')) void trpc(req, res);
+  else if (path === '/trpc-direct/generate') trpcDirect(req, res);
   else res.writeHead(404).end();
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -13,7 +13,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startChild, type BenchChild } from './lib/child.ts';
+import { issueTargets, printIssueTargets, type BenchRow } from './lib/issue-targets.ts';
 import { Caller, closedLoop, percentile, type CallSpec } from './lib/load.ts';
+import { PgBackends } from './lib/pg-backends.ts';
 
 // ---- options ----------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -30,7 +32,7 @@ const concurrencies = (value('concurrency') ?? '1,32').split(',').map(Number);
 const soakS = value('soak') === undefined ? undefined : Number(value('soak'));
 const rate = Number(value('rate') ?? 100);
 const cpuProf = flag('cpu-prof');
-const scenarios = (value('scenario') ?? 'generate,stream').split(',') as Array<'generate' | 'stream'>;
+const scenarios = (value('scenario') ?? 'generate,stream,stream1').split(',') as Scenario[];
 /** Keep only targets whose name matches (the direct upstream is always kept: it is the reference). */
 const targetFilter = value('targets') === undefined ? undefined : new RegExp(value('targets')!);
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -38,35 +40,49 @@ const outFile = value('out') ?? `${resultsDir}${value('soak') === undefined ? 'l
 
 const MODEL = 'openai/gpt-5.5';
 const PROMPT = 'hello from the bench';
+/** The simulator streams one chunk per word of "Echo: <prompt>": 1 + 19 = 20 text deltas. */
+const STREAM_PROMPT = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen';
+export const STREAM_DELTAS = 20;
 const GENERATE_QUERY =
   'mutation Generate($input: GenerateInput!) { generate(input: $input) { id text model servedModel api gatewayId finishReason usage { inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd } cacheStatus upstreamLogId latencyMs timeToFirstTokenMs } }';
 const STREAM_QUERY =
   'subscription GenerateStream($input: GenerateInput!) { generateStream(input: $input) { __typename ... on TextDelta { index text } ... on GenerationCompleted { generation { id text model servedModel api gatewayId finishReason usage { inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd } cacheStatus upstreamLogId latencyMs timeToFirstTokenMs } } } }';
 
 // ---- the servers ----------------------------------------------------------------------
-type Scenario = 'generate' | 'stream';
+/** stream: 20 deltas; stream1: the same call cut to one delta (maxTokens 1), for CPU per delta. */
+type Scenario = 'generate' | 'stream' | 'stream1';
+const isStream = (sc: Scenario) => sc !== 'generate';
+const promptOf = (sc: Scenario) => (isStream(sc) ? STREAM_PROMPT : PROMPT);
+const inputOf = (sc: Scenario) => ({ model: MODEL, prompt: promptOf(sc), ...(sc === 'stream1' && { maxTokens: 1 }) });
 interface Target {
   /** direct, relay, floor/trpc, switchboard/graphql, switchboard-pg/trpc, ... */
   name: string;
   server: BenchChild<Record<string, unknown>>;
+  /** The PostgreSQL backends serving this server, when it uses PostgreSQL. */
+  backends?: PgBackends;
   spec(scenario: Scenario): CallSpec;
 }
 
 function upstreamSpec(origin: string, path: string, scenario: Scenario, auth: boolean): CallSpec {
-  const stream = scenario === 'stream';
+  const stream = isStream(scenario);
   return {
     origin,
     method: 'POST',
     path,
     headers: { 'content-type': 'application/json', ...(auth && { authorization: 'Bearer bench-token' }) },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], ...(stream && { stream: true }) }),
-    expect: '"finish_reason":"stop"',
+    body: JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: promptOf(scenario) }],
+      ...(stream && { stream: true }),
+      ...(scenario === 'stream1' && { max_tokens: 1 }),
+    }),
+    expect: scenario === 'stream1' ? '"finish_reason":"length"' : '"finish_reason":"stop"',
     stream,
   };
 }
 
 function trpcSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
-  const input = { model: MODEL, prompt: PROMPT };
+  const input = inputOf(scenario);
   if (scenario === 'generate') {
     return {
       origin,
@@ -84,7 +100,7 @@ function trpcSpec(origin: string, key: string | undefined, scenario: Scenario): 
 }
 
 function graphqlSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
-  const stream = scenario === 'stream';
+  const stream = isStream(scenario);
   return {
     origin,
     method: 'POST',
@@ -94,13 +110,13 @@ function graphqlSpec(origin: string, key: string | undefined, scenario: Scenario
       accept: stream ? 'text/event-stream' : 'application/graphql-response+json, application/json',
       ...(key && { authorization: `Bearer ${key}` }),
     },
-    body: JSON.stringify({ query: stream ? STREAM_QUERY : GENERATE_QUERY, variables: { input: { model: MODEL, prompt: PROMPT } } }),
+    body: JSON.stringify({ query: stream ? STREAM_QUERY : GENERATE_QUERY, variables: { input: inputOf(scenario) } }),
     expect: stream ? 'GenerationCompleted' : '"generate"',
     stream,
   };
 }
 
-type SbInfo = { url: string; key: string; sideUrl: string; database: string };
+type SbInfo = { url: string; key: string; sideUrl: string; database: string; pgDatabase?: string };
 
 async function startServers() {
   const sim = await startChild<{ baseUrl: string }>('simulator', 'simulator-server.ts');
@@ -116,18 +132,22 @@ async function startServers() {
   return { sim, relay, floor, sb, sbPg, all: [sbPg, sb, floor, relay, sim].filter((c): c is BenchChild<any> => c !== undefined) };
 }
 
-function targetsOf(s: Awaited<ReturnType<typeof startServers>>): Target[] {
+async function targetsOf(s: Awaited<ReturnType<typeof startServers>>): Promise<Target[]> {
   const simUrl = new URL(s.sim.info.baseUrl);
   const targets: Target[] = [
     { name: 'direct', server: s.sim, spec: (sc) => upstreamSpec(simUrl.origin, `${simUrl.pathname}/accounts/bench/ai/v1/chat/completions`, sc, true) },
     { name: 'relay', server: s.relay, spec: (sc) => upstreamSpec(s.relay.info.url, '/ai/v1/chat/completions', sc, false) },
     { name: 'floor/trpc', server: s.floor, spec: (sc) => trpcSpec(s.floor.info.url, undefined, sc) },
     { name: 'floor/graphql', server: s.floor, spec: (sc) => graphqlSpec(s.floor.info.url, undefined, sc) },
+    // The floor with a cheaper framework path (see floor-server.ts); generate only.
+    { name: 'floor-jit/graphql', server: s.floor, spec: (sc) => ({ ...graphqlSpec(s.floor.info.url, undefined, sc), path: '/graphql-jit' }) },
+    { name: 'floor-direct/trpc', server: s.floor, spec: (sc) => ({ ...trpcSpec(s.floor.info.url, undefined, sc), path: '/trpc-direct/generate' }) },
   ];
   for (const [label, child] of [['switchboard', s.sb], ['switchboard-pg', s.sbPg]] as const) {
     if (!child) continue;
-    targets.push({ name: `${label}/trpc`, server: child, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
-    targets.push({ name: `${label}/graphql`, server: child, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
+    const backends = child.info.pgDatabase ? await PgBackends.connect(process.env.DATABASE_URL!, child.info.pgDatabase) : undefined;
+    targets.push({ name: `${label}/trpc`, server: child, backends, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
+    targets.push({ name: `${label}/graphql`, server: child, backends, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
   }
   return targets;
 }
@@ -141,35 +161,24 @@ interface Cell {
   windowMs: number;
   windowCalls: number;
   cpuMicros: number;
+  dbCpuMicros: number;
   peakRss: number;
 }
 
-interface Row {
-  scenario: Scenario;
-  concurrency: number;
-  target: string;
-  calls: number;
-  errors: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  addedP50Ms: number;
-  cpuUsPerCall: number;
-  peakRssMb: number;
-  ttftP50Ms?: number;
-  ttftP99Ms?: number;
-  ttftAddedP50Ms?: number;
-}
+type Row = BenchRow<Scenario>;
 
 const round1 = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n);
 
 async function bench(): Promise<void> {
   const servers = await startServers();
-  const targets = targetsOf(servers).filter((t) => t.name === 'direct' || !targetFilter || targetFilter.test(t.name));
+  const targets = (await targetsOf(servers)).filter((t) => t.name === 'direct' || !targetFilter || targetFilter.test(t.name));
+  // stream1 exists only to subtract from stream: Switchboard's targets (and direct) at the top concurrency.
+  const runs = (sc: Scenario, c: number, t: Target) =>
+    t.name.startsWith('floor-') ? sc === 'generate' : sc !== 'stream1' || ((t.name === 'direct' || t.name.startsWith('switchboard')) && c === Math.max(...concurrencies));
   const caller = new Caller(Math.max(...concurrencies));
   const cells = new Map<string, Cell>();
   const keyOf = (sc: Scenario, c: number, t: string) => `${sc}|${c}|${t}`;
-  const total = rounds * concurrencies.length * scenarios.length * targets.length;
+  const total = rounds * concurrencies.reduce((n, c) => n + scenarios.reduce((m, sc) => m + targets.filter((t) => runs(sc, c, t)).length, 0), 0);
   let done = 0;
   console.log(`bench: ${targets.map((t) => t.name).join(', ')}; c=${concurrencies.join(',')}; ${rounds} round(s) of ${durationS} s (+${warmupS} s warm-up) per target; ~${Math.ceil((total * (durationS + warmupS)) / 60)} min`);
   try {
@@ -179,18 +188,31 @@ async function bench(): Promise<void> {
           // Alternate: each round starts the rotation at a different target.
           const order = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
           for (const target of order) {
+            if (!runs(scenario, concurrency, target)) continue;
             let cpuStart = 0;
             let cpuEnd = 0;
             let peakRss = 0;
+            // The backends' CPU is read when pg_stat_activity answers (a millisecond after the edge).
+            let dbStart: Promise<Map<number, number>> | undefined;
+            let dbEnd: Promise<Map<number, number>> | undefined;
             const result = await closedLoop(caller, target.spec(scenario), {
               concurrency,
               warmupMs: warmupS * 1000,
               durationMs: durationS * 1000,
-              onWindow: (edge) => (edge === 'start' ? (cpuStart = target.server.cpuMicros()) : (cpuEnd = target.server.cpuMicros())),
+              onWindow: (edge) => {
+                if (edge === 'start') {
+                  cpuStart = target.server.cpuMicros();
+                  dbStart = target.backends?.snapshot();
+                } else {
+                  cpuEnd = target.server.cpuMicros();
+                  dbEnd = target.backends?.snapshot();
+                }
+              },
               tick: () => (peakRss = Math.max(peakRss, target.server.rssBytes())),
             });
+            const dbMicros = dbStart && dbEnd ? PgBackends.between(await dbStart, await dbEnd) : 0;
             const key = keyOf(scenario, concurrency, target.name);
-            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, peakRss: 0 };
+            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, dbCpuMicros: 0, peakRss: 0 };
             for (const l of result.latencies) cell.latencies.push(l);
             for (const l of result.ttfts) cell.ttfts.push(l);
             cell.ok += result.ok;
@@ -198,6 +220,7 @@ async function bench(): Promise<void> {
             cell.windowMs += result.windowMs;
             cell.windowCalls += result.windowCalls;
             cell.cpuMicros += cpuEnd - cpuStart;
+            cell.dbCpuMicros += dbMicros;
             cell.peakRss = Math.max(cell.peakRss, peakRss);
             cells.set(key, cell);
             done++;
@@ -208,6 +231,7 @@ async function bench(): Promise<void> {
     }
   } finally {
     await caller.close();
+    for (const backends of new Set(targets.map((t) => t.backends))) await backends?.close();
     for (const child of servers.all) await child.stop();
   }
 
@@ -215,11 +239,13 @@ async function bench(): Promise<void> {
   const rows: Row[] = [];
   for (const concurrency of concurrencies) {
     for (const scenario of scenarios) {
-      const direct = cells.get(keyOf(scenario, concurrency, 'direct'))!;
+      const direct = cells.get(keyOf(scenario, concurrency, 'direct'));
+      if (!direct) continue;
       const directP50 = percentile([...direct.latencies].sort((a, b) => a - b), 50);
       const directTtft = percentile([...direct.ttfts].sort((a, b) => a - b), 50);
       for (const target of targets) {
-        const cell = cells.get(keyOf(scenario, concurrency, target.name))!;
+        const cell = cells.get(keyOf(scenario, concurrency, target.name));
+        if (!cell) continue;
         const lat = [...cell.latencies].sort((a, b) => a - b);
         const ttft = [...cell.ttfts].sort((a, b) => a - b);
         const p50 = percentile(lat, 50);
@@ -234,8 +260,9 @@ async function bench(): Promise<void> {
           p99Ms: round1(percentile(lat, 99), 2),
           addedP50Ms: round1(p50 - directP50, 2),
           cpuUsPerCall: round1(cell.cpuMicros / Math.max(1, cell.windowCalls), 0),
+          ...(target.backends && { dbCpuUsPerCall: round1(cell.dbCpuMicros / Math.max(1, cell.windowCalls), 0) }),
           peakRssMb: round1(cell.peakRss / 2 ** 20, 0),
-          ...(scenario === 'stream' && {
+          ...(isStream(scenario) && {
             ttftP50Ms: round1(percentile(ttft, 50), 2),
             ttftP99Ms: round1(percentile(ttft, 99), 2),
             ttftAddedP50Ms: round1(percentile(ttft, 50) - directTtft, 2),
@@ -257,7 +284,7 @@ async function bench(): Promise<void> {
       target: r.target,
       cpuVsRelay: round1(r.cpuUsPerCall / relay.cpuUsPerCall, 2),
       cpuVsFloor: round1(r.cpuUsPerCall / floor.cpuUsPerCall, 2),
-      ...(r.scenario === 'stream' && {
+      ...(isStream(r.scenario) && {
         ttftAddedVsRelay: round1(r.ttftAddedP50Ms! / Math.max(0.01, relay.ttftAddedP50Ms!), 2),
         ttftVsRelay: round1(r.ttftP50Ms! / relay.ttftP50Ms!, 2),
       }),
@@ -268,8 +295,10 @@ async function bench(): Promise<void> {
   console.log('\nRatios (Switchboard / baseline, same run):');
   console.table(ratios);
   const checks = targetChecks(rows, ratios);
-  console.log('\nTargets:');
+  console.log('\nChecks:');
   for (const c of checks) console.log(`  ${c.pass ? 'PASS' : 'MISS'}  ${c.what}: ${c.value}`);
+  const targetTable = issueTargets(rows, { cMin: Math.min(...concurrencies), cMax: Math.max(...concurrencies), deltas: STREAM_DELTAS, soakFile: `${resultsDir}soak-latest.json` });
+  printIssueTargets(targetTable);
 
   const report = {
     kind: 'bench',
@@ -279,6 +308,7 @@ async function bench(): Promise<void> {
     rows,
     ratios,
     checks,
+    targets: targetTable,
   };
   writeResult(report);
 }
@@ -318,6 +348,7 @@ function printTable(rows: Row[]): void {
       'p99 ms': r.p99Ms,
       '+p50 ms': r.addedP50Ms,
       'CPU µs/call': r.cpuUsPerCall,
+      '+PG µs/call': r.dbCpuUsPerCall ?? '',
       'peak RSS MB': r.peakRssMb,
       'TTFT p50': r.ttftP50Ms ?? '',
       '+TTFT p50': r.ttftAddedP50Ms ?? '',
@@ -383,7 +414,8 @@ async function soak(seconds: number): Promise<void> {
     await Promise.all(inFlight);
     clearInterval(sampler);
     sample();
-    const count = ((await (await fetch(`${sb.info.sideUrl}/ledger-count`)).json()) as { count: number }).count;
+    const ledger = (await (await fetch(`${sb.info.sideUrl}/ledger-count`)).json()) as { count: number; attempts: number; pending: number };
+    const count = ledger.count;
     await caller.close();
 
     // Flat memory: compare the middle third's and the last third's mean RSS (the first third is warm-up).
@@ -394,7 +426,12 @@ async function soak(seconds: number): Promise<void> {
     const growth = (last - middle) / middle;
     latencies.sort((a, b) => a - b);
     const checks = [
-      { what: 'ledger rows = calls', value: `${count} rows, ${issued} calls`, pass: count === issued },
+      // A zero-fault upstream needs no retries: one attempt per call, each its own (callId, attempt) row, none left PENDING.
+      {
+        what: 'ledger rows = attempts',
+        value: `${count} rows, ${ledger.attempts} distinct attempts, ${ledger.pending} pending, ${issued} calls`,
+        pass: count === issued && ledger.attempts === count && ledger.pending === 0,
+      },
       { what: 'no failed calls', value: String(failed), pass: failed === 0 },
       { what: 'RSS flat (last third vs middle third mean, < 10%)', value: `${round1(middle, 1)} -> ${round1(last, 1)} MB (${round1(growth * 100, 1)}%)`, pass: growth < 0.1 },
     ];
@@ -410,6 +447,8 @@ async function soak(seconds: number): Promise<void> {
       ok,
       failed,
       ledgerRows: count,
+      ledgerAttempts: ledger.attempts,
+      ledgerPending: ledger.pending,
       p50Ms: round1(percentile(latencies, 50), 2),
       p99Ms: round1(percentile(latencies, 99), 2),
       rss: samples,

@@ -36,14 +36,19 @@ const admin = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' as const };
 const user = await app.services.access.createUser(admin, { email: 'bench@switchboard.local', role: 'USER' });
 const { secret } = await app.services.access.createApiKey(admin, { userId: user.id, name: 'bench' });
 
-// Side port: the ledger's row count (GET /ledger-count), after every row handed in is committed.
+// Side port: the ledger's rows (GET /ledger-count), after every row handed in is committed: all
+// rows, distinct (callId, attempt) pairs among those that carry a callId, and rows left PENDING.
+const LEDGER_COUNT = `SELECT count(*)::int AS count,
+   count(DISTINCT ("callId", attempt)) FILTER (WHERE "callId" IS NOT NULL)::int AS attempts,
+   count(*) FILTER (WHERE status = 'PENDING')::int AS pending
+ FROM "UsageRecord"`;
 const side = createServer((req, res) => {
   if (req.url !== '/ledger-count') return void res.writeHead(404).end();
   app.ledger
     .drain()
-    .then(() => app.db.prisma.usageRecord.count())
+    .then(() => app.db.prisma.$queryRawUnsafe<Array<{ count: number; attempts: number; pending: number }>>(LEDGER_COUNT))
     .then(
-      (count) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count })),
+      ([counts]) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(counts)),
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
 });
@@ -51,7 +56,14 @@ await new Promise<void>((resolve) => side.listen(0, '127.0.0.1', resolve));
 const sideAddress = side.address();
 const sidePort = typeof sideAddress === 'object' && sideAddress ? sideAddress.port : 0;
 
-announce({ url, key: secret, sideUrl: `http://127.0.0.1:${sidePort}`, database: db.databaseUrl ? 'postgresql' : 'embedded' });
+announce({
+  url,
+  key: secret,
+  sideUrl: `http://127.0.0.1:${sidePort}`,
+  database: db.databaseUrl ? 'postgresql' : 'embedded',
+  // The PostgreSQL database created for this server, whose backends the runner measures.
+  pgDatabase: db.databaseUrl ? new URL(db.databaseUrl).pathname.slice(1) : undefined,
+});
 onStop(async () => {
   side.close();
   await app.close();

@@ -1,11 +1,8 @@
 // Runner-side: starts a bench server as its own Node process (`node --import tsx <file>`),
 // waits for its BENCH_READY line, and reads its CPU time and memory from /proc/<pid>.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-const PAGE_SIZE = 4096;
+import { cpuMicrosOf, rssBytesOf } from './proc.ts';
 
 export interface BenchChild<T> {
   name: string;
@@ -37,7 +34,7 @@ export async function startChild<T extends Record<string, unknown>>(
   });
   const info = await new Promise<T & { pid: number }>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 180 s\n${stderr}`)), 180_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n').find((l) => l.startsWith('BENCH_READY '));
@@ -57,16 +54,8 @@ export async function startChild<T extends Record<string, unknown>>(
     name,
     pid,
     info,
-    cpuMicros() {
-      // /proc/<pid>/stat: fields after the "(comm)" — utime is field 14, stime 15 (1-based).
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
-    },
-    rssBytes() {
-      const statm = readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
-      return Number(statm[1]) * PAGE_SIZE;
-    },
+    cpuMicros: () => cpuMicrosOf(pid) ?? 0,
+    rssBytes: () => rssBytesOf(pid),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -77,10 +77,8 @@ async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => vo
     return { kind: 'postgres', prisma, sessions: postgresSessions(pool), execute, closeDriver: () => pool.end() };
   }
   const opened = await openPGlite(options.dataDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite) });
-  const execute = async (sql: string, params: readonly unknown[]) => {
-    await opened.pglite.query(sql, [...params]);
-  };
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite.asPGlite()) });
+  const execute = (sql: string, params: readonly unknown[]) => opened.pglite.run(sql, params);
   return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), execute, closeDriver: opened.close };
 }
 

@@ -1,8 +1,10 @@
-// The embedded default: PGlite (PostgreSQL in Wasm, in process), persisted under DATA_DIR.
+// The embedded default: PGlite (PostgreSQL in Wasm), persisted under DATA_DIR. It runs in a
+// worker thread (pglite-thread.ts), so its work does not block the server's event loop; the
+// DATA_DIR lock is taken here, on the main thread, for the process.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './pglite-lock.ts';
+import { PGliteThread } from './pglite-thread.ts';
 import type { SqlRow, SqlSession, WithSqlSession } from './sql-session.ts';
 
 export const IN_MEMORY = 'memory://';
@@ -10,21 +12,21 @@ export const IN_MEMORY = 'memory://';
 export const PGLITE_SUBDIR = 'pglite';
 
 export interface OpenedPGlite {
-  pglite: PGlite;
+  pglite: PGliteThread;
   /** Closes PGlite and releases the directory lock. */
   close(): Promise<void>;
 }
 
 export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
   if (dataDir.startsWith(IN_MEMORY)) {
-    const pglite = await PGlite.create({ dataDir });
+    const pglite = await PGliteThread.start(dataDir);
     return { pglite, close: () => pglite.close() };
   }
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const unlock = lockDataDir(dir);
   try {
-    const pglite = await PGlite.create({ dataDir: join(dir, PGLITE_SUBDIR) });
+    const pglite = await PGliteThread.start(join(dir, PGLITE_SUBDIR));
     return {
       pglite,
       async close() {
@@ -41,7 +43,7 @@ export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
   }
 }
 
-export function pgliteSessions(pglite: PGlite): WithSqlSession {
+export function pgliteSessions(pglite: PGliteThread): WithSqlSession {
   // PGlite is one connection: every session is that connection.
   const session: SqlSession = {
     async query<Row extends SqlRow = SqlRow>(sql: string, params: readonly unknown[] = []) {
