@@ -90,6 +90,7 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     cacheWriteTokens: rows.reduce((a, r) => a + r.cacheWriteTokens, 0),
     reasoningTokens: rows.reduce((a, r) => a + r.reasoningTokens, 0),
     totalTokens: rows.reduce((a, r) => a + r.totalTokens, 0),
+    unpricedRequests: rows.filter((r) => r.status === 'OK' && r.costUsd === null).length,
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
   };
 }

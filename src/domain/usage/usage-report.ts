@@ -23,6 +23,8 @@ export interface UsageTotals {
   totalTokens: number;
   /** Decimal string: the sum of the priced calls' costs; null when no call in the group had a price. */
   costUsd: string | null;
+  /** OK calls with no cost because their model had no price (their cost is null, never zero). */
+  unpricedRequests: number;
 }
 
 export interface UsageReportRow extends UsageTotals {
@@ -50,7 +52,7 @@ const DIMENSION_SQL: Record<UsageDimension, { group: string; show: string; order
   STATUS: { group: `"status"`, show: `"status"::text`, order: `"status"::text COLLATE "C"`, key: 'status' },
 };
 
-const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens'] as const;
+const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'unpricedRequests'] as const;
 
 /** The scope of a report once access is checked: one user or everyone. */
 export interface ReportQuery {
@@ -84,7 +86,8 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
   const ledger = (from: Date, to: Date) =>
     `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
             1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
-            "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd"
+            "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint,
+            ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests", "costUsd"::numeric AS "costUsd"
      FROM "UsageRecord"
      WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
 
@@ -94,7 +97,9 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
   if (fullFrom.getTime() < fullTo.getTime()) {
     parts.push(
       `SELECT "day", "userId", "model", "gatewayId", "api", "status", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
-              "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd"
+              "cacheWriteTokens", "reasoningTokens", "totalTokens",
+              CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests",
+              CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd"
        FROM "UsageDaily"
        WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
     );
@@ -129,6 +134,7 @@ function totalsOf(raw: RawRow | undefined): UsageTotals {
     cacheWriteTokens: n('cacheWriteTokens'),
     reasoningTokens: n('reasoningTokens'),
     totalTokens: n('totalTokens'),
+    unpricedRequests: n('unpricedRequests'),
     costUsd: raw && raw.costUsd !== null ? normalizeDecimal(String(raw.costUsd)) : null,
   };
 }

@@ -19,6 +19,7 @@ const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
     reasoningTokens: t.exposeFloat('reasoningTokens', { description: `${COUNT}. Part of outputTokens` }),
     totalTokens: t.exposeFloat('totalTokens', { description: COUNT }),
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string: sum of the priced calls; null when none had a price' }),
+    unpricedRequests: t.exposeFloat('unpricedRequests', { description: `${COUNT}. OK calls whose model had no price (their cost is null, not zero)` }),
   }),
 });
 
