@@ -33,6 +33,7 @@ import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
+import { createReconciliation } from './reconciliation-wiring.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -127,13 +128,16 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
+    const usage = createUsageReports({ prisma: db.prisma });
+    const reconciliation = createReconciliation({ env, upstreamConfig, db, logger, usage, metrics, cleanup });
     const services: Services = {
+      reconciliation,
       access,
       generation,
       chat,
       gateways: createGatewayService({ prisma: db.prisma, registry: gateways, userSettings, upstream }),
       pricing: prices,
-      usage: createUsageReports({ prisma: db.prisma }),
+      usage,
       userLimits: createUserLimitsAdmin({ prisma: db.prisma, userSettings }),
     };
 

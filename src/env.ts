@@ -69,6 +69,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Beyond plain text (issue 13, tools): the largest inline image input, decoded bytes.
   MAX_IMAGE_BYTES: positiveInt(524_288),
+  // Reconciliation with Cloudflare's logs (issue 11):
+  /** Periodic reconciliation of every gateway; 0 = off. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
+  /** Rows younger than this are not checked yet (logs appear late). */
+  RECONCILE_LAG_MS: z.coerce.number().int().min(0).default(120_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -6,6 +6,7 @@ import type { UserLimitsAdmin } from './admin/user-limits.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import type { PricingService } from './usage/pricing-service.ts';
 import type { UsageReports } from './usage/usage-report.ts';
+import type { ReconciliationService } from './reconciliation/reconciliation-service.ts';
 
 export interface Services {
   access: AccessService;
@@ -15,4 +16,5 @@ export interface Services {
   pricing: PricingService;
   usage: UsageReports;
   userLimits: UserLimitsAdmin;
+  reconciliation: ReconciliationService;
 }

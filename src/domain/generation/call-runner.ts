@@ -134,6 +134,11 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
       upstreamLogId: row.upstreamLogId,
       latencyMs: row.latencyMs,
       timeToFirstTokenMs: row.timeToFirstTokenMs,
+      // A live call has not been reconciled yet (Cloudflare's log appears later).
+      reconciliation: 'UNCHECKED',
+      upstreamCostUsd: null,
+      upstreamTokensIn: null,
+      upstreamTokensOut: null,
     };
   }
 

@@ -141,7 +141,7 @@ function totalsOf(raw: RawRow | undefined): UsageTotals {
 
 export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
   /** Resolves who the report covers, or throws NOT_FOUND / FORBIDDEN (see the top of this file). */
-  async function scopeOf(principal: Principal, input: UsageReportInput): Promise<string | null> {
+  async function scopeOf(principal: Principal, input: Pick<UsageReportInput, 'userId' | 'allUsers'>): Promise<string | null> {
     if (!isAdmin(principal)) {
       if (input.allUsers) throw new AppError('FORBIDDEN', 'Only admins may report on all users');
       if (input.userId && input.userId !== principal.userId) throw notFound('User');
@@ -185,7 +185,7 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
     return run({ from: input.from, to: input.to, groupBy: input.groupBy, userId, model: input.model, gatewayId: input.gatewayId });
   }
 
-  return { report, run };
+  return { report, run, scopeOf };
 }
 
 export type UsageReports = ReturnType<typeof createUsageReports>;

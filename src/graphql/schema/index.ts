@@ -7,5 +7,6 @@ import './gateways.ts';
 import './models.ts';
 import './usage.ts';
 import './admin-limits.ts';
+import './reconciliation.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
