@@ -1,10 +1,9 @@
 // npm run bench:reconcile [-- ROWS]: reconciles one day of ROWS (default 100,000) ledger rows against
 // the simulator's logs (one log per row, 3 altered), and reports the run's time and the process's
-// peak RSS / heap. Uses DATABASE_URL when set, else a fresh PGlite in a temp dir.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// peak RSS / heap. With DATABASE_URL: a fresh database on that server (dropped after), else a
+// fresh PGlite in a temp dir.
 import { openDatabase } from '../src/db/index.ts';
+import { freshDatabase } from '../test/helpers/database.ts';
 import { restLogSource } from '../src/domain/reconciliation/log-source.ts';
 import { createReconciliationService } from '../src/domain/reconciliation/reconciliation-service.ts';
 import { uuidv7 } from '../src/ids.ts';
@@ -13,8 +12,8 @@ import { startSimulator } from '../src/simulator/server.ts';
 import { createGatewayLogsClient } from '../src/upstream/gateway-logs-client.ts';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
-const dir = await mkdtemp(join(tmpdir(), 'sb-bench-rec-'));
-const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: dir, log: () => {} });
+const fresh = await freshDatabase();
+const db = await openDatabase({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir, log: () => {} });
 const sim = await startSimulator();
 const day = new Date(Date.UTC(2026, 10, 20));
 const user = await db.prisma.user.create({ data: { id: uuidv7(), email: `bench-${Date.now()}@example.com` } });
@@ -35,7 +34,7 @@ for (let i = 0; i < ROWS; i += 5_000) {
 console.log(`seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
 const client = createGatewayLogsClient({ baseUrl: sim.baseUrl, accountId: 'bench', apiToken: 'bench', timeoutMs: 30_000 });
-const service = createReconciliationService({ prisma: db.prisma, db, source: restLogSource(client), defaultGatewayId: 'default', lagMs: 0, logger: createLogger('silent'), scopeOf: async () => null });
+const service = createReconciliationService({ prisma: db.prisma, db, source: restLogSource(client), defaultGatewayId: 'default', lagMs: 0, logger: createLogger(process.env.BENCH_LOG === 'debug' ? 'debug' : 'silent'), scopeOf: async () => null });
 global.gc?.();
 const base = process.memoryUsage();
 let peakRss = base.rss;
@@ -54,4 +53,4 @@ console.log(JSON.stringify({ database: db.kind, rows: ROWS, status: run?.status,
 await client.close();
 await sim.close();
 await db.close();
-await rm(dir, { recursive: true, force: true });
+await fresh.cleanup();

@@ -19,6 +19,9 @@ CREATE TABLE "ReconcileStagedLog" (
 );
 
 -- CreateIndex
+CREATE INDEX "ReconcileStagedLog_runId_rowId_idx" ON "ReconcileStagedLog"("runId", "rowId");
+
+-- CreateIndex
 CREATE INDEX "UsageRecord_upstreamLogId_idx" ON "UsageRecord"("upstreamLogId");
 
 -- Hand-written: one RUNNING reconciliation per gateway at a time, across every instance
