@@ -15,7 +15,7 @@ let user: { userId: string; key: string };
 beforeAll(async () => {
   server = await startTestServer();
   user = await createUserWithKey(server, 'coverage@example.com');
-});
+}, 120_000);
 afterAll(async () => {
   await server?.close();
 });
