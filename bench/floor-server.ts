@@ -42,6 +42,10 @@ const GENERATION: Generation = {
   upstreamLogId: '0190a5c8-0000-7000-8000-000000000001',
   latencyMs: 1,
   timeToFirstTokenMs: null,
+  reconciliation: 'UNCHECKED',
+  upstreamCostUsd: null,
+  upstreamTokensIn: null,
+  upstreamTokensOut: null,
 };
 
 type FloorEvent = TextDeltaEvent | Extract<GenerationEvent, { type: 'completed' }>;

@@ -37,6 +37,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
+import { createReconciliation } from './reconciliation-wiring.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -145,7 +146,9 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
     const usage = createUsageReports({ prisma: db.prisma });
+    const reconciliation = createReconciliation({ env, upstreamConfig, db, logger, usage, metrics, cleanup });
     const services: Services = {
+      reconciliation,
       access,
       generation,
       chat,

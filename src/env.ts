@@ -72,6 +72,11 @@ const envSchema = z.object({
   // ledger (issue 10): recovery of calls whose instance died.
   /** A PENDING row whose owner stopped renewing its lease for this long becomes INTERRUPTED. */
   RECOVERY_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
+  // Reconciliation with Cloudflare's logs (issue 11):
+  /** Periodic reconciliation of every gateway; 0 = off. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
+  /** Rows younger than this are not checked yet (logs appear late). */
+  RECONCILE_LAG_MS: z.coerce.number().int().min(0).default(120_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -9,7 +9,10 @@ import { createUserDirectory, type UserDirectory } from '../domain/access/user-d
 import { AppError } from '../errors.ts';
 import { createUserLimitsAdmin, type UserLimitsAdmin } from '../domain/admin/user-limits.ts';
 import { createUsageReports, type UsageReports } from '../domain/usage/usage-report.ts';
+import { createPricingService, type PricingService } from '../domain/usage/pricing-service.ts';
+import { loadPriceFile } from '../domain/usage/price-file.ts';
 import { loadEnv } from '../env.ts';
+import { createRouter, parseModelRoutes } from '../upstream/routing.ts';
 
 export interface CliContext {
   principal: Principal;
@@ -17,6 +20,8 @@ export interface CliContext {
   usage: UsageReports;
   userLimits: UserLimitsAdmin;
   users: UserDirectory;
+  /** The price versions (built on first use: it reads the price file and the routing table). */
+  prices(): PricingService;
   out: (line: string) => void;
 }
 
@@ -32,6 +37,10 @@ export function cliContext(prisma: PrismaClient, out: (line: string) => void = (
     // Another process's caches are not reachable from here: a server picks limits up within AUTH_CACHE_TTL_MS.
     userLimits: createUserLimitsAdmin({ prisma, userSettings: createUserSettings({ prisma, ttlMs: 0 }) }),
     users: createUserDirectory({ prisma }),
+    prices: () => {
+      const env = loadEnv();
+      return createPricingService({ prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: createRouter(parseModelRoutes(env.MODEL_ROUTES)), refreshMs: 0 });
+    },
     out,
   };
 }

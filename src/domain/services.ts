@@ -9,6 +9,7 @@ import type { UsageReports } from './usage/usage-report.ts';
 import type { ConversationCosts } from './usage/conversation-costs.ts';
 import type { ModelPerformanceService } from './usage/model-performance.ts';
 import type { RecentCalls } from './usage/recent-calls.ts';
+import type { ReconciliationService } from './reconciliation/reconciliation-service.ts';
 
 export interface Services {
   access: AccessService;
@@ -22,4 +23,5 @@ export interface Services {
   recentCalls: RecentCalls;
   modelPerformance: ModelPerformanceService;
   conversationCosts: ConversationCosts;
+  reconciliation: ReconciliationService;
 }

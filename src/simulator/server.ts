@@ -20,6 +20,7 @@ import { type Fault, FaultQueue, faultFromDirective, type FaultType } from './fa
 import { BadSimRequest, type Frame, SIM_FORMATS, type SimFormat, type SimRequest } from './formats/index.ts';
 import { MALFORMED_FRAME } from './formats/shared.ts';
 import { DEFAULT_GATEWAY, GatewayRegistry } from './gateways.ts';
+import { GatewayLogs, type LogsReply } from './gateway-logs.ts';
 import { simulateReply } from './reply.ts';
 
 export interface SimulatorOptions {
@@ -60,6 +61,8 @@ export interface Simulator {
   /** Resolves at the next socket close. */
   nextConnectionClose(): Promise<void>;
   injectFault(fault: Fault, opts?: { times?: number; match?: (r: RecordedRequest) => boolean }): void;
+  /** The gateways' logs (one per request served through a gateway): lag, drop, alter, invent, faults. */
+  logs: GatewayLogs;
   clearFaults(): void;
   /** Clears faults, recorded requests, the cache and auto-created gateways. */
   reset(): void;
@@ -142,8 +145,12 @@ interface Endpoint {
   pathModel?: string;
 }
 
-function matchEndpoint(rest: string): Endpoint | 'gateways' | undefined {
+type LogsEndpoint = { logs: string; logId?: string };
+
+function matchEndpoint(rest: string): Endpoint | 'gateways' | LogsEndpoint | undefined {
   if (rest === 'ai-gateway/gateways') return 'gateways';
+  const logs = /^ai-gateway\/gateways\/([^/]+)\/logs(?:\/([^/]+))?$/.exec(rest);
+  if (logs) return { logs: decodeURIComponent(logs[1]!), ...(logs[2] !== undefined && { logId: decodeURIComponent(logs[2]) }) };
   if (rest === 'ai/v1/chat/completions') return { format: SIM_FORMATS['v1/chat/completions'], isRun: false };
   if (rest === 'ai/v1/responses') return { format: SIM_FORMATS['v1/responses'], isRun: false };
   if (rest === 'ai/v1/messages') return { format: SIM_FORMATS['v1/messages'], isRun: false };
@@ -156,6 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const host = options.host ?? '127.0.0.1';
   const gateways = new GatewayRegistry(options.gateways ?? [DEFAULT_GATEWAY]);
   const faults = new FaultQueue<RecordedRequest>();
+  const logs = new GatewayLogs();
   const cache = new Map<string, { body: unknown; expires: number }>();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -202,13 +210,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const match = /^\/client\/v4\/accounts\/([^/]+)\/(.+)$/.exec(url.pathname);
     const endpoint = match ? matchEndpoint(match[2]!.replace(/%40/gi, '@')) : undefined;
     if (!endpoint) return replyError(res, noRoute());
-    const expectedMethod = endpoint === 'gateways' ? 'GET' : 'POST';
+    const expectedMethod = endpoint === 'gateways' || 'logs' in endpoint ? 'GET' : 'POST';
     if (recorded.method !== expectedMethod) return replyError(res, methodNotAllowed(recorded.method));
 
     const token = bearer(req.headers);
     if (!token || (options.token !== undefined && token !== options.token)) return replyError(res, unauthorized());
 
     if (endpoint === 'gateways') return listGateways(res, url);
+    if ('logs' in endpoint) {
+      if (!gateways.resolve(endpoint.logs)) return replyError(res, unknownGateway());
+      return sendLogsReply(res, endpoint.logId === undefined ? logs.listReply(endpoint.logs, url.searchParams) : logs.getReply(endpoint.logs, endpoint.logId));
+    }
 
     // The request, parsed in the endpoint's own format.
     let simReq: SimRequest;
@@ -235,6 +247,27 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       gatewayHeaders['cf-aig-event-id'] = header(req.headers, 'cf-aig-event-id') ?? logId;
     }
 
+    /** The gateway's log of this request (none when it bypassed the gateway). */
+    const recordLog = (status: number, usage: { totalTokens: number; outputTokens: number } | null, cached = false): void => {
+      if (!viaGateway) return;
+      const metadata = header(req.headers, 'cf-aig-metadata') ?? null;
+      logs.record(gatewayId, {
+        eventId: header(req.headers, 'cf-aig-event-id') ?? null,
+        logId: gatewayHeaders['cf-aig-log-id'],
+        model: simReq.model,
+        provider: simReq.model.startsWith('@cf/') ? 'workers-ai' : simReq.model.split('/')[0]!,
+        path: match![2]!,
+        status,
+        cached,
+        durationMs: Date.now() - recorded.at,
+        tokensIn: usage ? usage.totalTokens - usage.outputTokens : null,
+        tokensOut: usage ? usage.outputTokens : null,
+        metadata,
+        requestBytes: Buffer.byteLength(text),
+        responseBytes: 0,
+      });
+    };
+
     const lastUser = [...simReq.messages].reverse().find((m) => m.role === 'user');
     const fault = faults.take(recorded) ?? faultFromDirective(lastUser?.content ?? '');
     recorded.outcome = fault?.type ?? 'ok';
@@ -244,10 +277,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const firstByteDelay = (options.firstByteDelayMs ?? 0) + (fault?.type === 'slow_first_byte' ? (fault.ms ?? 1_000) : 0);
     if (Number.isFinite(requestTimeout) && requestTimeout > 0 && firstByteDelay > requestTimeout) {
       if (!(await wait(requestTimeout, res))) return;
+      recordLog(504, null);
       return replyError(res, gatewayError(504, 2007, 'Request timed out waiting for the provider'), gatewayHeaders);
     }
     if (!(await wait(firstByteDelay, res))) return;
-    if (early) return replyError(res, early, gatewayHeaders);
+    if (early) {
+      recordLog(early.status, null);
+      return replyError(res, early, gatewayHeaders);
+    }
 
     const reply = simulateReply(simReq);
     const ctx = { id: `${endpoint.format.idPrefix}${uuidv7().replace(/-/g, '').slice(-24)}`, created: Math.floor(Date.now() / 1000) };
@@ -261,6 +298,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const key = `${gatewayId}|${match![2]}|${cacheKeyHeader ?? JSON.stringify(body)}`;
       const hit = cacheable ? cache.get(key) : undefined;
       if (hit && hit.expires > Date.now()) {
+        recordLog(200, reply.usage, true);
         return sendJson(res, 200, hit.body, { ...gatewayHeaders, 'cf-aig-cache-status': 'HIT' });
       }
       const json = endpoint.format.json(reply, ctx, simReq);
@@ -269,6 +307,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         cache.set(key, { body: json, expires: Date.now() + ttl * 1000 });
       }
       if (viaGateway) gatewayHeaders['cf-aig-cache-status'] = 'MISS';
+      recordLog(fault?.type === 'error_frame' ? 500 : 200, fault?.type === 'error_frame' ? null : reply.usage);
       if (fault?.type === 'malformed_chunk') {
         res.writeHead(200, { 'content-type': 'application/json', ...gatewayHeaders });
         return void res.end('{"malformed": ');
@@ -287,6 +326,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     // Streaming: frames, shaped by the fault if any.
     if (viaGateway) gatewayHeaders['cf-aig-cache-status'] = 'MISS';
+    recordLog(200, reply.usage);
     let frames = endpoint.format.frames(reply, ctx, simReq);
     let cutAt: number | undefined;
     let clean = false;
@@ -314,6 +354,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
     res.end();
+  }
+
+  function sendLogsReply(res: ServerResponse, reply: LogsReply): void {
+    if (reply.raw !== undefined) {
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(reply.raw);
+      return;
+    }
+    sendJson(res, reply.status, reply.body, reply.headers);
   }
 
   function listGateways(res: ServerResponse, url: URL): void {
@@ -351,9 +400,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     nextConnectionClose: () => new Promise<void>((resolve) => closeWaiters.push(resolve)),
     injectFault: (fault, opts) => faults.add(fault, opts),
+    logs,
     clearFaults: () => faults.clear(),
     reset() {
       faults.clear();
+      logs.clear();
       requests.length = 0;
       cache.clear();
       gateways.reset();

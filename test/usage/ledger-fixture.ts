@@ -95,6 +95,7 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     reasoningTokens: rows.reduce((a, r) => a + r.reasoningTokens, 0),
     totalTokens: rows.reduce((a, r) => a + r.totalTokens, 0),
     estimatedRequests: rows.filter((r) => r.usageEstimated).length,
+    unpricedRequests: rows.filter((r) => r.status === 'OK' && r.costUsd === null).length,
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
   };
 }

@@ -66,8 +66,8 @@ describe('report rows and totals equal independent sums from the ledger', () => 
     const [, from, to] = ranges[0]!;
     const res = await server.gql<{ usageReport: unknown }>(
       `query($input: UsageReportInput!) { usageReport(input: $input) {
-        rows { day model gatewayId userId api status requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests costUsd }
-        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests costUsd } } }`,
+        rows { day model gatewayId userId api status requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd }
+        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd } } }`,
       { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'GATEWAY'], allUsers: true } },
     );
     expect(res.errors).toBeUndefined();

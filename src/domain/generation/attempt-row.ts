@@ -127,5 +127,10 @@ export function toGeneration(row: UsageRow, text: string, output: GenerationOutp
     upstreamLogId: row.upstreamLogId,
     latencyMs: row.latencyMs,
     timeToFirstTokenMs: row.timeToFirstTokenMs,
+    // A live call has not been reconciled yet (Cloudflare's log appears later).
+    reconciliation: 'UNCHECKED',
+    upstreamCostUsd: null,
+    upstreamTokensIn: null,
+    upstreamTokensOut: null,
   };
 }

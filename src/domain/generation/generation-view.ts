@@ -36,6 +36,11 @@ export interface Generation extends GenerationOutput {
   upstreamLogId: string | null;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
+  /** Reconciliation with Cloudflare's log: UNCHECKED until a run has checked the row. */
+  reconciliation: 'UNCHECKED' | 'MATCHED' | 'DRIFT' | 'MISSING_UPSTREAM';
+  upstreamCostUsd: string | null;
+  upstreamTokensIn: number | null;
+  upstreamTokensOut: number | null;
 }
 
 export interface TextDeltaEvent {

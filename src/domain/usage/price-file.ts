@@ -18,7 +18,8 @@ const priceFileSchema = z.object({
   source: z.string().min(1),
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   effectiveFrom: z.iso.datetime().transform((s) => new Date(s)),
-  models: z.array(z.object({ model: z.string().min(1), price: priceSchema.nullable() })),
+  /** Each entry may name its own source (a package and version, a price page); else the file's. */
+  models: z.array(z.object({ model: z.string().min(1), source: z.string().min(1).optional(), price: priceSchema.nullable() })),
 });
 
 export type PriceFile = z.infer<typeof priceFileSchema>;

@@ -8,7 +8,8 @@ import { uuidv7 } from '../../ids.ts';
 import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { PriceFile } from './price-file.ts';
-import { costAt, costSql, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
+import type { ImportedPrice } from './litellm-prices.ts';
+import { costAt, costSql, Dec, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
 
 export interface ModelView {
@@ -20,6 +21,12 @@ export interface ModelView {
   price: PriceVersion | null;
   /** Every version, newest first. */
   priceVersions: PriceVersion[];
+}
+
+export interface PriceImportResult {
+  added: PriceVersion[];
+  unchanged: number;
+  skipped: number;
 }
 
 export interface RepriceResult {
@@ -105,7 +112,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     if (seeded.length > 0) {
       await prisma.modelPrice.createMany({
         skipDuplicates: true,
-        data: seeded.map(({ model, price }) => ({
+        data: seeded.map(({ model, price, source }) => ({
           id: uuidv7(),
           model,
           version: 1,
@@ -115,7 +122,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
           cachedInputPerMTok: price!.cachedInputPerMTok,
           cacheWritePerMTok: price!.cacheWritePerMTok,
           reasoningPerMTok: price!.reasoningPerMTok,
-          source: `${priceFile.source} (${priceFile.date})`,
+          source: `${source ?? priceFile.source} (${priceFile.date})`,
         })),
       });
     }
@@ -155,8 +162,19 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     }));
   }
 
-  async function setModelPrice(principal: Principal, input: SetModelPriceInput): Promise<PriceVersion> {
-    requireAdmin(principal);
+  interface NewVersion {
+    model: string;
+    inputPerMTok: string;
+    outputPerMTok: string;
+    cachedInputPerMTok?: string | null;
+    cacheWritePerMTok?: string | null;
+    reasoningPerMTok?: string | null;
+    effectiveFrom?: Date | null;
+    source?: string | null;
+  }
+
+  /** Adds the next version of a model's price (never edits one); two writers at once: the loser takes the next number. */
+  async function addVersion(input: NewVersion, createdBy: string): Promise<PriceVersion> {
     for (let attempt = 0; ; attempt++) {
       const last = await prisma.modelPrice.findFirst({ where: { model: input.model }, orderBy: { version: 'desc' }, select: { version: true } });
       try {
@@ -172,17 +190,54 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
             cacheWritePerMTok: input.cacheWritePerMTok ?? null,
             reasoningPerMTok: input.reasoningPerMTok ?? null,
             source: input.source ?? 'admin',
-            createdBy: principal.userId,
+            createdBy,
           },
         });
-        await reload();
         return toPriceVersion(row);
       } catch (error) {
-        // Two admins adding a version at once: the loser takes the next number.
         if (dbErrorKind(error) === 'unique_violation' && attempt < 3) continue;
         throw error;
       }
     }
+  }
+
+  async function setModelPrice(principal: Principal, input: SetModelPriceInput): Promise<PriceVersion> {
+    requireAdmin(principal);
+    const version = await addVersion(input, principal.userId);
+    await reload();
+    return version;
+  }
+
+  /**
+   * Imports a price map (see litellm-prices.ts): a model whose prices differ from the version in
+   * force at `effectiveFrom` gets a new version; equal ones are left alone, so a second import of
+   * the same map adds nothing. History is never edited. By default only models that `models`
+   * lists are taken.
+   */
+  async function importPrices(principal: Principal, prices: readonly ImportedPrice[], opts: { source: string; effectiveFrom?: Date; allModels?: boolean }): Promise<PriceImportResult> {
+    requireAdmin(principal);
+    await reload();
+    const known = new Set(models().map((m) => m.id));
+    const at = opts.effectiveFrom ?? new Date();
+    const result: PriceImportResult = { added: [], unchanged: 0, skipped: 0 };
+    const seen = new Set<string>();
+    for (const p of prices) {
+      if (seen.has(p.model) || (!opts.allModels && !known.has(p.model))) {
+        result.skipped += 1;
+        continue;
+      }
+      seen.add(p.model);
+      const current = versionAt(p.model, at);
+      const same = (a: string | null, b: string | null) => (a === null ? b === null : b !== null && new Dec(a).eq(b));
+      if (current && same(current.inputPerMTok, p.inputPerMTok) && same(current.outputPerMTok, p.outputPerMTok) && same(current.cachedInputPerMTok, p.cachedInputPerMTok)
+        && same(current.cacheWritePerMTok, p.cacheWritePerMTok) && same(current.reasoningPerMTok, p.reasoningPerMTok)) {
+        result.unchanged += 1;
+        continue;
+      }
+      result.added.push(await addVersion({ ...p, effectiveFrom: at, source: opts.source }, principal.userId));
+    }
+    await reload();
+    return result;
   }
 
   /**
@@ -244,7 +299,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     if (timer) clearInterval(timer);
   }
 
-  return { init, reload, pricing, costOf: pricing.costOf, versionAt, models, setModelPrice, repriceUsage, close };
+  return { init, reload, pricing, costOf: pricing.costOf, versionAt, models, setModelPrice, importPrices, repriceUsage, close };
 }
 
 export type PricingService = ReturnType<typeof createPricingService>;

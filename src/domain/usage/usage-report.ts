@@ -25,6 +25,8 @@ export interface UsageTotals {
   estimatedRequests: number;
   /** Decimal string: the sum of the priced calls' costs; null when no call in the group had a price. */
   costUsd: string | null;
+  /** OK calls with no cost because their model had no price (their cost is null, never zero). */
+  unpricedRequests: number;
 }
 
 export interface UsageReportRow extends UsageTotals {
@@ -52,7 +54,7 @@ const DIMENSION_SQL: Record<UsageDimension, { group: string; show: string; order
   STATUS: { group: `"status"`, show: `"status"::text`, order: `"status"::text COLLATE "C"`, key: 'status' },
 };
 
-const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests'] as const;
+const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests'] as const;
 
 /** The scope of a report once access is checked: one user or everyone. */
 export interface ReportQuery {
@@ -87,7 +89,8 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
             1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
             "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
-            CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests"
+            CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
+            ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests"
      FROM "UsageRecord"
      WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
 
@@ -98,7 +101,8 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     parts.push(
       `SELECT "day", "userId", "model", "gatewayId", "api", "status", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
               "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
-              "estimatedRequests"
+              "estimatedRequests",
+              CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests"
        FROM "UsageDaily"
        WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
     );
@@ -134,6 +138,7 @@ function totalsOf(raw: RawRow | undefined): UsageTotals {
     reasoningTokens: n('reasoningTokens'),
     totalTokens: n('totalTokens'),
     estimatedRequests: n('estimatedRequests'),
+    unpricedRequests: n('unpricedRequests'),
     costUsd: raw && raw.costUsd !== null ? normalizeDecimal(String(raw.costUsd)) : null,
   };
 }

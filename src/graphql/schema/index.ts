@@ -8,5 +8,6 @@ import './models.ts';
 import './usage.ts';
 import './admin-limits.ts';
 import './dashboard.ts';
+import './reconciliation.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -20,6 +20,7 @@ const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
     totalTokens: t.exposeFloat('totalTokens', { description: COUNT }),
     estimatedRequests: t.exposeFloat('estimatedRequests', { description: `${COUNT}. Requests whose usage is estimated (the upstream reported none); also in requests` }),
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string: sum of the priced calls; null when none had a price' }),
+    unpricedRequests: t.exposeFloat('unpricedRequests', { description: `${COUNT}. OK calls whose model had no price (their cost is null, not zero)` }),
   }),
 });
 

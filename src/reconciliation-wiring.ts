@@ -1,0 +1,82 @@
+// Reconciliation's part of the composition root (kept apart so src/app.ts gains one line): the
+// REST logs client, the service, its metrics (the last run's time, result and drift, read from
+// the database at scrape time, so every instance reports the same) and the periodic run.
+import { Gauge } from 'prom-client';
+import type { Database } from './db/index.ts';
+import { restLogSource } from './domain/reconciliation/log-source.ts';
+import { createReconciliationService, type ReconciliationService } from './domain/reconciliation/reconciliation-service.ts';
+import type { UsageReports } from './domain/usage/usage-report.ts';
+import type { Env } from './env.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { createGatewayLogsClient } from './upstream/gateway-logs-client.ts';
+import type { UpstreamConfig } from './upstream/client.ts';
+
+export function createReconciliation(deps: {
+  env: Env;
+  upstreamConfig: UpstreamConfig;
+  db: Database;
+  logger: Logger;
+  usage: UsageReports;
+  metrics: Metrics;
+  cleanup: Array<() => Promise<void>>;
+}): ReconciliationService {
+  const { env, upstreamConfig, db, logger, metrics, cleanup } = deps;
+  const client = createGatewayLogsClient({ baseUrl: upstreamConfig.baseUrl, accountId: upstreamConfig.accountId, apiToken: upstreamConfig.apiToken, timeoutMs: upstreamConfig.timeoutMs });
+  cleanup.push(() => client.close());
+  const service = createReconciliationService({
+    prisma: db.prisma,
+    db,
+    source: restLogSource(client),
+    defaultGatewayId: env.DEFAULT_GATEWAY_ID,
+    lagMs: env.RECONCILE_LAG_MS,
+    logger,
+    scopeOf: (principal, input) => deps.usage.scopeOf(principal, input),
+  });
+
+  const last = () => service.lastRun().catch(() => null);
+  new Gauge({
+    name: 'switchboard_reconcile_last_run_timestamp_seconds',
+    help: 'When the last reconciliation run finished (any instance), Unix seconds; 0 = none yet',
+    registers: [metrics.registry],
+    async collect() {
+      const run = await last();
+      this.set(run?.finishedAt ? run.finishedAt.getTime() / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_reconcile_last_run_ok',
+    help: 'Result of the last reconciliation run: 1 OK, 0 FAILED, -1 none yet',
+    registers: [metrics.registry],
+    async collect() {
+      const run = await last();
+      this.set(run ? (run.status === 'OK' ? 1 : 0) : -1);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_reconcile_last_run_drift_usd',
+    help: "The last OK reconciliation run's drift: sum of (Cloudflare's cost - ours) over DRIFT rows, USD",
+    registers: [metrics.registry],
+    async collect() {
+      const run = await last();
+      this.set(run?.driftUsd ? Number(run.driftUsd) : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_reconcile_last_run_rows',
+    help: "The last reconciliation run's rows by state",
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const run = await last();
+      this.set({ state: 'MATCHED' }, run?.matched ?? 0);
+      this.set({ state: 'DRIFT' }, run?.drift ?? 0);
+      this.set({ state: 'MISSING_UPSTREAM' }, run?.missingUpstream ?? 0);
+      this.set({ state: 'MISSING_LOCAL' }, run?.missingLocal ?? 0);
+    },
+  });
+
+  service.start(env.RECONCILE_INTERVAL_MS);
+  cleanup.push(() => service.stop());
+  return service;
+}
