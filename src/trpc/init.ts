@@ -8,6 +8,7 @@ import type { Services } from '../domain/services.ts';
 import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { noteRequest } from '../request-context.ts';
 import { appErrorOf, formatTRPCError } from './errors.ts';
 
 export interface TRPCContext {
@@ -50,6 +51,7 @@ function observe(ctx: TRPCContext, path: string, started: number, outcome: strin
 
 export const publicProcedure = t.procedure.use(async ({ ctx, path, next }) => {
   const started = performance.now();
+  noteRequest({ operation: path });
   const result = await next();
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;
@@ -65,6 +67,7 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
     observe(ctx, path, started, toAppError(error).code);
     throw error;
   }
+  noteRequest({ operation: path, userId: principal.userId });
   const result = await next({ ctx: { principal } });
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;

@@ -10,6 +10,7 @@ import type { CallOptions, GenerationService } from '../generation/generation-se
 import type { CallRunner } from '../generation/call-runner.ts';
 import type { ChatInput } from '../generation/schemas.ts';
 import type { Idempotency } from '../idempotency/idempotency.ts';
+import { fitReplay, type ContextWindowPolicy } from './context-window.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import { replayHistory, toolResultMessages } from './history-replay.ts';
 import { toImage } from '../generation/message-input.ts';
@@ -36,7 +37,7 @@ function statusOf(outcome: CallOutcome): MessageStatus {
   return outcome.text === '' ? 'FAILED' : 'PARTIAL';
 }
 
-export function createChatService({ store, generation, runner, idempotency }: { store: ConversationStore; generation: GenerationService; runner: CallRunner; idempotency?: Idempotency }) {
+export function createChatService({ store, generation, runner, idempotency, contextWindow }: { store: ConversationStore; generation: GenerationService; runner: CallRunner; idempotency?: Idempotency; contextWindow?: ContextWindowPolicy }) {
   interface Started {
     conversation: ConversationView;
     userMessage: MessageView;
@@ -60,6 +61,8 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     const images = (input.images ?? []).map(toImage);
     const userTurn: ChatMessage[] = typeof input.message === 'string' ? [{ role: 'user', content: input.message, ...(images.length > 0 && { images }) }] : [];
     const replay = replayHistory(history, [...results, ...userTurn]);
+    // Bounded replay (context-window.ts): oldest turns dropped to fit; a turn that cannot fit is BAD_INPUT.
+    if (contextWindow) replay.splice(0, replay.length, ...fitReplay(replay, results.length + userTurn.length, input.system ?? undefined, input.model, contextWindow));
     // Resolve gateway and routing before anything is stored: bad input stores nothing.
     const prepared = await generation.prepare(principal, input, replay, input.system ?? undefined);
     const reservation = await runner.admit(prepared, { ...call, principal });

@@ -1,0 +1,31 @@
+// GraphQL cost control, checked before execution (no resolver, no database query): token count at
+// parse time, then depth, aliases and cost as validation rules (GraphQL Armor). A refusal is
+// BAD_INPUT. In production introspection is refused unless GraphiQL is enabled.
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxCost: number;
+  /** false: introspection queries are refused (production without GRAPHIQL=true). */
+  introspection: boolean;
+}
+
+export function operationLimitPlugins(limits: OperationLimits): Plugin[] {
+  const plugins: Plugin[] = [
+    maxTokensPlugin({ n: limits.maxTokens }) as Plugin,
+    maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true }) as Plugin,
+    maxAliasesPlugin({ n: limits.maxAliases }) as Plugin,
+    costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true }) as Plugin,
+  ];
+  if (!limits.introspection) {
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+  }
+  return plugins;
+}
