@@ -100,7 +100,7 @@ const envSchema = z.object({
   WS_MAX_SOCKETS_PER_KEY: positiveInt(20),
   WS_MAX_SUBSCRIPTIONS_PER_KEY: positiveInt(50),
   /** GraphQL operation limits, checked before execution (GraphQL Armor). */
-  GRAPHQL_MAX_DEPTH: positiveInt(12),
+  GRAPHQL_MAX_DEPTH: positiveInt(20),
   GRAPHQL_MAX_ALIASES: positiveInt(30),
   GRAPHQL_MAX_TOKENS: positiveInt(2_000),
   GRAPHQL_MAX_COST: positiveInt(5_000),
