@@ -14,7 +14,7 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: LogLevel, secrets: readonly string[] = [], write = (line: string) => void process.stderr.write(line + '\n')): Logger {
+export function createLogger(level: LogLevel, secrets: readonly string[] = [], write: (line: string) => void = (line) => void process.stderr.write(line + '\n')): Logger {
   const redact = (text: string): string => secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
   const base = pino(
     {

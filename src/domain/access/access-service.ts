@@ -132,6 +132,13 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
     return toUserView(row);
   }
 
+  /** Every user, oldest first (admin). */
+  async function listUsers(principal: Principal): Promise<UserView[]> {
+    requireAdmin(principal);
+    const rows = await prisma.user.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map(toUserView);
+  }
+
   async function createUser(principal: Principal, input: CreateUserInput): Promise<UserView> {
     requireAdmin(principal);
     try {
@@ -227,7 +234,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
     return count;
   }
 
-  return { ensureBootstrapAdmin, authenticate, me, createUser, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, revokeAllApiKeys, forget };
+  return { ensureBootstrapAdmin, authenticate, me, listUsers, createUser, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, revokeAllApiKeys, forget };
 }
 
 export type AccessService = ReturnType<typeof createAccessService>;
