@@ -23,6 +23,8 @@ export interface YogaDeps {
   graphiql: boolean;
   limits: Omit<OperationLimits, 'introspection'>;
   production: boolean;
+  /** LOG_PROMPTS: log each operation's query and variables (prompts included). Off by default. */
+  logPrompts?: boolean;
 }
 
 interface ServerContext {
@@ -30,7 +32,7 @@ interface ServerContext {
   connectionParams?: Readonly<Record<string, unknown>>;
 }
 
-export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production }: YogaDeps) {
+export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production, logPrompts }: YogaDeps) {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -52,6 +54,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       ...operationLimitPlugins({ ...limits, introspection: graphiql || !production }),
       validationCodePlugin(),
       metricsPlugin(metrics),
+      ...(logPrompts ? [promptLogPlugin(logger)] : []),
     ],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
@@ -80,6 +83,15 @@ export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
 function stringParam(params: Readonly<Record<string, unknown>> | undefined, name: string): string | undefined {
   const value = params?.[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** LOG_PROMPTS=true only: the operation's text and variables, on the request's log lines. */
+function promptLogPlugin(logger: Logger): Plugin {
+  return {
+    onParams({ params }) {
+      logger.info('graphql params (LOG_PROMPTS)', { query: params.query?.slice(0, 100_000), variables: params.variables });
+    },
+  };
 }
 
 /**

@@ -18,9 +18,11 @@ export interface TRPCContext {
   authorization: string | undefined;
   idempotencyKey: string | undefined;
   isWebSocket: boolean;
+  /** LOG_PROMPTS: log each call's input (prompts included). Off by default. */
+  logPrompts?: boolean;
 }
 
-export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger }) {
+export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger; logPrompts?: boolean }) {
   return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): TRPCContext => {
     const params = opts.info.connectionParams;
     const header = (name: string): string | undefined => {
@@ -58,7 +60,7 @@ export const publicProcedure = t.procedure.use(async ({ ctx, path, next }) => {
 });
 
 /** A procedure that needs a caller (UNAUTHENTICATED otherwise); one middleware layer, not two. */
-export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
+export const authedProcedure = t.procedure.use(async ({ ctx, path, next, getRawInput }) => {
   const started = performance.now();
   let principal: Principal;
   try {
@@ -68,6 +70,7 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
     throw error;
   }
   noteRequest({ operation: path, userId: principal.userId });
+  if (ctx.logPrompts) ctx.logger.info('trpc input (LOG_PROMPTS)', { path, input: await getRawInput().catch(() => undefined) });
   const result = await next({ ctx: { principal } });
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;

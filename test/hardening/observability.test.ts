@@ -9,7 +9,7 @@ let server: TestServer;
 let user: { userId: string; key: string };
 const lines: string[] = [];
 beforeAll(async () => {
-  server = await startTestServer({ METRICS_TOKEN, TRPC_MAX_BATCH: '10' }, { logger: createLogger('info', [], (l) => lines.push(l)) });
+  server = await startTestServer({ METRICS_TOKEN, TRPC_MAX_BATCH: '10' }, { logger: createLogger('info', [], (l) => void lines.push(l)) });
   user = await createUserWithKey(server, 'obs@example.com');
 });
 afterAll(async () => {
@@ -118,5 +118,22 @@ describe('request ids and the access log', () => {
     // prompts and completions are never logged by default; neither is a key
     expect(lines.join('\n')).not.toContain('very secret prompt text');
     expect(lines.join('\n')).not.toContain(user.key);
+  });
+});
+
+describe('LOG_PROMPTS=true', () => {
+  it('logs the operation (prompt included) on the request\'s lines', async () => {
+    const logged: string[] = [];
+    const verbose = await startTestServer({ LOG_PROMPTS: 'true' }, { logger: createLogger('info', [], (l) => void logged.push(l)) });
+    try {
+      await verbose.gql('mutation { generate(input: { model: "openai/gpt-5.5", prompt: "log me please" }) { text } }');
+      await verbose.trpc().generate.mutate({ model: 'openai/gpt-5.5', prompt: 'log me too' });
+      const lines = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const gqlLine = lines.find((l) => String(l.query ?? '').includes('log me please'));
+      expect(gqlLine?.requestId).toBeTruthy();
+      expect(lines.some((l) => JSON.stringify(l.input ?? '').includes('log me too'))).toBe(true);
+    } finally {
+      await verbose.close();
+    }
   });
 });
