@@ -8,7 +8,7 @@ import { createUserWithKey, startTestServer, type TestServer } from '../helpers/
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ MAX_KEYS_PER_USER: '3', WS_AUTH_TIMEOUT_MS: '400', WS_MAX_SOCKETS_PER_KEY: '2', AUTH_CACHE_TTL_MS: '60000' });
+  server = await startTestServer({ MAX_KEYS_PER_USER: '3', WS_AUTH_TIMEOUT_MS: '400', WS_MAX_SOCKETS_PER_KEY: '2', WS_MAX_SUBSCRIPTIONS_PER_KEY: '1', AUTH_CACHE_TTL_MS: '60000' });
 });
 afterAll(async () => {
   await server?.close();
@@ -134,6 +134,22 @@ describe('WebSockets', () => {
     expect(await refused).toBe(4429);
     a.close();
     b.close();
+  });
+});
+
+describe('subscriptions per key', () => {
+  it('a key over WS_MAX_SUBSCRIPTIONS_PER_KEY gets RATE_LIMITED; the slot frees when the first ends', async () => {
+    const { graphqlWs } = await import('../helpers/clients.ts');
+    const { key } = await createUserWithKey(server, 'subs@example.com');
+    const query = 'subscription($input: GenerateInput!) { generateStream(input: $input) { __typename } }';
+    const slow = graphqlWs<{ __typename: string }>(server.url, key, query, { input: { model: 'openai/gpt-5.5', prompt: 'a b c d [[fault:slow_stream:300]]' } });
+    while (!server.app.simulator!.requests.some((r) => JSON.stringify(r.body).includes('a b c d'))) await new Promise((r) => setTimeout(r, 20));
+    const refused = await graphqlWs(server.url, key, query, { input: { model: 'openai/gpt-5.5', prompt: 'second' } });
+    expect((refused.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe('RATE_LIMITED');
+    const first = await slow;
+    expect(first.events.at(-1)?.__typename).toBe('GenerationCompleted');
+    const again = await graphqlWs<{ __typename: string }>(server.url, key, query, { input: { model: 'openai/gpt-5.5', prompt: 'third' } });
+    expect(again.events.at(-1)?.__typename).toBe('GenerationCompleted');
   });
 });
 

@@ -97,5 +97,5 @@ describe('a real conversation', () => {
     } finally {
       await small.close();
     }
-  });
+  }, 120_000);
 });

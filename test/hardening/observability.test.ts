@@ -45,7 +45,7 @@ describe('/metrics', () => {
     expect(seriesCount(text)).toBe(before);
     expect(text).not.toContain('Op999');
     expect(text).toMatch(/switchboard_requests_total\{api="graphql",operation="me",outcome="ok"\} [1-9]/);
-  });
+  }, 180_000);
 
   it('counts GraphQL and tRPC errors by their code, and upstream calls by model and API', async () => {
     await server.gql('{ conversation(id: "00000000-0000-0000-0000-000000000000") { id } }', {}, user.key);
@@ -135,5 +135,5 @@ describe('LOG_PROMPTS=true', () => {
     } finally {
       await verbose.close();
     }
-  });
+  }, 120_000);
 });

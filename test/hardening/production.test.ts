@@ -73,7 +73,7 @@ describe('NODE_ENV=production', () => {
     } finally {
       await open.close();
     }
-  });
+  }, 120_000);
 
   it('refuses to start with a short admin key or without METRICS_TOKEN', () => {
     expect(() => loadEnv(production({ ADMIN_API_KEY: 'x'.repeat(31) }))).toThrow(/ADMIN_API_KEY must be at least 32 characters/);

@@ -25,5 +25,5 @@ describe('graceful shutdown', () => {
     // the row was committed before the reply, and the database is closed now
     await expect(app.db.ping()).rejects.toThrow();
     await server.close();
-  });
+  }, 120_000);
 });
