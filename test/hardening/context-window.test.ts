@@ -3,15 +3,18 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/call-vocabulary.ts';
-import { estimateTokens, fitHistory } from '../../src/domain/chat/context-window.ts';
+import { fitHistory, messageTokens } from '../../src/domain/chat/context-window.ts';
+import { estimateInputTokens } from '../../src/domain/generation/call-runner.ts';
 import { AppError } from '../../src/errors.ts';
 import { trpcErrorData } from '../helpers/errors.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const policy = { maxTokens: 1_000, maxBodyBytes: 1_048_576 };
 const msg = (role: ChatMessage['role'], chars: number, tag = ''): ChatMessage => ({ role, content: tag + 'x'.repeat(Math.max(0, chars - tag.length)) });
+const estimateTokens = (text: string) => messageTokens({ role: 'user', content: text });
+/** The policy's count: the turn with the system prompt, plus each history message on its own. */
 const total = (history: ChatMessage[], turn: ChatMessage, system?: string) =>
-  history.reduce((n, m) => n + estimateTokens(m.content), estimateTokens(turn.content) + (system ? estimateTokens(system) : 0));
+  history.reduce((n, m) => n + messageTokens(m), estimateInputTokens({ system, messages: [turn] }));
 
 describe('fitHistory (pure)', () => {
   it('keeps the newest turns that fit, starting at a user message, and never exceeds the budget', () => {
