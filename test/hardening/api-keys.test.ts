@@ -9,7 +9,7 @@ import { createUserWithKey, startTestServer, type TestServer } from '../helpers/
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ MAX_KEYS_PER_USER: '3', WS_AUTH_TIMEOUT_MS: '400', WS_MAX_SOCKETS_PER_KEY: '2', WS_MAX_SUBSCRIPTIONS_PER_KEY: '1', AUTH_CACHE_TTL_MS: '60000' });
-});
+}, 180_000);
 afterAll(async () => {
   await server?.close();
 });

@@ -10,7 +10,7 @@ let lines: string[] = [];
 const ctx = () => cliContext(server.app.db.prisma, (l) => void lines.push(l));
 beforeAll(async () => {
   server = await startTestServer();
-});
+}, 180_000);
 afterAll(async () => {
   await server?.close();
 });

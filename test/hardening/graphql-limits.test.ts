@@ -7,7 +7,7 @@ let user: { userId: string; key: string };
 beforeAll(async () => {
   server = await startTestServer();
   user = await createUserWithKey(server, 'limits@example.com');
-});
+}, 180_000);
 afterAll(async () => {
   await server?.close();
 });

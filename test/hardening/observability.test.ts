@@ -11,7 +11,7 @@ const lines: string[] = [];
 beforeAll(async () => {
   server = await startTestServer({ METRICS_TOKEN, TRPC_MAX_BATCH: '10' }, { logger: createLogger('info', [], (l) => void lines.push(l)) });
   user = await createUserWithKey(server, 'obs@example.com');
-});
+}, 180_000);
 afterAll(async () => {
   await server?.close();
 });

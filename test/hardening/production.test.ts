@@ -22,7 +22,7 @@ const production = (extra: Record<string, string> = {}) => ({
 beforeAll(async () => {
   sim = await startSimulator();
   server = await startTestServer(production());
-});
+}, 180_000);
 afterAll(async () => {
   await server?.close();
   await sim?.close();
