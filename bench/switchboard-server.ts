@@ -24,12 +24,14 @@ const env = loadEnv({
   ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
   DATABASE_URL: db.databaseUrl,
   DATA_DIR: db.dataDir,
-  LOG_LEVEL: 'silent',
+  // production requires a metrics token; BENCH_LOG_LEVEL=info measures with the access lines on
+  METRICS_TOKEN: 'bench-metrics-token-0123456789',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
   DEFAULT_REQUESTS_PER_MINUTE: '100000000',
   DEFAULT_TOKENS_PER_DAY: '2000000000',
   SHUTDOWN_GRACE_MS: '2000',
 });
-const app = await createApp(env, { logger: createLogger('silent') });
+const app = await createApp(env, process.env.BENCH_LOG_LEVEL ? {} : { logger: createLogger('silent') });
 const url = await app.listen(0);
 
 const admin = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' as const };

@@ -21,7 +21,11 @@ import { createRecovery, type Recovery } from './domain/usage/recovery.ts';
 import { createDashboardReads } from './domain/usage/dashboard-reads.ts';
 import { createGatewayService } from './domain/gateways/gateway-service.ts';
 import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
-import { isOffline, type Env } from './env.ts';
+import { corsOrigins, graphiqlEnabled, isOffline, type Env } from './env.ts';
+import { createMessagePages } from './domain/chat/message-pages.ts';
+import { graphqlOperationNames } from './graphql/schema/index.ts';
+import { createKeyRevocations } from './key-revocations.ts';
+import { createSocketGuard } from './socket-guard.ts';
 import { startSimulator, type Simulator } from './simulator/server.ts';
 import { createUpstreamClient } from './upstream/client.ts';
 import { upstreamConfigFromEnv } from './upstream-config.ts';
@@ -75,6 +79,11 @@ function limitStoreFor(env: Env, logger: Logger, cleanup: Array<() => Promise<vo
   return createRedisLimitStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX, connectWaitMs: env.REDIS_TIMEOUT_MS });
 }
 
+/** Operation names that may label metrics: GraphQL root fields and tRPC procedure paths. */
+function knownOperations(): string[] {
+  return [...graphqlOperationNames(), ...Object.keys(appRouter._def.procedures)];
+}
+
 /** The gateways seeded from configuration: DEFAULT_GATEWAY_ID plus the GATEWAYS list. */
 function gatewaySeed(env: Env): string[] {
   const listed = env.GATEWAYS.split(',').map((g) => g.trim()).filter(Boolean);
@@ -87,13 +96,27 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: (m) => logger.info(m) });
   const cleanup: Array<() => Promise<void>> = [() => db.close()];
   try {
-    const metrics = createMetrics();
+    const metrics = createMetrics({ operations: knownOperations(), models: loadPriceFile(env.PRICE_FILE).models.map((m) => m.model) });
+    const revocations = await createKeyRevocations({ databaseUrl: env.DATABASE_URL, logger });
+    cleanup.push(() => revocations.close());
+    const sockets = createSocketGuard({ authTimeoutMs: env.WS_AUTH_TIMEOUT_MS, maxSocketsPerKey: env.WS_MAX_SOCKETS_PER_KEY, maxSubscriptionsPerKey: env.WS_MAX_SUBSCRIPTIONS_PER_KEY });
     // Offline mode without ADMIN_API_KEY: a random admin key for this process only (printed on
     // start), so a newcomer can use GraphiQL at once. Never outside offline mode.
     const devAdminKey = !env.ADMIN_API_KEY && isOffline(env) ? `dev_${randomBytes(24).toString('base64url')}` : undefined;
-    const access = createAccessService({ prisma: db.prisma, adminApiKey: env.ADMIN_API_KEY ?? devAdminKey, cacheTtlMs: env.AUTH_CACHE_TTL_MS });
+    const access = createAccessService({
+      prisma: db.prisma,
+      adminApiKey: env.ADMIN_API_KEY ?? devAdminKey,
+      cacheTtlMs: env.AUTH_CACHE_TTL_MS,
+      maxKeysPerUser: env.MAX_KEYS_PER_USER,
+      publishRevoked: (event) => revocations.publish(event),
+    });
+    // Revoked or rotated keys (from any instance): drop them from the cache, close their sockets.
+    revocations.subscribe((event) => {
+      access.forget(event);
+      if (event) sockets.closeFor(event);
+    });
     await access.ensureBootstrapAdmin();
-    if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 16) logger.warn('ADMIN_API_KEY is short: use a long random value outside development');
+    if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) logger.warn('ADMIN_API_KEY is shorter than 32 characters: production refuses to start with it');
     const userSettings = createUserSettings({ prisma: db.prisma, ttlMs: env.AUTH_CACHE_TTL_MS });
 
     let simulator: Simulator | undefined;
@@ -115,7 +138,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const ledger = createLedger({
       db,
       logger,
-      onWritten: (rows) => rows.forEach((r) => r.status !== 'PENDING' && metrics.upstreamCalls.inc({ api: r.api, status: r.status })),
+      onWritten: (rows) => metrics.recordCalls(rows),
     });
     const prices = createPricingService({ prisma: db.prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: (m) => upstream.routeFor(m) });
     await prices.init();
@@ -144,14 +167,16 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
-    const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency });
     const usage = createUsageReports({ prisma: db.prisma });
     const reconciliation = createReconciliation({ env, upstreamConfig, db, logger, usage, metrics, cleanup });
+    const contextWindow = { maxTokens: env.MAX_CONTEXT_TOKENS, maxBodyBytes: env.MAX_BODY_BYTES, perModel: env.MODEL_CONTEXT_TOKENS };
+    const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency, contextWindow });
     const services: Services = {
       reconciliation,
       access,
       generation,
       chat,
+      messagePages: createMessagePages(db.prisma),
       gateways: createGatewayService({ prisma: db.prisma, registry: gateways, userSettings, upstream }),
       pricing: prices,
       usage,
@@ -160,13 +185,28 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     };
 
     const http = createHttpServer({
-      yoga: createGraphQLHandler({ services, logger, metrics, maxBodyBytes: env.MAX_BODY_BYTES }),
+      yoga: createGraphQLHandler({
+        services,
+        logger,
+        metrics,
+        maxBodyBytes: env.MAX_BODY_BYTES,
+        graphiql: graphiqlEnabled(env),
+        production: env.NODE_ENV === 'production',
+        logPrompts: env.LOG_PROMPTS,
+        limits: { maxDepth: env.GRAPHQL_MAX_DEPTH, maxAliases: env.GRAPHQL_MAX_ALIASES, maxTokens: env.GRAPHQL_MAX_TOKENS, maxCost: env.GRAPHQL_MAX_COST },
+      }),
       router: appRouter,
-      createContext: createContextFactory({ services, metrics, logger }),
+      createContext: createContextFactory({ services, metrics, logger, logPrompts: env.LOG_PROMPTS }),
       metrics,
+      logger,
       ready: () => db.ping(),
       maxBodyBytes: env.MAX_BODY_BYTES,
       dashboard: createDashboardHandler(),
+      trpcMaxBatch: env.TRPC_MAX_BATCH,
+      metricsToken: env.METRICS_TOKEN,
+      corsOrigins: corsOrigins(env),
+      sockets,
+      authenticate: (authorization) => access.authenticate(authorization),
     });
 
     let closing: Promise<void> | undefined;

@@ -77,6 +77,41 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
   /** Rows younger than this are not checked yet (logs appear late). */
   RECONCILE_LAG_MS: z.coerce.number().int().min(0).default(120_000),
+
+  // --- hardening (issue 12): abuse limits, keys, bounded conversations, production posture ---
+  /** Bearer token for /metrics; required when NODE_ENV=production. */
+  METRICS_TOKEN: optionalString,
+  /** Comma-separated origins allowed cross-origin; none: no cross-origin access. */
+  CORS_ORIGINS: z.string().default(''),
+  /** GraphiQL (and, in production, introspection): default on outside production, off in it. */
+  GRAPHIQL: z.preprocess((v) => (v === undefined || v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+  /** The most input tokens one call sends (estimated at no less than characters / 4). */
+  MAX_CONTEXT_TOKENS: positiveInt(100_000),
+  /** Per-model caps that may only lower MAX_CONTEXT_TOKENS, JSON: {"model-or-prefix": tokens}. */
+  MODEL_CONTEXT_TOKENS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      if (v.trim() === '') return {};
+      try {
+        return z.record(z.string().min(1), z.number().int().positive()).parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON like {"openai/": 120000}' });
+        return z.NEVER;
+      }
+    }),
+  MAX_KEYS_PER_USER: positiveInt(20),
+  TRPC_MAX_BATCH: positiveInt(10),
+  LOG_PROMPTS: z.preprocess((v) => (v === undefined || v === '' ? 'false' : v), z.enum(['true', 'false'])).transform((v) => v === 'true'),
+  WS_AUTH_TIMEOUT_MS: positiveInt(10_000),
+  /** Open WebSockets per API key, and subscriptions per key across its sockets. */
+  WS_MAX_SOCKETS_PER_KEY: positiveInt(20),
+  WS_MAX_SUBSCRIPTIONS_PER_KEY: positiveInt(50),
+  /** GraphQL operation limits, checked before execution (GraphQL Armor). */
+  GRAPHQL_MAX_DEPTH: positiveInt(20),
+  GRAPHQL_MAX_ALIASES: positiveInt(30),
+  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+  GRAPHQL_MAX_COST: positiveInt(5_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -101,8 +136,20 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       'Invalid environment: CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID are required when NODE_ENV=production',
     );
   }
+  if (env.NODE_ENV === 'production' && env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) {
+    throw new EnvError('Invalid environment: ADMIN_API_KEY must be at least 32 characters when NODE_ENV=production (use a long random value)');
+  }
+  if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN) {
+    throw new EnvError('Invalid environment: METRICS_TOKEN is required when NODE_ENV=production (it protects /metrics)');
+  }
   return env;
 }
+
+/** GraphiQL on? GRAPHIQL when set, else on outside production. */
+export const graphiqlEnabled = (env: Env): boolean => (env.GRAPHIQL ? env.GRAPHIQL === 'true' : env.NODE_ENV !== 'production');
+
+/** The CORS allow-list, parsed. */
+export const corsOrigins = (env: Env): string[] => env.CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean);
 
 /** Offline mode: no Cloudflare token outside production -> the built-in simulator. */
 export const isOffline = (env: Env): boolean => !env.CLOUDFLARE_API_TOKEN && env.NODE_ENV !== 'production';

@@ -18,16 +18,23 @@ async function main(): Promise<void> {
   const url = await app.listen();
   app.logger.info(`Switchboard listening on ${url} (GraphQL ${url}/graphql, tRPC ${url}/trpc)`);
   if (app.simulator) {
-    // Loud whatever LOG_LEVEL says: nothing here reaches Cloudflare.
-    process.stderr.write(
-      `\n*** OFFLINE MODE: CLOUDFLARE_API_TOKEN is not set, so every call goes to the built-in simulator of\n` +
-        `*** Cloudflare's unified AI API at ${app.simulator.baseUrl}: replies are simulated ("Echo: ...").\n` +
-        `*** Set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to call real models. GraphiQL: ${url}/graphql\n` +
-        (app.devAdminKey
-          ? `*** No ADMIN_API_KEY: this run's admin key is ${app.devAdminKey}\n` +
-            `*** (GraphiQL headers: {"Authorization": "Bearer ${app.devAdminKey}"})\n\n`
-          : '\n'),
-    );
+    // Loud whatever LOG_LEVEL says (nothing here reaches Cloudflare), and JSON like every other line.
+    const adminKey = app.devAdminKey
+      ? ` No ADMIN_API_KEY: this run's admin key is ${app.devAdminKey} (GraphiQL headers: {"Authorization": "Bearer ${app.devAdminKey}"})`
+      : '';
+    const banner = {
+      level: 'warn',
+      time: new Date().toISOString(),
+      message:
+        `OFFLINE MODE: CLOUDFLARE_API_TOKEN is not set, so every call goes to the built-in simulator of Cloudflare's unified AI API ` +
+        `at ${app.simulator.baseUrl}: replies are simulated ("Echo: ..."). Set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to call ` +
+        `real models. GraphiQL: ${url}/graphql${adminKey}`,
+      offline: true,
+      simulator: app.simulator.baseUrl,
+      graphiql: `${url}/graphql`,
+      ...(app.devAdminKey && { devAdminKey: app.devAdminKey }),
+    };
+    process.stderr.write(JSON.stringify(banner) + '\n');
   }
 
   let stopping = false;

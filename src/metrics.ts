@@ -1,7 +1,28 @@
 // Prometheus metrics: one registry per app (no global state), Node defaults included.
+// Label values are bounded: an operation label is a known operation name (GraphQL root field or
+// tRPC procedure path) or `other`; a model label is a model of the price list or `other`. A
+// client can never grow the number of series.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UsageRow } from './domain/usage/usage-row.ts';
 
-export function createMetrics() {
+export interface MetricsOptions {
+  /** Operation names that may appear as labels; anything else is `other`. */
+  operations?: Iterable<string>;
+  /** Model ids that may appear as labels; anything else is `other`. */
+  models?: Iterable<string>;
+}
+
+const TOKEN_KINDS = [
+  ['input', 'inputTokens'],
+  ['output', 'outputTokens'],
+  ['cached_input', 'cachedInputTokens'],
+  ['cache_write', 'cacheWriteTokens'],
+  ['reasoning', 'reasoningTokens'],
+] as const;
+
+export function createMetrics(options: MetricsOptions = {}) {
+  const operations = new Set(options.operations ?? []);
+  const models = new Set(options.models ?? []);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -17,6 +38,12 @@ export function createMetrics() {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  const errors = new Counter({
+    name: 'switchboard_errors_total',
+    help: 'Errors answered to clients, by API (graphql|trpc) and contract code',
+    labelNames: ['api', 'code'] as const,
+    registers: [registry],
+  });
   const refusals = new Counter({
     name: 'switchboard_limit_refusals_total',
     help: 'Calls refused by a rate limit or budget before reaching upstream',
@@ -29,13 +56,60 @@ export function createMetrics() {
     labelNames: ['api', 'status'] as const,
     registers: [registry],
   });
+  const upstreamLatency = new Histogram({
+    name: 'switchboard_upstream_latency_seconds',
+    help: 'Upstream call duration (request to last byte), by model and upstream API',
+    labelNames: ['model', 'api'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const upstreamTtft = new Histogram({
+    name: 'switchboard_upstream_time_to_first_token_seconds',
+    help: 'Time to the first output token of upstream calls, by model and upstream API',
+    labelNames: ['model', 'api'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const upstreamTokens = new Counter({
+    name: 'switchboard_upstream_tokens_total',
+    help: 'Tokens of upstream calls, by model, upstream API and kind (input, output, cached_input, cache_write, reasoning)',
+    labelNames: ['model', 'api', 'kind'] as const,
+    registers: [registry],
+  });
+  const upstreamCost = new Counter({
+    name: 'switchboard_upstream_cost_usd_total',
+    help: 'Cost of priced upstream calls in USD (approximate: the ledger holds the exact decimal), by model and upstream API',
+    labelNames: ['model', 'api'] as const,
+    registers: [registry],
+  });
 
-  function observe(api: 'graphql' | 'trpc', operation: string, outcome: string, seconds: number): void {
-    requests.inc({ api, operation, outcome });
-    duration.observe({ api, operation }, seconds);
+  const operationLabel = (name: string | undefined | null): string => (name && operations.has(name) ? name : 'other');
+  const modelLabel = (model: string): string => (models.has(model) ? model : 'other');
+
+  function error(api: 'graphql' | 'trpc', code: string): void {
+    errors.inc({ api, code });
   }
 
-  return { registry, observe, refusals, upstreamCalls };
+  function observe(api: 'graphql' | 'trpc', operation: string, outcome: string, seconds: number): void {
+    const label = operationLabel(operation);
+    requests.inc({ api, operation: label, outcome });
+    duration.observe({ api, operation: label }, seconds);
+  }
+
+  /** The hook for ledger writes: call it with final rows (a PENDING row is skipped: its final write counts). */
+  function recordCalls(rows: readonly UsageRow[]): void {
+    for (const row of rows) {
+      if (row.status === 'PENDING') continue;
+      upstreamCalls.inc({ api: row.api, status: row.status });
+      const labels = { model: modelLabel(row.requestedModel), api: row.api };
+      upstreamLatency.observe(labels, row.latencyMs / 1000);
+      if (row.timeToFirstTokenMs !== null) upstreamTtft.observe(labels, row.timeToFirstTokenMs / 1000);
+      for (const [kind, key] of TOKEN_KINDS) if (row[key] > 0) upstreamTokens.inc({ ...labels, kind }, row[key]);
+      if (row.costUsd !== null) upstreamCost.inc(labels, Number(row.costUsd));
+    }
+  }
+
+  return { registry, observe, error, operationLabel, recordCalls, refusals, upstreamCalls };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

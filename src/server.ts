@@ -1,14 +1,22 @@
 // One node:http server: /graphql (yoga), /trpc (tRPC), /healthz, /readyz, /metrics, and the
 // WebSocket upgrades routed by path. Nothing reads a body in front of yoga or tRPC.
+// Every request gets an x-request-id (the client's, or a new one), echoed on the response and on
+// every log line written while it is served, and one access line when it ends.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
+import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Principal } from './domain/access/principal.ts';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import type { DashboardHandler } from './dashboard-static.ts';
 import type { GraphQLHandler } from './graphql/yoga.ts';
+import { applyCors, metricsAuthorized } from './http-policy.ts';
+import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from './request-context.ts';
+import type { SocketGuard } from './socket-guard.ts';
+import { appErrorOf } from './trpc/errors.ts';
 import type { createContextFactory } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
 
@@ -17,56 +25,108 @@ export interface ServerDeps {
   router: AppRouter;
   createContext: ReturnType<typeof createContextFactory>;
   metrics: Metrics;
+  logger: Logger;
   ready: () => Promise<void>;
   maxBodyBytes: number;
   /** The /dashboard page (issue 15). */
   dashboard?: DashboardHandler;
+  /** The largest tRPC batch; a bigger one is refused whole. */
+  trpcMaxBatch: number;
+  /** /metrics needs `Authorization: Bearer <token>` when set. */
+  metricsToken?: string;
+  corsOrigins: readonly string[];
+  sockets: SocketGuard;
+  authenticate: (authorization: string | undefined) => Promise<Principal>;
 }
 
 export interface HttpServer {
   server: Server;
-  /** Stop accepting, let requests in flight finish for up to graceMs, then cut what is left. */
+  /**
+   * Drain: /readyz answers 503 and new work is refused while requests in flight finish, for up to
+   * graceMs; then sockets are cut and the listener closes.
+   */
   shutdown(graceMs: number): Promise<void>;
 }
 
 export function createHttpServer(deps: ServerDeps): HttpServer {
+  const allowedOrigins = new Set(deps.corsOrigins);
   const trpc = createHTTPHandler({
     router: deps.router,
     basePath: '/trpc/',
     createContext: deps.createContext,
     maxBodySize: deps.maxBodyBytes,
+    maxBatchSize: deps.trpcMaxBatch,
+    onError: ({ error }) => {
+      const code = appErrorOf(error).code;
+      deps.metrics.error('trpc', code);
+      noteRequest({ appCode: code });
+    },
   });
   let inFlight = 0;
+  let draining = false;
   let drained: (() => void) | undefined;
 
   const server = createServer((req, res) => {
+    const context: RequestContext = { requestId: requestIdFrom(req.headers['x-request-id']), operations: [] };
+    const started = performance.now();
+    res.setHeader('x-request-id', context.requestId);
     inFlight++;
     res.once('close', () => {
       inFlight--;
+      accessLine(req, res, context, started);
       if (inFlight === 0) drained?.();
     });
-    route(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
-      else res.destroy();
-    });
+    runWithRequest(context, () =>
+      route(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+        else res.destroy();
+      }),
+    );
   });
+
+  function accessLine(req: IncomingMessage, res: ServerResponse, context: RequestContext, started: number): void {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    runWithRequest(context, () =>
+      deps.logger.info('request', {
+        method: req.method,
+        path: path.slice(0, 200),
+        operation: context.operations.join(',') || undefined,
+        userId: context.userId,
+        status: res.statusCode,
+        code: context.appCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(!res.writableFinished && { aborted: true }),
+      }),
+    );
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/healthz') return sendJson(res, 200, { status: draining ? 'draining' : 'ok' });
     if (path === '/readyz') {
+      if (draining) return sendJson(res, 503, { status: 'draining' });
       const ready = await deps.ready().then(
         () => true,
         () => false,
       );
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unavailable' });
     }
+    if (draining) {
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', '1');
+      return sendJson(res, 503, { error: { code: 'INTERNAL', message: 'Server is shutting down: retry on another instance' } });
+    }
     if (path === '/metrics') {
+      if (!metricsAuthorized(req, deps.metricsToken)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'A valid metrics token is required (Authorization: Bearer <METRICS_TOKEN>)' } });
+      }
       const body = await deps.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
       res.end(body);
       return;
     }
+    if (!applyCors(req, res, allowedOrigins)) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > deps.maxBodyBytes) {
       res.setHeader('connection', 'close');
@@ -85,21 +145,44 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: deps.maxBodyBytes });
   const trpcWss = new WebSocketServer({ noServer: true, maxPayload: deps.maxBodyBytes });
-  attachGraphQLWebSocket(deps.yoga, graphqlWss);
-  const trpcWsHandler = applyWSSHandler({ wss: trpcWss, router: deps.router, createContext: deps.createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 } });
+  attachGraphQLWebSocket(deps.yoga, graphqlWss, { sockets: deps.sockets, authenticate: deps.authenticate });
+  const trpcWsHandler = applyWSSHandler({
+    wss: trpcWss,
+    router: deps.router,
+    // A socket is authenticated when it connects, from its connection params (or its upgrade's
+    // header). Without a valid key its calls answer UNAUTHENTICATED until the guard closes it (4401).
+    createContext: async (opts: CreateWSSContextFnOptions) => {
+      const context = deps.createContext(opts);
+      const principal = await deps.authenticate(context.authorization).catch(() => undefined);
+      if (principal) deps.sockets.admit(opts.res as WebSocket, principal);
+      return context;
+    },
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    maxBatchSize: deps.trpcMaxBatch,
+  });
+  for (const wss of [graphqlWss, trpcWss]) {
+    wss.on('connection', (ws: WebSocket) => deps.sockets.watch(ws));
+  }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     const wss = path === '/graphql' ? graphqlWss : path === '/trpc' || path === '/trpc/' ? trpcWss : undefined;
-    if (!wss) {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+    if (!wss || draining) {
+      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
       return;
     }
+    const origin = req.headers.origin;
+    if (origin && !allowedOrigins.has(origin) && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    wss.once('headers', (headers) => headers.push(`x-request-id: ${requestId}`));
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
   async function shutdown(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    draining = true;
     trpcWsHandler.broadcastReconnectNotification();
     for (const wss of [graphqlWss, trpcWss]) for (const ws of wss.clients) ws.close(1001, 'server shutting down');
     server.closeIdleConnections();
@@ -109,6 +192,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
         new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
       ]);
     }
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const wss of [graphqlWss, trpcWss]) for (const ws of wss.clients) ws.terminate();
     server.closeAllConnections();
     await closed;

@@ -2,6 +2,10 @@
 //   create-user --email E [--role USER|ADMIN]
 //   create-key  --user EMAIL|ID [--name N]        prints the key once
 //   revoke-key  --id KEY_ID
+//   rotate-key  --id KEY_ID                       prints the new secret once
+//   revoke-all-keys --user EMAIL|ID
+//   list-users
+//   list-keys   --user EMAIL|ID                   never shows a secret
 //   set-limits  --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
 // Add --json for machine-readable output.
 import { parseArgs } from 'node:util';
@@ -14,6 +18,10 @@ import { CliError, runCli, userIdOf, type CliContext } from './context.ts';
 const USAGE = `usage: npm run admin -- create-user --email E [--role USER|ADMIN]
        npm run admin -- create-key --user EMAIL|ID [--name N]
        npm run admin -- revoke-key --id KEY_ID
+       npm run admin -- rotate-key --id KEY_ID
+       npm run admin -- revoke-all-keys --user EMAIL|ID
+       npm run admin -- list-users
+       npm run admin -- list-keys --user EMAIL|ID
        npm run admin -- set-limits --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]`;
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -67,7 +75,32 @@ export async function admin(argv: string[], ctx: CliContext): Promise<void> {
     case 'revoke-key': {
       if (!values.id) throw new CliError(`--id is required\n${USAGE}`);
       await ctx.access.revokeApiKey(ctx.principal, values.id);
-      print(`revoked key ${values.id} (servers stop accepting it within AUTH_CACHE_TTL_MS)`, { revoked: values.id });
+      print(`revoked key ${values.id}`, { revoked: values.id });
+      return;
+    }
+    case 'rotate-key': {
+      if (!values.id) throw new CliError(`--id is required\n${USAGE}`);
+      const rotated = await ctx.access.rotateApiKey(ctx.principal, values.id);
+      print(`rotated key ${rotated.apiKey.id} (${rotated.apiKey.name}); the old secret no longer works\n${rotated.secret}\n(shown once: store it now)`, rotated);
+      return;
+    }
+    case 'revoke-all-keys': {
+      const count = await ctx.access.revokeAllApiKeys(ctx.principal, await needUser());
+      print(`revoked ${count} key(s)`, { revoked: count });
+      return;
+    }
+    case 'list-users': {
+      const users = await ctx.access.listUsers(ctx.principal);
+      print(users.map((u) => `${u.id}  ${u.role.padEnd(5)}  ${u.email}`).join('\n') || '(no users)', users);
+      return;
+    }
+    case 'list-keys': {
+      const keys = await ctx.access.listApiKeys(ctx.principal, await needUser());
+      const state = (k: (typeof keys)[number]) =>
+        k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : k.expiresAt && k.expiresAt <= new Date() ? `expired ${k.expiresAt.toISOString()}` : 'active';
+      const line = (k: (typeof keys)[number]) =>
+        `${k.id}  sb_${k.prefix}_…  ${k.name.padEnd(12)}  ${state(k)}  last used ${k.lastUsedAt?.toISOString() ?? 'never'}${k.expiresAt ? `  expires ${k.expiresAt.toISOString()}` : ''}`;
+      print(keys.map(line).join('\n') || '(no keys)', keys);
       return;
     }
     case 'set-limits': {

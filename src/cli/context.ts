@@ -13,6 +13,8 @@ import { createPricingService, type PricingService } from '../domain/usage/prici
 import { loadPriceFile } from '../domain/usage/price-file.ts';
 import { loadEnv } from '../env.ts';
 import { createRouter, parseModelRoutes } from '../upstream/routing.ts';
+import { createKeyRevocations, type KeyRevocations } from '../key-revocations.ts';
+import { createLogger } from '../logger.ts';
 
 export interface CliContext {
   principal: Principal;
@@ -29,10 +31,15 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
-export function cliContext(prisma: PrismaClient, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): CliContext {
+export function cliContext(
+  prisma: PrismaClient,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  publishRevoked?: KeyRevocations['publish'],
+): CliContext {
   return {
     principal: { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' },
-    access: createAccessService({ prisma, cacheTtlMs: 0 }),
+    // Revoked and rotated keys reach running servers at once through the revocation channel.
+    access: createAccessService({ prisma, cacheTtlMs: 0, publishRevoked }),
     usage: createUsageReports({ prisma }),
     // Another process's caches are not reachable from here: a server picks limits up within AUTH_CACHE_TTL_MS.
     userLimits: createUserLimitsAdmin({ prisma, userSettings: createUserSettings({ prisma, ttlMs: 0 }) }),
@@ -50,9 +57,11 @@ export async function runCli(fn: (ctx: CliContext) => Promise<void>): Promise<vo
   try {
     const env = loadEnv();
     const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: () => {} });
+    const revocations = await createKeyRevocations({ databaseUrl: env.DATABASE_URL, logger: createLogger('warn') });
     try {
-      await fn(cliContext(db.prisma));
+      await fn(cliContext(db.prisma, undefined, (event) => revocations.publish(event)));
     } finally {
+      await revocations.close();
       await db.close();
     }
   } catch (error) {

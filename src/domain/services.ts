@@ -1,6 +1,7 @@
 // The domain services as the adapters see them: built once in src/app.ts.
 import type { AccessService } from './access/access-service.ts';
 import type { ChatService } from './chat/chat-service.ts';
+import type { MessagePages } from './chat/message-pages.ts';
 import type { GenerationService } from './generation/generation-service.ts';
 import type { UserLimitsAdmin } from './admin/user-limits.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
@@ -15,6 +16,8 @@ export interface Services {
   access: AccessService;
   generation: GenerationService;
   chat: ChatService;
+  /** Batched, paged messages of many conversations (GraphQL's Conversation.messages). */
+  messagePages: MessagePages;
   gateways: GatewayService;
   pricing: PricingService;
   usage: UsageReports;

@@ -22,5 +22,15 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
  */
 export const entityId = safeString().pipe(z.string().trim().min(1, 'must not be empty').max(200));
 
+/** Years a stored date may have: anything outside is a client mistake (BAD_INPUT), never a database error. */
+export const MIN_DATE = Date.UTC(1970, 0, 1);
+export const MAX_DATE = Date.UTC(10_000, 0, 1) - 1;
+
+/** An ISO-8601 date-time (a Date or a string) between 1970 and 9999. */
+export const dateInput = z.coerce
+  .date({ message: 'must be an ISO-8601 date-time' })
+  .refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time')
+  .refine((d) => d.getTime() >= MIN_DATE && d.getTime() <= MAX_DATE, 'must be between 1970 and 9999');
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (id: string): boolean => UUID.test(id);

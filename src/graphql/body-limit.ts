@@ -1,6 +1,8 @@
-// A body limit for GraphQL POSTs that arrive without a Content-Length (chunked): yoga would
-// read any size into memory. The server refuses a declared oversize body before yoga; this
-// reads a JSON body through a counting reader and stops at the limit.
+// A body limit for GraphQL POSTs that arrive without a Content-Length (chunked), whatever their
+// content type: yoga would read any size into memory (25 MB by default). The server refuses a
+// declared oversize body before yoga; this reads the body through a counting reader, stops at
+// the limit, and parses the content types GraphQL over HTTP uses (JSON, application/graphql,
+// urlencoded). Anything else (multipart uploads) is refused: this API takes no files.
 import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 
@@ -26,18 +28,41 @@ async function readLimited(request: Request, maxBytes: number): Promise<string> 
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const badBody = (message: string, status = 400) => new GraphQLError(message, { extensions: { code: 'BAD_INPUT', field: 'body', http: { status } } });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badBody('POST body sent invalid JSON.');
+  }
+}
+
+function parseForm(text: string): GraphQLParams {
+  const form = new URLSearchParams(text);
+  const json = (name: string) => {
+    const value = form.get(name);
+    return value ? parseJson(value) : undefined;
+  };
+  return {
+    query: form.get('query') ?? undefined,
+    operationName: form.get('operationName') ?? undefined,
+    variables: json('variables') as GraphQLParams['variables'],
+    extensions: json('extensions') as GraphQLParams['extensions'],
+  };
+}
+
 export function bodyLimitPlugin(maxBytes: number): Plugin {
   return {
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== 'POST' || request.headers.has('content-length')) return;
-      if (!request.headers.get('content-type')?.includes('json')) return;
+      const type = request.headers.get('content-type')?.toLowerCase() ?? '';
       setRequestParser(async (req) => {
-        const text = await readLimited(req, maxBytes);
-        try {
-          return JSON.parse(text) as GraphQLParams | GraphQLParams[];
-        } catch {
-          throw new GraphQLError('POST body sent invalid JSON.', { extensions: { code: 'BAD_INPUT', field: 'body', http: { status: 400 } } });
-        }
+        if (type.includes('json')) return parseJson(await readLimited(req, maxBytes)) as GraphQLParams | GraphQLParams[];
+        if (type.startsWith('application/graphql')) return { query: await readLimited(req, maxBytes) };
+        if (type.startsWith('application/x-www-form-urlencoded')) return parseForm(await readLimited(req, maxBytes));
+        await req.body?.cancel().catch(() => {});
+        throw badBody(`Unsupported content type ${type || '(none)'}: send application/json`, 415);
       });
     },
   };

@@ -4,6 +4,7 @@ import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
 import { AppError } from '../errors.ts';
+import type { MessageLoader } from './message-loader.ts';
 
 export interface GraphQLContext {
   services: Services;
@@ -14,6 +15,8 @@ export interface GraphQLContext {
   signal?: AbortSignal;
   /** graphql-http, graphql-sse or graphql-ws: recorded with each call. */
   transport: string;
+  /** Conversation.messages, batched per request. */
+  messageLoader: MessageLoader;
 }
 
 /** The caller, or UNAUTHENTICATED. Every resolver that needs a caller goes through here. */

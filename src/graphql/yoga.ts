@@ -3,10 +3,13 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Services } from '../domain/services.ts';
-import type { AppError } from '../errors.ts';
+import { AppError, HTTP_STATUS } from '../errors.ts';
+import { noteRequest } from '../request-context.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GraphQLContext } from './builder.ts';
+import { createMessageLoader } from './message-loader.ts';
+import { operationLimitPlugins, type OperationLimits } from './operation-limits.ts';
 import { bodyLimitPlugin } from './body-limit.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
@@ -16,6 +19,12 @@ export interface YogaDeps {
   logger: Logger;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** GraphiQL served (and, in production, introspection allowed). */
+  graphiql: boolean;
+  limits: Omit<OperationLimits, 'introspection'>;
+  production: boolean;
+  /** LOG_PROMPTS: log each operation's query and variables (prompts included). Off by default. */
+  logPrompts?: boolean;
 }
 
 interface ServerContext {
@@ -23,12 +32,14 @@ interface ServerContext {
   connectionParams?: Readonly<Record<string, unknown>>;
 }
 
-export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }: YogaDeps) {
+export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production, logPrompts }: YogaDeps) {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Switchboard', subscriptionsProtocol: 'SSE' },
+    // CORS is decided by the server's allow-list (CORS_ORIGINS) for every path, not by yoga.
+    cors: false,
+    graphiql: graphiql ? { title: 'Switchboard', subscriptionsProtocol: 'SSE' } : false,
     renderGraphiQL,
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
@@ -38,17 +49,31 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }
       warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
       error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
     },
-    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics)],
+    plugins: [
+      bodyLimitPlugin(maxBodyBytes),
+      ...operationLimitPlugins({ ...limits, introspection: graphiql || !production }),
+      validationCodePlugin(),
+      metricsPlugin(metrics),
+      ...(logPrompts ? [promptLogPlugin(logger)] : []),
+    ],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
         stringParam(connectionParams, 'authorization') ?? stringParam(connectionParams, 'Authorization') ?? request.headers.get('authorization');
       const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
       const auth = await services.access.authenticate(authorization).then(
-        (principal) => ({ principal }),
+        (principal) => {
+          noteRequest({ userId: principal.userId });
+          return { principal };
+        },
         (error: AppError) => ({ error }),
       );
       const transport = connectionParams ? 'graphql-ws' : request.headers.get('accept')?.includes('text/event-stream') ? 'graphql-sse' : 'graphql-http';
-      return { services, auth, idempotencyKey, signal: connectionParams ? undefined : request.signal, transport };
+      const context = { services, auth, idempotencyKey, signal: connectionParams ? undefined : request.signal, transport };
+      const principal = () => {
+        if ('error' in auth) throw auth.error;
+        return auth.principal;
+      };
+      return { ...context, messageLoader: createMessageLoader(services, principal) };
     },
   });
 }
@@ -60,17 +85,42 @@ function stringParam(params: Readonly<Record<string, unknown>> | undefined, name
   return typeof value === 'string' ? value : undefined;
 }
 
+/** LOG_PROMPTS=true only: the operation's text and variables, on the request's log lines. */
+function promptLogPlugin(logger: Logger): Plugin {
+  return {
+    onParams({ params }) {
+      logger.info('graphql params (LOG_PROMPTS)', { query: params.query?.slice(0, 100_000), variables: params.variables });
+    },
+  };
+}
+
+/**
+ * Requests by operation and outcome, errors by code. The operation label is the first root field
+ * (a schema name, so bounded; the client's free-form operationName is never a label).
+ */
 function metricsPlugin(metrics: Metrics): Plugin {
-  const measure = (args: { operationName?: string | null; document: { definitions: readonly unknown[] } }) => {
+  const measure = (args: { document: { definitions: readonly unknown[] } }) => {
     const started = performance.now();
-    const operation = args.operationName ?? firstFieldName(args.document) ?? 'anonymous';
+    const operation = metrics.operationLabel(firstFieldName(args.document));
+    noteRequest({ operation });
     return (result: unknown) => {
-      const errors = (result as { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }).errors;
-      const code = errors?.[0]?.extensions?.code;
-      metrics.observe('graphql', operation, typeof code === 'string' ? code : 'ok', (performance.now() - started) / 1000);
+      const errors = (result as { errors?: ReadonlyArray<unknown> }).errors;
+      metrics.observe('graphql', operation, errors?.length ? errorCode(errors[0]) : 'ok', (performance.now() - started) / 1000);
     };
   };
   return {
+    onResultProcess({ result }) {
+      // The final, masked result: every error here was answered to the client (streams: per event).
+      const results = Array.isArray(result) ? result : [result];
+      for (const r of results) {
+        const errors = (r as { errors?: ReadonlyArray<unknown> } | null)?.errors ?? [];
+        for (const e of errors) {
+          const code = errorCode(e);
+          metrics.error('graphql', code);
+          noteRequest({ appCode: code });
+        }
+      }
+    },
     onExecute({ args }) {
       const done = measure(args);
       return { onExecuteDone: ({ result }) => done(result) };
@@ -80,6 +130,15 @@ function metricsPlugin(metrics: Metrics): Plugin {
       return { onSubscribeResult: ({ result }) => done(result) };
     },
   };
+}
+
+/** An error's contract code: extensions.code, an AppError's code before masking, else INTERNAL. */
+function errorCode(error: unknown): string {
+  const e = error as { extensions?: Record<string, unknown>; originalError?: unknown };
+  const code = e.extensions?.code;
+  if (typeof code === 'string' && code in HTTP_STATUS) return code;
+  if (e.originalError instanceof AppError) return e.originalError.code;
+  return 'INTERNAL';
 }
 
 function firstFieldName(document: { definitions: readonly unknown[] }): string | undefined {

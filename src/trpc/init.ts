@@ -8,6 +8,7 @@ import type { Services } from '../domain/services.ts';
 import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { noteRequest } from '../request-context.ts';
 import { appErrorOf, formatTRPCError } from './errors.ts';
 
 export interface TRPCContext {
@@ -17,9 +18,11 @@ export interface TRPCContext {
   authorization: string | undefined;
   idempotencyKey: string | undefined;
   isWebSocket: boolean;
+  /** LOG_PROMPTS: log each call's input (prompts included). Off by default. */
+  logPrompts?: boolean;
 }
 
-export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger }) {
+export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger; logPrompts?: boolean }) {
   return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): TRPCContext => {
     const params = opts.info.connectionParams;
     const header = (name: string): string | undefined => {
@@ -50,13 +53,14 @@ function observe(ctx: TRPCContext, path: string, started: number, outcome: strin
 
 export const publicProcedure = t.procedure.use(async ({ ctx, path, next }) => {
   const started = performance.now();
+  noteRequest({ operation: path });
   const result = await next();
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;
 });
 
 /** A procedure that needs a caller (UNAUTHENTICATED otherwise); one middleware layer, not two. */
-export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
+export const authedProcedure = t.procedure.use(async ({ ctx, path, next, getRawInput }) => {
   const started = performance.now();
   let principal: Principal;
   try {
@@ -65,6 +69,8 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
     observe(ctx, path, started, toAppError(error).code);
     throw error;
   }
+  noteRequest({ operation: path, userId: principal.userId });
+  if (ctx.logPrompts) ctx.logger.info('trpc input (LOG_PROMPTS)', { path, input: await getRawInput().catch(() => undefined) });
   const result = await next({ ctx: { principal } });
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;

@@ -71,7 +71,7 @@ describe('offline mode through the real entry point', () => {
     try {
       let stderr = '';
       const banner = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no banner: ${stderr}`)), 25_000);
+        const timer = setTimeout(() => reject(new Error(`no banner: ${stderr}`)), 100_000);
         child.stderr.on('data', (chunk: Buffer) => {
           stderr += chunk.toString();
           if (stderr.includes('(GraphiQL headers')) {
@@ -96,5 +96,5 @@ describe('offline mode through the real entry point', () => {
       child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 });

@@ -20,9 +20,38 @@ export interface ApiKeyView {
   name: string;
   prefix: string;
   createdAt: Date;
+  /** Kept to within a minute, without a database write per call. */
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  expiresAt: Date | null;
+  rotatedAt: Date | null;
+  /** The key's own limits (null: none at the key's level). */
+  limits: { requestsPerMinute: number | null; tokensPerDay: number | null; monthlyBudgetUsd: string | null };
+  /** Models this key may call; empty: any. */
+  allowedModels: string[];
 }
+
+interface ApiKeyRow {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+  rotatedAt: Date | null;
+  requestsPerMinute: number | null;
+  tokensPerDay: number | null;
+  monthlyBudgetUsd: { toString(): string } | null;
+  allowedModels: string[];
+}
+
+/** Every column of a key except its secret hash: what lists and views read. */
+const apiKeySelect = {
+  id: true, userId: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true,
+  expiresAt: true, rotatedAt: true, requestsPerMinute: true, tokensPerDay: true, monthlyBudgetUsd: true, allowedModels: true,
+} as const;
 
 export interface CreatedApiKey {
   apiKey: ApiKeyView;
@@ -34,11 +63,15 @@ export interface AccessServiceOptions {
   prisma: PrismaClient;
   adminApiKey?: string;
   cacheTtlMs: number;
+  /** Active (unrevoked, unexpired) keys one user may hold. */
+  maxKeysPerUser?: number;
+  /** Tells every instance (this one included) that keys stopped working: caches and sockets. */
+  publishRevoked?: (event: { keyId?: string; userId?: string }) => Promise<void>;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessServiceOptions) {
+export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPerUser = 20, publishRevoked }: AccessServiceOptions) {
   const cache = new AuthCache(cacheTtlMs);
   const bootstrapPrincipal: Principal = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' };
   const lastUsedWritten = new Map<string, number>();
@@ -82,11 +115,12 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     if (!parsed) throw unauthenticated();
     const row = await prisma.apiKey.findUnique({
       where: { prefix: parsed.prefix },
-      select: { id: true, secretHash: true, revokedAt: true, user: { select: { id: true, role: true } } },
+      select: { id: true, secretHash: true, revokedAt: true, expiresAt: true, user: { select: { id: true, role: true } } },
     });
     if (!row || row.revokedAt || !secretMatches(parsed.secret, row.secretHash)) throw unauthenticated();
+    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw new AppError('UNAUTHENTICATED', 'This API key has expired');
     const principal: Principal = { userId: row.user.id, role: row.user.role, keyId: row.id };
-    cache.set(key, principal);
+    cache.set(key, principal, Date.now(), row.expiresAt?.getTime() ?? Infinity);
     touchLastUsed(row.id);
     return principal;
   }
@@ -96,6 +130,13 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     const row = await prisma.user.findUnique({ where: { id: principal.userId } });
     if (!row) throw notFound('User');
     return toUserView(row);
+  }
+
+  /** Every user, oldest first (admin). */
+  async function listUsers(principal: Principal): Promise<UserView[]> {
+    requireAdmin(principal);
+    const rows = await prisma.user.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map(toUserView);
   }
 
   async function createUser(principal: Principal, input: CreateUserInput): Promise<UserView> {
@@ -116,22 +157,84 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     if (ownerId !== principal.userId) requireAdmin(principal);
     const owner = isUuid(ownerId) ? await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } }) : null;
     if (!owner) throw notFound('User');
+    // The cap counts active keys; two concurrent creations may both pass it (a soft cap, by one).
+    const active = await prisma.apiKey.count({ where: { userId: ownerId, ...activeKey() } });
+    if (active >= maxKeysPerUser) {
+      throw new AppError('BAD_INPUT', `This user already has ${active} active API keys (MAX_KEYS_PER_USER is ${maxKeysPerUser}): revoke one first`, { field: 'userId' });
+    }
     const key = generateApiKey();
     const row = await prisma.apiKey.create({
-      data: { id: uuidv7(), userId: ownerId, name: input.name, prefix: key.prefix, secretHash: key.secretHash },
+      data: { id: uuidv7(), userId: ownerId, name: input.name, prefix: key.prefix, secretHash: key.secretHash, expiresAt: input.expiresAt ?? null },
+      select: apiKeySelect,
     });
     return { apiKey: toApiKeyView(row), secret: key.plaintext };
   }
 
-  async function revokeApiKey(principal: Principal, id: string): Promise<boolean> {
+  /** Whose keys an operation may touch: the caller's own, or (admin) any existing user's. */
+  async function keyOwner(principal: Principal, userId: string | null | undefined): Promise<string> {
+    const ownerId = userId ?? principal.userId;
+    if (ownerId === principal.userId) return ownerId;
+    if (!isAdmin(principal)) throw notFound('User');
+    const owner = isUuid(ownerId) ? await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } }) : null;
+    if (!owner) throw notFound('User');
+    return ownerId;
+  }
+
+  /** A key the caller may manage (its own, or any as admin), else NOT_FOUND. */
+  async function ownedKey(principal: Principal, id: string) {
     const row = isUuid(id) ? await prisma.apiKey.findUnique({ where: { id }, select: { userId: true, revokedAt: true } }) : null;
     if (!row || (row.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
+    return row;
+  }
+
+  /** Stops the keys at once: this instance's cache now, every other instance's through the channel. */
+  async function revoked(event: { keyId?: string; userId?: string }): Promise<void> {
+    forget(event);
+    await publishRevoked?.(event);
+  }
+
+  /** Drops cached keys (a revocation notice; undefined: everything, notices may have been missed). */
+  function forget(event: { keyId?: string; userId?: string } | undefined): void {
+    if (!event) return cache.clear();
+    cache.evict((p) => (event.keyId !== undefined && p.keyId === event.keyId) || (event.userId !== undefined && p.userId === event.userId && p.keyId !== undefined));
+  }
+
+  async function listApiKeys(principal: Principal, userId?: string | null): Promise<ApiKeyView[]> {
+    const ownerId = await keyOwner(principal, userId);
+    const rows = await prisma.apiKey.findMany({ where: { userId: ownerId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select: apiKeySelect });
+    return rows.map(toApiKeyView);
+  }
+
+  async function revokeApiKey(principal: Principal, id: string): Promise<boolean> {
+    const row = await ownedKey(principal, id);
     if (!row.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-    cache.evict((p) => p.keyId === id);
+    await revoked({ keyId: id });
     return true;
   }
 
-  return { ensureBootstrapAdmin, authenticate, me, createUser, createApiKey, revokeApiKey };
+  /** A new secret for the same key (id, name, limits, expiry kept); the old secret stops at once. */
+  async function rotateApiKey(principal: Principal, id: string): Promise<CreatedApiKey> {
+    const row = await ownedKey(principal, id);
+    if (row.revokedAt) throw new AppError('BAD_INPUT', 'A revoked key cannot be rotated', { field: 'id' });
+    const key = generateApiKey();
+    const updated = await prisma.apiKey.update({
+      where: { id },
+      data: { prefix: key.prefix, secretHash: key.secretHash, rotatedAt: new Date() },
+      select: apiKeySelect,
+    });
+    await revoked({ keyId: id });
+    return { apiKey: toApiKeyView(updated), secret: key.plaintext };
+  }
+
+  /** Revokes every active key of a user (the caller's own by default); returns how many. */
+  async function revokeAllApiKeys(principal: Principal, userId?: string | null): Promise<number> {
+    const ownerId = await keyOwner(principal, userId);
+    const { count } = await prisma.apiKey.updateMany({ where: { userId: ownerId, revokedAt: null }, data: { revokedAt: new Date() } });
+    await revoked({ userId: ownerId });
+    return count;
+  }
+
+  return { ensureBootstrapAdmin, authenticate, me, listUsers, createUser, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, revokeAllApiKeys, forget };
 }
 
 export type AccessService = ReturnType<typeof createAccessService>;
@@ -145,7 +248,10 @@ function bearerToken(authorization: string | undefined | null): string | undefin
   return /\s/.test(value) ? undefined : value;
 }
 
-function toApiKeyView(row: ApiKeyView): ApiKeyView {
+/** Not revoked and not expired. */
+const activeKey = () => ({ revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] });
+
+function toApiKeyView(row: ApiKeyRow): ApiKeyView {
   return {
     id: row.id,
     userId: row.userId,
@@ -154,5 +260,13 @@ function toApiKeyView(row: ApiKeyView): ApiKeyView {
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
+    expiresAt: row.expiresAt,
+    rotatedAt: row.rotatedAt,
+    limits: {
+      requestsPerMinute: row.requestsPerMinute,
+      tokensPerDay: row.tokensPerDay,
+      monthlyBudgetUsd: row.monthlyBudgetUsd === null ? null : row.monthlyBudgetUsd.toString(),
+    },
+    allowedModels: row.allowedModels,
   };
 }

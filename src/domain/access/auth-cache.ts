@@ -24,13 +24,18 @@ export class AuthCache {
     return entry.principal;
   }
 
-  set(key: string, principal: Principal, now = Date.now()): void {
-    if (this.ttlMs <= 0) return;
+  /** Caches for the TTL, never past `until` (a key's expiry). */
+  set(key: string, principal: Principal, now = Date.now(), until = Infinity): void {
+    if (this.ttlMs <= 0 || until <= now) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { principal, expiresAt: now + this.ttlMs });
+    this.entries.set(key, { principal, expiresAt: Math.min(now + this.ttlMs, until) });
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 
   /** Drops every cached entry matching the predicate (a revoked key, a user whose role changed). */

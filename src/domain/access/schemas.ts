@@ -1,7 +1,7 @@
 // Inputs of the access operations: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
 import { safeString } from '../safe-text.ts';
-import { entityId } from '../validation.ts';
+import { dateInput, entityId } from '../validation.ts';
 
 export const roleSchema = z.enum(['USER', 'ADMIN']);
 
@@ -15,7 +15,13 @@ export const createApiKeyInput = z.object({
   /** Whose key: absent means the caller's own. Only admins may name another user. */
   userId: entityId.optional(),
   name: safeString().pipe(z.string().trim().min(1, 'must not be empty').max(100)).default('default'),
+  /** When the key stops working; absent: never. Must be in the future (and before year 10000). */
+  expiresAt: dateInput.refine((d) => d.getTime() > Date.now(), 'must be in the future').optional().nullable(),
 });
 export type CreateApiKeyInput = z.infer<typeof createApiKeyInput>;
 
 export const idInput = z.object({ id: entityId });
+
+/** Whose keys: absent means the caller's own; only admins may name another user. */
+export const keyOwnerInput = z.object({ userId: entityId.optional().nullable() });
+export type KeyOwnerInput = z.infer<typeof keyOwnerInput>;

@@ -12,6 +12,7 @@ import type { GenerationService } from '../generation/generation-service.ts';
 import type { CallRunner } from '../generation/call-runner.ts';
 import type { ChatInput } from '../generation/schemas.ts';
 import type { Idempotency } from '../idempotency/idempotency.ts';
+import { fitReplay, type ContextWindowPolicy } from './context-window.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import { replayHistory, toolResultMessages } from './history-replay.ts';
 import { toImage } from '../generation/message-input.ts';
@@ -38,7 +39,7 @@ function statusOf(outcome: CallOutcome): MessageStatus {
   return outcome.text === '' ? 'FAILED' : 'PARTIAL';
 }
 
-export function createChatService({ store, generation, runner, idempotency }: { store: ConversationStore; generation: GenerationService; runner: CallRunner; idempotency?: Idempotency }) {
+export function createChatService({ store, generation, runner, idempotency, contextWindow }: { store: ConversationStore; generation: GenerationService; runner: CallRunner; idempotency?: Idempotency; contextWindow?: ContextWindowPolicy }) {
   interface Started {
     conversation: ConversationView;
     userMessage: MessageView;
@@ -65,6 +66,8 @@ export function createChatService({ store, generation, runner, idempotency }: { 
     // The conversation keeps its system prompt; a turn that sends one replaces it.
     const system = input.system ?? existing?.system ?? undefined;
     const replacesSystem = existing !== undefined && input.system != null && input.system !== existing.system;
+    // Bounded replay (context-window.ts): oldest turns dropped to fit; a turn that cannot fit is BAD_INPUT.
+    if (contextWindow) replay.splice(0, replay.length, ...fitReplay(replay, results.length + userTurn.length, system, input.model, contextWindow));
     // Resolve gateway and routing before anything is stored: bad input stores nothing.
     const prepared = await generation.prepare(principal, input, replay, system);
     const reservation = await runner.admit(prepared, { ...call, principal });

@@ -8,7 +8,7 @@ import type { ConversationPage, ConversationView, MessageRole, MessageStatus, Me
 
 const APPEND_ATTEMPTS = 5;
 
-interface MessageRow {
+export interface MessageRow {
   id: string;
   conversationId: string;
   position: number;
@@ -32,7 +32,7 @@ export interface MessageExtras {
 const jsonList = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 const jsonParam = (list: readonly unknown[] | undefined): string | null => (list?.length ? JSON.stringify(list) : null);
 
-const toMessageView = (m: MessageRow): MessageView => ({
+export const toMessageView = (m: MessageRow): MessageView => ({
   id: m.id,
   conversationId: m.conversationId,
   position: m.position,

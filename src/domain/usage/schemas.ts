@@ -1,13 +1,12 @@
 // Inputs of the pricing and usage-report operations: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
+import { dateInput as date } from '../validation.ts';
 
 /** A non-negative decimal string such as "3", "0.15" or "12.3456789012" (at most 10 places). */
 export const decimalString = z
   .string()
   .trim()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
-
-const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
 
 export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];

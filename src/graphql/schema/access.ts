@@ -1,6 +1,6 @@
 // GraphQL: users, API keys, me.
 import type { ApiKeyView, CreatedApiKey } from '../../domain/access/access-service.ts';
-import { createApiKeyInput, createUserInput, idInput } from '../../domain/access/schemas.ts';
+import { createApiKeyInput, createUserInput, idInput, keyOwnerInput } from '../../domain/access/schemas.ts';
 import type { UserLimits, UserView } from '../../domain/access/user-view.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
@@ -28,14 +28,19 @@ export const UserRef = builder.objectRef<UserView>('User').implement({
 });
 
 const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
+  description: 'An API key, without its secret (shown once, when created or rotated)',
   fields: (t) => ({
     id: t.exposeID('id'),
     userId: t.exposeID('userId'),
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The public part of the key' }),
     createdAt: t.field({ type: 'DateTime', resolve: (k) => k.createdAt }),
-    lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.lastUsedAt }),
+    lastUsedAt: t.field({ type: 'DateTime', nullable: true, description: 'Within a minute', resolve: (k) => k.lastUsedAt }),
     revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.revokedAt }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.expiresAt }),
+    rotatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.rotatedAt }),
+    limits: t.field({ type: UserLimitsRef, description: "The key's own limits; null means none at this level", resolve: (k) => k.limits }),
+    allowedModels: t.exposeStringList('allowedModels', { description: 'Models this key may call; empty: any' }),
   }),
 });
 
@@ -65,11 +70,21 @@ const CreateApiKeyInputRef = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
     userId: t.id({ required: false, description: 'Whose key; absent = the caller. Admins may name any user.' }),
     name: t.string({ required: false }),
+    expiresAt: t.field({ type: 'DateTime', required: false, description: 'When the key stops working; absent: never' }),
   }),
 });
 
 builder.queryField('me', (t) =>
   t.field({ type: UserRef, resolve: (_root, _args, ctx) => ctx.services.access.me(principalOf(ctx)) }),
+);
+
+builder.queryField('apiKeys', (t) =>
+  t.field({
+    type: [ApiKeyRef],
+    description: "The caller's keys, newest first (revoked and expired included); an admin may name any user",
+    args: { userId: t.arg.id() },
+    resolve: (_root, args, ctx) => ctx.services.access.listApiKeys(principalOf(ctx), parseInput(keyOwnerInput, args).userId),
+  }),
 );
 
 builder.mutationFields((t) => ({
@@ -85,6 +100,17 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateApiKeyInputRef, required: true }) },
     resolve: (_root, args, ctx) =>
       ctx.services.access.createApiKey(principalOf(ctx), parseInput(createApiKeyInput, args.input)),
+  }),
+  rotateApiKey: t.field({
+    type: CreatedApiKeyRef,
+    description: 'A new secret for the same key (id, limits, expiry kept); the old secret stops at once on every instance',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.access.rotateApiKey(principalOf(ctx), parseInput(idInput, args).id),
+  }),
+  revokeAllApiKeys: t.int({
+    description: "Revokes every active key of a user (the caller's own by default); returns how many",
+    args: { userId: t.arg.id() },
+    resolve: (_root, args, ctx) => ctx.services.access.revokeAllApiKeys(principalOf(ctx), parseInput(keyOwnerInput, args).userId),
   }),
   revokeApiKey: t.boolean({
     args: { id: t.arg.id({ required: true }) },

@@ -1,5 +1,6 @@
 // GraphQL: chat, chatStream, conversations, conversation, deleteConversation.
 import { listConversationsInput } from '../../domain/chat/chat-service.ts';
+import { MAX_MESSAGES_PAGE, messagePageInput } from '../../domain/chat/message-pages.ts';
 import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, MessageView } from '../../domain/chat/conversation-view.ts';
 import { idInput } from '../../domain/access/schemas.ts';
 import { chatInput } from '../../domain/generation/schemas.ts';
@@ -40,8 +41,13 @@ const ConversationRef = builder.objectRef<ConversationView & { messages?: Messag
     updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.updatedAt }),
     messages: t.field({
       type: [MessageRef],
-      description: 'In order',
-      resolve: (c, _args, ctx) => c.messages ?? ctx.services.chat.messagesOf(principalOf(ctx), c.id),
+      description: 'In order; a page of at most `first` (default and maximum 500) after `afterPosition`',
+      args: { first: t.arg.int(), afterPosition: t.arg.int() },
+      resolve: (c, args, ctx) => {
+        const page = parseInput(messagePageInput, args);
+        if (c.messages && page.first == null && page.afterPosition == null && c.messages.length <= MAX_MESSAGES_PAGE) return c.messages;
+        return ctx.messageLoader.load({ conversationId: c.id, page });
+      },
     }),
   }),
 });

@@ -11,3 +11,8 @@ import './dashboard.ts';
 import './reconciliation.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
+
+/** Root field names (queries, mutations, subscriptions): the only operation labels metrics use. */
+export function graphqlOperationNames(): string[] {
+  return [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) => (type ? Object.keys(type.getFields()) : []));
+}

@@ -1,5 +1,5 @@
-// tRPC: me, admin.createUser / admin.createApiKey / admin.setUserLimits, apiKeys.revoke.
-import { createApiKeyInput, createUserInput, idInput } from '../../domain/access/schemas.ts';
+// tRPC: me, admin.createUser / admin.createApiKey / admin.setUserLimits, apiKeys.list / create / rotate / revoke / revokeAll.
+import { createApiKeyInput, createUserInput, idInput, keyOwnerInput } from '../../domain/access/schemas.ts';
 import { setUserLimitsInput } from '../../domain/admin/user-limits.ts';
 import { authedProcedure, router } from '../init.ts';
 
@@ -18,5 +18,9 @@ export const adminAccessProcedures = {
 };
 
 export const apiKeysRouter = router({
+  list: authedProcedure.input(keyOwnerInput.optional()).query(({ ctx, input }) => ctx.services.access.listApiKeys(ctx.principal, input?.userId)),
+  create: authedProcedure.input(createApiKeyInput).mutation(({ ctx, input }) => ctx.services.access.createApiKey(ctx.principal, input)),
+  rotate: authedProcedure.input(idInput).mutation(({ ctx, input }) => ctx.services.access.rotateApiKey(ctx.principal, input.id)),
   revoke: authedProcedure.input(idInput).mutation(({ ctx, input }) => ctx.services.access.revokeApiKey(ctx.principal, input.id)),
+  revokeAll: authedProcedure.input(keyOwnerInput.optional()).mutation(({ ctx, input }) => ctx.services.access.revokeAllApiKeys(ctx.principal, input?.userId)),
 });

@@ -1,0 +1,71 @@
+// Bounded conversations: the policy for how much history one chat turn replays. Pure.
+//
+// - A call sends at most `maxTokens` input tokens (MAX_CONTEXT_TOKENS, lowered per model by
+//   MODEL_CONTEXT_TOKENS): system prompt + replayed history + the new turn, each message estimated
+//   as the call runner estimates reservations (ceil(characters / 4) + 4 a message, tool-call text
+//   and images included): never less than characters / 4.
+// - The replayed messages also count against the request body limit (MAX_BODY_BYTES), by their
+//   JSON-encoded size plus a fixed allowance for the request's other fields.
+// - The system prompt and the new turn are always sent (a turn of tool results keeps the assistant
+//   message whose calls they answer); history is kept newest first and the oldest turns are
+//   dropped to fit, cutting only before a user message (so a tool call never loses its result,
+//   and the replay starts the way every provider expects). A system prompt plus turn that cannot
+//   fit on their own is BAD_INPUT.
+import type { ChatMessage } from '../../call-vocabulary.ts';
+import { AppError } from '../../errors.ts';
+import { estimateInputTokens } from '../generation/call-runner.ts';
+
+export interface ContextWindowPolicy {
+  maxTokens: number;
+  maxBodyBytes: number;
+  /** Per-model caps (exact id or prefix; longest wins) that may only lower maxTokens. */
+  perModel?: Readonly<Record<string, number>>;
+}
+
+/** Bytes allowed for the rest of a request (model, options, tools, JSON framing). */
+const REQUEST_OVERHEAD_BYTES = 4_096;
+
+export const messageTokens = (m: ChatMessage): number => estimateInputTokens({ messages: [m] });
+const messageBytes = (m: ChatMessage): number => Buffer.byteLength(JSON.stringify(m));
+
+export function tokenBudget(model: string, policy: ContextWindowPolicy): number {
+  let best: { prefix: string; tokens: number } | undefined;
+  for (const [prefix, tokens] of Object.entries(policy.perModel ?? {})) {
+    if (model.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, tokens };
+  }
+  return Math.min(policy.maxTokens, best?.tokens ?? Infinity);
+}
+
+/**
+ * The messages to send: the last `turnLength` messages (this turn) always, and as much of the
+ * history before them as fits, newest first.
+ */
+export function fitReplay(messages: readonly ChatMessage[], turnLength: number, system: string | undefined, model: string, policy: ContextWindowPolicy): ChatMessage[] {
+  const maxTokens = tokenBudget(model, policy);
+  let start = Math.max(0, messages.length - turnLength);
+  // tool results keep the assistant message that made the calls
+  while (start > 0 && start < messages.length && messages[start]!.role === 'tool') start--;
+  const turn = messages.slice(start);
+  let tokens = estimateInputTokens({ system, messages: turn });
+  let bytes = REQUEST_OVERHEAD_BYTES + (system ? Buffer.byteLength(JSON.stringify(system)) : 0) + turn.reduce((n, m) => n + messageBytes(m), 0);
+  if (tokens > maxTokens || bytes > policy.maxBodyBytes) {
+    throw new AppError('BAD_INPUT', `The message and system prompt need about ${tokens} tokens, over this model's context limit of ${maxTokens} (MAX_CONTEXT_TOKENS)`, { field: 'message' });
+  }
+  let keep = start;
+  for (let i = start - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    const t = messageTokens(m);
+    const b = messageBytes(m);
+    if (tokens + t > maxTokens || bytes + b > policy.maxBodyBytes) break;
+    tokens += t;
+    bytes += b;
+    keep = i;
+  }
+  while (keep < start && messages[keep]!.role !== 'user') keep++;
+  return [...messages.slice(keep, start), ...turn];
+}
+
+/** The history to replay before one new turn (oldest first): fitReplay for a single message. */
+export function fitHistory(history: readonly ChatMessage[], turn: ChatMessage, system: string | undefined, model: string, policy: ContextWindowPolicy): ChatMessage[] {
+  return fitReplay([...history, turn], 1, system, model, policy).slice(0, -1);
+}
