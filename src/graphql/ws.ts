@@ -10,7 +10,7 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => unknown;
 }
 
-export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServer) {
+export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServer): ReturnType<typeof useServer> {
   return useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,

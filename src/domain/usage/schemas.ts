@@ -1,5 +1,6 @@
 // Inputs of the pricing and usage-report operations: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
+import { dateInput } from '../date-input.ts';
 
 /** A non-negative decimal string such as "3", "0.15" or "12.3456789012" (at most 10 places). */
 export const decimalString = z
@@ -7,7 +8,7 @@ export const decimalString = z
   .trim()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
 
-const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
+const date = dateInput;
 
 export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
