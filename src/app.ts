@@ -33,6 +33,7 @@ import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
+import { startTracing, type SpanExporter } from './tracing.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -58,6 +59,8 @@ export interface AppOverrides {
   logger?: Logger;
   pricing?: Pricing;
   admission?: Admission;
+  /** Tests: traces go to this exporter (tracing on without OTEL_EXPORTER_OTLP_ENDPOINT). */
+  spanExporter?: SpanExporter;
 }
 
 /** Limits shared through Redis when REDIS_URL is set, else kept in this process. */
@@ -79,6 +82,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, secrets);
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: (m) => logger.info(m) });
   const cleanup: Array<() => Promise<void>> = [() => db.close()];
+  const tracing = startTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME, exporter: overrides.spanExporter });
+  cleanup.push(() => tracing.shutdown());
   try {
     const metrics = createMetrics();
     // Offline mode without ADMIN_API_KEY: a random admin key for this process only (printed on

@@ -10,6 +10,7 @@ import type { GraphQLHandler } from './graphql/yoga.ts';
 import type { Metrics } from './metrics.ts';
 import type { createContextFactory } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
+import { withRequestSpan } from './tracing.ts';
 
 export interface ServerDeps {
   yoga: GraphQLHandler;
@@ -42,7 +43,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       inFlight--;
       if (inFlight === 0) drained?.();
     });
-    route(req, res).catch(() => {
+    withRequestSpan(req, res, () => route(req, res)).catch(() => {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
       else res.destroy();
     });

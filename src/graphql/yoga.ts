@@ -10,6 +10,7 @@ import type { GraphQLContext } from './builder.ts';
 import { bodyLimitPlugin } from './body-limit.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
+import { tracingPlugin } from './tracing-plugin.ts';
 
 export interface YogaDeps {
   services: Services;
@@ -38,7 +39,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }
       warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
       error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
     },
-    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics)],
+    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics), tracingPlugin()],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
         stringParam(connectionParams, 'authorization') ?? stringParam(connectionParams, 'Authorization') ?? request.headers.get('authorization');

@@ -7,6 +7,7 @@ import { uuidv7 } from '../../ids.ts';
 import { emptyUsage, type ChatMessage, type UpstreamApi, type UpstreamClient, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { Ledger } from '../usage/ledger.ts';
+import { traceAttempt } from '../../tracing.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
@@ -143,6 +144,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission }: CallR
 
   /** Records the call, settles its reservation, then tells the caller how it ended. */
   async function settle(row: UsageRow, reservation: Reservation, outcome: Omit<CallOutcome, 'row'>, onSettled?: (o: CallOutcome) => Promise<void>) {
+    traceAttempt(row);
     await ledger.record(row);
     await reservation.settle(row);
     await onSettled?.({ row, ...outcome });

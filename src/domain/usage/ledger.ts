@@ -4,6 +4,7 @@
 import type { Database } from '../../db/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { UsageRow } from './usage-row.ts';
+import { traceLedgerFlush } from '../../tracing.ts';
 
 /** Every column of "UsageRecord", spelled as the UsageRow keys (they are the same names). */
 const COLUMNS: ReadonlyArray<keyof UsageRow> = [
@@ -74,7 +75,7 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
       queue = queue.slice(batch.length);
       const rows = batch.map((p) => p.row);
       try {
-        await write(rows);
+        await traceLedgerFlush(rows.length, () => write(rows));
         onWritten?.(rows);
         for (const p of batch) p.resolve();
       } catch (error) {
