@@ -34,6 +34,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { startTracing, type SpanExporter } from './tracing.ts';
+import { createGraphiQLPage } from './graphql/graphiql-page.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -149,6 +150,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       metrics,
       ready: () => db.ping(),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      graphiqlPage: createGraphiQLPage(),
     });
 
     let closing: Promise<void> | undefined;

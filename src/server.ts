@@ -6,6 +6,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
+import type { GraphiQLPage } from './graphql/graphiql-page.ts';
 import type { GraphQLHandler } from './graphql/yoga.ts';
 import type { Metrics } from './metrics.ts';
 import type { createContextFactory } from './trpc/init.ts';
@@ -19,6 +20,8 @@ export interface ServerDeps {
   metrics: Metrics;
   ready: () => Promise<void>;
   maxBodyBytes: number;
+  /** GraphiQL compressed and cacheable (graphiql-page.ts); absent: yoga's own page. */
+  graphiqlPage?: GraphiQLPage | undefined;
 }
 
 export interface HttpServer {
@@ -72,6 +75,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
         errors: [{ message: `Request body over ${deps.maxBodyBytes} bytes`, extensions: { code: 'BAD_INPUT', field: 'body' } }],
       });
     }
+    if (deps.graphiqlPage?.wants(req, path)) return deps.graphiqlPage.serve(req, res);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       await deps.yoga(req, res);
       return;

@@ -28,7 +28,6 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
-    ChatRole: { Input: 'system' | 'user' | 'assistant'; Output: string };
   };
 }>({ defaultFieldNullability: false });
 

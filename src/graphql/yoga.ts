@@ -1,6 +1,7 @@
 // graphql-yoga over the Pothos schema: HTTP (POST/GET), SSE subscriptions, offline GraphiQL,
 // the error mapping, metrics. The WebSocket side lives in ws.ts and reuses this yoga instance.
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Services } from '../domain/services.ts';
 import type { AppError } from '../errors.ts';
@@ -10,6 +11,7 @@ import type { GraphQLContext } from './builder.ts';
 import { bodyLimitPlugin } from './body-limit.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
+import { GRAPHIQL_OPTIONS } from './graphiql-page.ts';
 import { tracingPlugin } from './tracing-plugin.ts';
 
 export interface YogaDeps {
@@ -29,7 +31,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Switchboard', subscriptionsProtocol: 'SSE' },
+    graphiql: GRAPHIQL_OPTIONS,
     renderGraphiQL,
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
@@ -39,7 +41,14 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }
       warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
       error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
     },
-    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics), tracingPlugin()],
+    plugins: [
+      bodyLimitPlugin(maxBodyBytes),
+      validationCodePlugin(),
+      metricsPlugin(metrics),
+      tracingPlugin(),
+      // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
+      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+    ],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
         stringParam(connectionParams, 'authorization') ?? stringParam(connectionParams, 'Authorization') ?? request.headers.get('authorization');
