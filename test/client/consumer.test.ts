@@ -31,7 +31,7 @@ async function runAsync(args: string[], cwd: string, env: Record<string, string>
 let server: TestServer;
 
 beforeAll(() => {
-  const build = run(['--import', 'tsx', 'scripts/build.ts'], root);
+  const build = run(['--import', 'tsx', 'scripts/build.ts', '--strict'], root);
   expect(build.output).toBe('');
   expect(build.status).toBe(0);
   rmSync(join(consumer, 'node_modules'), { recursive: true, force: true });
