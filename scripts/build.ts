@@ -1,13 +1,12 @@
 // npm run build (run by `prepare`, i.e. after every `npm install`): emits the package entry points
 // (src/index.ts, src/client/index.ts) as JavaScript + declarations into dist/ (gitignored), per
-// tsconfig.build.json. One workaround, in memory only: Prisma's generated prismaNamespace.ts
+// tsconfig.build.json (dist/ is not wiped first: main's dashboard build lives in dist/dashboard). One workaround, in memory only: Prisma's generated prismaNamespace.ts
 // assigns DbNull/JsonNull/AnyNull from values whose class the runtime does not export, which
 // declaration emit cannot name (TS4094); the build reads that file with the type spelled out.
 //
 // `npm install` must never fail because of it (npm start runs from src/ through tsx): without
 // TypeScript (npm install --omit=dev) it says so and skips; problems are printed as warnings.
 // `--strict` (the consumer test) exits 1 on any problem.
-import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type TS from 'typescript';
@@ -27,7 +26,6 @@ function build(ts: typeof TS): number {
   const configPath = join(root, 'tsconfig.build.json');
   const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => report(ts, [d]) });
   if (!config) return 1;
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
   const host = ts.createCompilerHost(config.options);
   const readFile = host.readFile.bind(host);
   host.readFile = (fileName) => {
