@@ -42,6 +42,8 @@ import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
 import { createReconciliation } from './reconciliation-wiring.ts';
+import { startTracing, type SpanExporter } from './tracing.ts';
+import { createGraphiQLPage } from './graphql/graphiql-page.ts';
 import { createContextFactory } from './trpc/init.ts';
 import { appRouter } from './trpc/router.ts';
 
@@ -69,6 +71,8 @@ export interface AppOverrides {
   logger?: Logger;
   pricing?: Pricing;
   admission?: Admission;
+  /** Tests: traces go to this exporter (tracing on without OTEL_EXPORTER_OTLP_ENDPOINT). */
+  spanExporter?: SpanExporter;
 }
 
 /** Limits shared through Redis when REDIS_URL is set, else kept in this process. */
@@ -95,6 +99,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, secrets);
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: (m) => logger.info(m) });
   const cleanup: Array<() => Promise<void>> = [() => db.close()];
+  const tracing = startTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME, exporter: overrides.spanExporter });
+  cleanup.push(() => tracing.shutdown());
   try {
     const metrics = createMetrics({ operations: knownOperations(), models: loadPriceFile(env.PRICE_FILE).models.map((m) => m.model) });
     const revocations = await createKeyRevocations({ databaseUrl: env.DATABASE_URL, logger });
@@ -207,6 +213,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       corsOrigins: corsOrigins(env),
       sockets,
       authenticate: (authorization) => access.authenticate(authorization),
+      graphiqlPage: graphiqlEnabled(env) ? createGraphiQLPage() : undefined,
     });
 
     let closing: Promise<void> | undefined;

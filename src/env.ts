@@ -112,6 +112,9 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: positiveInt(30),
   GRAPHQL_MAX_TOKENS: positiveInt(2_000),
   GRAPHQL_MAX_COST: positiveInt(5_000),
+  // clients (issue 16): OpenTelemetry traces, exported over OTLP/HTTP when the endpoint is set
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ message: 'must be a URL, e.g. http://127.0.0.1:4318' }).optional()),
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;

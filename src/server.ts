@@ -10,6 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from './domain/access/principal.ts';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import type { DashboardHandler } from './dashboard-static.ts';
+import type { GraphiQLPage } from './graphql/graphiql-page.ts';
 import type { GraphQLHandler } from './graphql/yoga.ts';
 import { applyCors, metricsAuthorized } from './http-policy.ts';
 import type { Logger } from './logger.ts';
@@ -19,6 +20,7 @@ import type { SocketGuard } from './socket-guard.ts';
 import { appErrorOf } from './trpc/errors.ts';
 import type { createContextFactory } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
+import { withRequestSpan } from './tracing.ts';
 
 export interface ServerDeps {
   yoga: GraphQLHandler;
@@ -37,6 +39,8 @@ export interface ServerDeps {
   corsOrigins: readonly string[];
   sockets: SocketGuard;
   authenticate: (authorization: string | undefined) => Promise<Principal>;
+  /** GraphiQL compressed and cacheable (graphiql-page.ts); absent: yoga's own page. */
+  graphiqlPage?: GraphiQLPage | undefined;
 }
 
 export interface HttpServer {
@@ -77,7 +81,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       if (inFlight === 0) drained?.();
     });
     runWithRequest(context, () =>
-      route(req, res).catch(() => {
+      withRequestSpan(req, res, () => route(req, res)).catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
         else res.destroy();
       }),
@@ -134,6 +138,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
         errors: [{ message: `Request body over ${deps.maxBodyBytes} bytes`, extensions: { code: 'BAD_INPUT', field: 'body' } }],
       });
     }
+    if (deps.graphiqlPage?.wants(req, path)) return deps.graphiqlPage.serve(req, res);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       await deps.yoga(req, res);
       return;

@@ -121,5 +121,5 @@ export async function admin(argv: string[], ctx: CliContext): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runCli((ctx) => admin(process.argv.slice(2), ctx));
+  await runCli((ctx) => admin(process.argv.slice(2), ctx), `${USAGE}\n       add --json for machine-readable output`);
 }

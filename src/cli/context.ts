@@ -52,8 +52,19 @@ export function cliContext(
   };
 }
 
-/** Opens the configured database, runs `fn`, closes; prints errors and sets the exit code. */
-export async function runCli(fn: (ctx: CliContext) => Promise<void>): Promise<void> {
+/** `--help` / `-h` anywhere in argv: print the usage and stop, before the database is opened. */
+export function helpRequested(argv: readonly string[], usage: string): boolean {
+  if (!argv.includes('--help') && !argv.includes('-h')) return false;
+  process.stdout.write(`${usage}\n`);
+  return true;
+}
+
+/**
+ * Opens the configured database, runs `fn`, closes; prints errors and sets the exit code.
+ * `usage` is printed (exit 0, no database opened) when argv has `--help` or `-h`.
+ */
+export async function runCli(fn: (ctx: CliContext) => Promise<void>, usage?: string): Promise<void> {
+  if (helpRequested(process.argv.slice(2), usage ?? 'usage: see the "Operator CLIs" section of README.md')) return;
   try {
     const env = loadEnv();
     const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: () => {} });

@@ -24,7 +24,8 @@ export function formatReport(report: UsageReport, groupBy: readonly UsageDimensi
   };
   const body = report.rows.map((r) => [...dims, ...SUM_COLUMNS].map((c) => cell(r as unknown as Record<string, unknown>, c)));
   const totals = [...dims.map((_, i) => (i === 0 ? 'TOTAL' : '')), ...SUM_COLUMNS.map((c) => cell(report.totals as unknown as Record<string, unknown>, c))];
-  if (format === 'csv') return [header, ...body, totals].map((line) => line.map(csvCell).join(',')).join('\n');
+  // CSV is for imports: one row per group, no total row (totals: the table and JSON formats).
+  if (format === 'csv') return [header, ...body].map((line) => line.map(csvCell).join(',')).join('\n');
   const all = [header, ...body, totals];
   const widths = header.map((_, i) => Math.max(...all.map((line) => line[i]!.length)));
   const numeric = (i: number) => i >= dims.length;

@@ -46,5 +46,5 @@ export async function report(argv: string[], ctx: CliContext): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runCli((ctx) => report(process.argv.slice(2), ctx));
+  await runCli((ctx) => report(process.argv.slice(2), ctx), `${USAGE}\n  dates are UTC (a bare date is its midnight), --to is exclusive; without --user, all users.\n  csv has no total row (one row per group, for imports); table and json carry the totals.`);
 }

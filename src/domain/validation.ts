@@ -26,10 +26,17 @@ export const entityId = safeString().pipe(z.string().trim().min(1, 'must not be 
 export const MIN_DATE = Date.UTC(1970, 0, 1);
 export const MAX_DATE = Date.UTC(10_000, 0, 1) - 1;
 
-/** An ISO-8601 date-time (a Date or a string) between 1970 and 9999. */
-export const dateInput = z.coerce
-  .date({ message: 'must be an ISO-8601 date-time' })
-  .refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time')
+const DATE_MESSAGE = 'must be an ISO-8601 date-time';
+
+/**
+ * An ISO-8601 date-time (a Date or a string) between 1970 and 9999. Its input type is
+ * `string | Date` (not `unknown`, as z.coerce.date() alone infers), so a tRPC client sees
+ * `from: string | Date` in usage.report and every other dated input.
+ */
+export const dateInput = z
+  .union([z.string({ message: DATE_MESSAGE }), z.date({ message: DATE_MESSAGE })], { message: DATE_MESSAGE })
+  .pipe(z.coerce.date({ message: DATE_MESSAGE }))
+  .refine((d) => !Number.isNaN(d.getTime()), DATE_MESSAGE)
   .refine((d) => d.getTime() >= MIN_DATE && d.getTime() <= MAX_DATE, 'must be between 1970 and 9999');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -31,7 +31,6 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
-    ChatRole: { Input: 'system' | 'user' | 'assistant' | 'tool'; Output: string };
   };
 }>({ defaultFieldNullability: false });
 

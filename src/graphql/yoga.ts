@@ -1,6 +1,7 @@
 // graphql-yoga over the Pothos schema: HTTP (POST/GET), SSE subscriptions, offline GraphiQL,
 // the error mapping, metrics. The WebSocket side lives in ws.ts and reuses this yoga instance.
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Services } from '../domain/services.ts';
 import { AppError, HTTP_STATUS } from '../errors.ts';
@@ -13,6 +14,8 @@ import { operationLimitPlugins, type OperationLimits } from './operation-limits.
 import { bodyLimitPlugin } from './body-limit.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
+import { GRAPHIQL_OPTIONS } from './graphiql-page.ts';
+import { tracingPlugin } from './tracing-plugin.ts';
 
 export interface YogaDeps {
   services: Services;
@@ -39,7 +42,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
     landingPage: false,
     // CORS is decided by the server's allow-list (CORS_ORIGINS) for every path, not by yoga.
     cors: false,
-    graphiql: graphiql ? { title: 'Switchboard', subscriptionsProtocol: 'SSE' } : false,
+    graphiql: graphiql ? GRAPHIQL_OPTIONS : false,
     renderGraphiQL,
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
@@ -55,6 +58,9 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       validationCodePlugin(),
       metricsPlugin(metrics),
       ...(logPrompts ? [promptLogPlugin(logger)] : []),
+      tracingPlugin(),
+      // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
+      useGraphQLSSE({ endpoint: '/graphql/stream' }),
     ],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =

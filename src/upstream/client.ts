@@ -5,6 +5,7 @@ import { abortError, errorFromNetwork, errorFromResponse, protocolError, Upstrea
 import { WIRE_FORMATS } from './formats/index.ts';
 import type { WireFormat } from './formats/index.ts';
 import { gatewayHeaders, readGatewayMeta } from './headers.ts';
+import { traceHeaders } from '../tracing.ts';
 import { retryDelay, sleep, type RetryPolicy } from './retry.ts';
 import { createRouter } from './routing.ts';
 import { SseParser } from './sse.ts';
@@ -122,6 +123,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
       'content-type': 'application/json',
       accept: stream ? 'text/event-stream' : 'application/json',
       ...gatewayHeaders(req),
+      ...traceHeaders(),
     };
     const init = {
       method: 'POST' as const,

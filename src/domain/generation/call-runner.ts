@@ -11,6 +11,7 @@ import type { ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRe
 import { UpstreamError } from '../../upstream/errors.ts';
 import { retryDelay, sleep, type RetryPolicy } from '../../upstream/retry.ts';
 import type { Ledger } from '../usage/ledger.ts';
+import { traceAttempt } from '../../tracing.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import { estimateInputTokens } from '../usage/usage-estimate.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
@@ -172,6 +173,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
 
   /** Finalises a row; a database failure here fails the call with INTERNAL. */
   async function finishOrFail(row: UsageRow, text: string): Promise<void> {
+    traceAttempt(row);
     try {
       await ledger.finish(row);
     } catch (cause) {

@@ -10,6 +10,7 @@
 import { dbErrorKind, type Database } from '../../db/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { UsageRow } from './usage-row.ts';
+import { traceLedgerFlush } from '../../tracing.ts';
 
 /** Every column the ledger writes, spelled as the UsageRow keys (they are the same names). */
 const INSERT_COLUMNS: ReadonlyArray<keyof UsageRow> = [
@@ -133,8 +134,10 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
         const batch = queue.slice(0, MAX_BATCH);
         queue = queue.slice(batch.length);
         // Inserts first: a finish is only ever queued after its begin committed, but keep the order safe.
-        await writeBatch('begin', batch.filter((p) => p.op === 'begin'));
-        await writeBatch('finish', batch.filter((p) => p.op === 'finish'));
+        await traceLedgerFlush(batch.length, async () => {
+          await writeBatch('begin', batch.filter((p) => p.op === 'begin'));
+          await writeBatch('finish', batch.filter((p) => p.op === 'finish'));
+        });
       }
     } finally {
       // Synchronous with the loop's last check: no row can slip in between and be stranded.

@@ -49,8 +49,8 @@ const CreatedApiKeyRef = builder.objectRef<CreatedApiKey>('CreatedApiKey').imple
   fields: (t) => ({
     apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
     secret: t.exposeString('secret', { description: 'The whole key, for Authorization: Bearer' }),
-    key: t.exposeString('secret', { description: 'Same as secret' }),
-    token: t.exposeString('secret', { description: 'Same as secret' }),
+    key: t.exposeString('secret', { description: 'Same as secret', deprecationReason: 'Use `secret`.' }),
+    token: t.exposeString('secret', { description: 'Same as secret', deprecationReason: 'Use `secret`.' }),
     id: t.id({ resolve: (c) => c.apiKey.id }),
     name: t.string({ resolve: (c) => c.apiKey.name }),
     prefix: t.string({ resolve: (c) => c.apiKey.prefix }),

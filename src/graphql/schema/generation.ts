@@ -1,5 +1,4 @@
 // GraphQL: generate, generateStream and the types they share with chat.
-import { GraphQLError, Kind } from 'graphql';
 import type { Generation, GenerationEvent, GenerationUsage, TextDeltaEvent } from '../../domain/generation/generation-view.ts';
 import { generateInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
@@ -9,24 +8,15 @@ import { featureOptionFields, ImageInputRef, JsonErrorRef, ReasoningDeltaRef, To
 
 export const UpstreamApiEnum = builder.enumType('UpstreamApi', { values: UPSTREAM_APIS });
 
-builder.scalarType('ChatRole', {
-  description: 'A message role: system, user, assistant or tool (any case; an enum-style literal USER works too)',
-  serialize: (value) => String(value),
-  parseValue: (value) => parseRole(value),
-  parseLiteral: (ast) => parseRole(ast.kind === Kind.STRING || ast.kind === Kind.ENUM ? ast.value : undefined),
+/** A closed set, so an enum (it was a lenient scalar): SYSTEM, USER, ASSISTANT, TOOL. */
+export const ChatRoleEnum = builder.enumType('ChatRole', {
+  description: 'The role of an input message',
+  values: { SYSTEM: { value: 'system' }, USER: { value: 'user' }, ASSISTANT: { value: 'assistant' }, TOOL: { value: 'tool' } } as const,
 });
-
-function parseRole(value: unknown): 'system' | 'user' | 'assistant' | 'tool' {
-  const role = typeof value === 'string' ? value.toLowerCase() : '';
-  if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
-    throw new GraphQLError('role must be system, user, assistant or tool', { extensions: { code: 'BAD_INPUT', field: 'role' } });
-  }
-  return role;
-}
 
 export const MessageInputRef = builder.inputType('MessageInput', {
   fields: (t) => ({
-    role: t.field({ type: 'ChatRole', required: true }),
+    role: t.field({ type: ChatRoleEnum, required: true }),
     content: t.string({ required: true }),
     images: t.field({ type: [ImageInputRef], description: 'USER messages' }),
     toolCalls: t.field({ type: [ToolCallInputRef], description: 'ASSISTANT messages: the calls it made' }),

@@ -1,0 +1,55 @@
+// createSwitchboardClient: the @trpc/client proxy for AppRouter with the links set up:
+// queries and mutations batched over HTTP, subscriptions over SSE (default) or a WebSocket (transport 'ws').
+// Node 20 has no global EventSource or WebSocket: undici's and ws are used when none is global.
+import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient, type TRPCLink } from '@trpc/client';
+import { EventSource as UndiciEventSource } from 'undici';
+import NodeWebSocket from 'ws';
+import type { AppRouter } from '../trpc/router.ts';
+
+export interface SwitchboardClientOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:4000 (the client adds /trpc). */
+  url: string;
+  /** An API key: sent as `Authorization: Bearer <apiKey>` (WebSocket: the connection params). */
+  apiKey: string;
+  /** How subscriptions travel: 'sse' (default, httpSubscriptionLink) or 'ws' (wsLink); queries and mutations are batched over HTTP either way. */
+  transport?: 'sse' | 'ws' | undefined;
+  /** The most calls per HTTP batch; keep it at or under the server's TRPC_MAX_BATCH (default 10). */
+  maxBatchSize?: number | undefined;
+}
+
+export type SwitchboardClient = TRPCClient<AppRouter>;
+
+// The proxy answers every property as a procedure path, so the WebSocket to close is kept aside.
+const sockets = new WeakMap<object, { close: () => Promise<void> | void }>();
+
+export function createSwitchboardClient(options: SwitchboardClientOptions): SwitchboardClient {
+  const base = options.url.replace(/\/+$/, '');
+  const authorization = `Bearer ${options.apiKey}`;
+  const batch = httpBatchLink<AppRouter>({ url: `${base}/trpc`, headers: { authorization }, maxItems: options.maxBatchSize ?? 10 });
+  let subscriptions: TRPCLink<AppRouter>;
+  let socket: { close: () => Promise<void> | void } | undefined;
+  if (options.transport === 'ws') {
+    const ws = createWSClient({
+      url: `${base.replace(/^http/, 'ws')}/trpc`,
+      WebSocket: (globalThis.WebSocket ?? NodeWebSocket) as unknown as typeof WebSocket,
+      connectionParams: { authorization },
+      // Opened on the first subscription, closed when idle so a script can exit without close().
+      lazy: { enabled: true, closeMs: 2_000 },
+    });
+    socket = ws;
+    subscriptions = wsLink<AppRouter>({ client: ws });
+  } else {
+    const EventSourceImpl = (globalThis as { EventSource?: typeof UndiciEventSource }).EventSource ?? UndiciEventSource;
+    subscriptions = httpSubscriptionLink<AppRouter, typeof EventSourceImpl>({ url: `${base}/trpc`, EventSource: EventSourceImpl, connectionParams: { authorization } });
+  }
+  const links = [splitLink<AppRouter>({ condition: (op) => op.type === 'subscription', true: subscriptions, false: batch })];
+  const client = createTRPCClient<AppRouter>({ links });
+  if (socket) sockets.set(client, socket);
+  return client;
+}
+
+/** Closes the client's WebSocket now (transport 'ws'); a no-op for SSE clients. */
+export async function closeSwitchboardClient(client: SwitchboardClient): Promise<void> {
+  await sockets.get(client)?.close();
+  sockets.delete(client);
+}
