@@ -12,6 +12,7 @@
 // leaves the ledger as it was. Rows younger than lagMs are not checked (they stay UNCHECKED): the
 // range ends at now - lagMs at the latest. Applying the same logs twice changes nothing.
 import type { Database, PrismaClient } from '../../db/index.ts';
+import { RECONCILE_STATES as ROW_RECONCILE_STATES } from '../usage/dashboard-schemas.ts';
 import { dbErrorKind } from '../../db/index.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
@@ -34,7 +35,8 @@ const APPLY_TIMEOUT_MS = 10 * 60_000;
 /** Logs staged per insert. */
 const STAGE_BATCH = 1_000;
 
-export const RECONCILE_STATES = ['UNCHECKED', 'MATCHED', 'DRIFT', 'MISSING_UPSTREAM', 'MISSING_LOCAL'] as const;
+/** A row's states (ROW_RECONCILE_STATES) plus MISSING_LOCAL: a log with no row, kept in its own table. */
+export const RECONCILE_STATES = [...ROW_RECONCILE_STATES, 'MISSING_LOCAL'] as const;
 export type ReconcileStateName = (typeof RECONCILE_STATES)[number];
 
 export interface ReconcileRunView {

@@ -1,17 +1,14 @@
 // GraphQL: the dashboard's reads beside usageReport (recentCalls, modelPerformance,
 // conversationCosts). Same access rules as usageReport; one zod schema per input (the domain's).
-import { CALL_STATUSES, RECONCILE_STATES, conversationCostsInput, modelPerformanceInput, recentCallsInput } from '../../domain/usage/dashboard-schemas.ts';
+import { CALL_STATUSES, conversationCostsInput, modelPerformanceInput, recentCallsInput } from '../../domain/usage/dashboard-schemas.ts';
 import type { ConversationCost } from '../../domain/usage/conversation-costs.ts';
 import type { ModelPerformance } from '../../domain/usage/model-performance.ts';
 import type { CallRecord, CallRecordPage } from '../../domain/usage/recent-calls.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
+import { ReconcileStateEnum } from './reconciliation.ts';
 
 export const CallStatusEnum = builder.enumType('CallStatus', { values: CALL_STATUSES });
-export const ReconcileStateEnum = builder.enumType('ReconcileState', {
-  values: RECONCILE_STATES,
-  description: "How a ledger row compares with Cloudflare's log of the same request",
-});
 
 const scopeFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
   from: t.field({ type: 'DateTime', required: true }),

@@ -6,7 +6,7 @@ import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
 import { GenerationRef } from './generation.ts';
 
-const ReconcileStateEnum = builder.enumType('ReconcileState', {
+export const ReconcileStateEnum = builder.enumType('ReconcileState', {
   values: RECONCILE_STATES,
   description: "A ledger row checked against Cloudflare's log: MISSING_UPSTREAM = our row, no log; MISSING_LOCAL = a log with no row",
 });
