@@ -20,6 +20,7 @@ import { finalRow, pendingRow, toGeneration, type Attempt, type AttemptEnd, type
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
 import { OutputAccumulator } from './output-accumulator.ts';
 import { requestFeatures } from './request-features.ts';
+import { readAheadUntil } from './read-ahead.ts';
 import type { GenerationOptions } from './schemas.ts';
 
 export { estimateInputTokens } from '../usage/usage-estimate.ts';
@@ -119,6 +120,8 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
 
   interface Opened<T> {
     value: T;
+    /** Resolves once the attempt's PENDING row committed; rejects with CallFailed when it could not be. */
+    durable: Promise<void>;
     attempt: Attempt;
     pending: UsageRow;
     request: UpstreamRequest;
@@ -129,7 +132,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
    * only a response whose row committed is handed on. A refused or lost attempt is finalised
    * and, when the retry policy allows, followed by the next one.
    */
-  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void): Promise<Opened<T>> {
+  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
     const inputEstimate = estimateInputTokens(call.request);
     for (let n = 1; ; n++) {
       const id = n === 1 ? call.request.eventId : uuidv7();
@@ -160,14 +163,15 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
         }
         continue;
       }
-      try {
-        await durable;
-      } catch (cause) {
+      // A stream waits for its row while reading ahead (readAheadUntil); a finished reply waits here.
+      const recorded = durable.catch((cause: unknown) => {
         discard(value);
         const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error: unrecorded(cause) }, pricing);
         throw new CallFailed(row, unrecorded(cause), '', false);
-      }
-      return { value, attempt, pending, request };
+      });
+      if (!deferDurable) await recorded;
+      else recorded.catch(() => {}); // handled by the stream's consumer
+      return { value, attempt, pending, request, durable: recorded };
     }
   }
 
@@ -220,16 +224,15 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
 
     let opened: Opened<UpstreamStream>;
     try {
-      opened = await open(call, ctx, controller.signal, true, (request) => upstream.stream(request, controller.signal), (s) => {
-        controller.abort();
-        void s[Symbol.asyncIterator]().return?.();
-      });
+      opened = await open(call, ctx, controller.signal, true, (request) => upstream.stream(request, controller.signal), () => controller.abort(), true);
     } catch (failure) {
       ctx.signal?.removeEventListener('abort', onAbort);
       return yield* failStream(failure, reservation, onSettled);
     }
 
     const upstreamStream = opened.value;
+    // The row's insert may still be in flight: read ahead meanwhile, hand on only once it committed.
+    const events = readAheadUntil(upstreamStream, opened.durable);
     const end: AttemptEnd = {
       // Until a terminal event says otherwise, leaving this generator early means the client left.
       status: 'CANCELLED',
@@ -239,7 +242,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     };
     const output = new OutputAccumulator();
     try {
-      for await (const event of upstreamStream) {
+      for await (const event of events) {
         if (event.type === 'usage') {
           end.usage = event.usage;
         } else if (event.type === 'done') {
