@@ -46,5 +46,5 @@ export async function pricesImport(argv: string[], ctx: CliContext): Promise<voi
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runCli((ctx) => pricesImport(process.argv.slice(2), ctx));
+  await runCli((ctx) => pricesImport(process.argv.slice(2), ctx), USAGE);
 }

@@ -13,10 +13,12 @@ import { badInputFromZod } from '../domain/validation.ts';
 import { loadEnv } from '../env.ts';
 import { createLogger } from '../logger.ts';
 import { createGatewayLogsClient } from '../upstream/gateway-logs-client.ts';
+import { helpRequested } from './context.ts';
 
 const USAGE = 'usage: npm run reconcile -- --from ISO --to ISO [--gateway ID]';
 
 async function main(argv: string[]): Promise<number> {
+  if (helpRequested(argv, USAGE)) return 0;
   const { values } = parseArgs({ args: argv, options: { from: { type: 'string' }, to: { type: 'string' }, gateway: { type: 'string' } }, strict: true });
   if (!values.from || !values.to) throw new Error(`--from and --to are required\n${USAGE}`);
   const parsed = reconcileUsageInput.safeParse({ from: values.from, to: values.to, gatewayId: values.gateway });

@@ -24,7 +24,7 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined):
   return typeof value === 'string' ? value : undefined;
 }
 
-export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServer, { sockets, authenticate }: GraphQLWebSocketOptions) {
+export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServer, { sockets, authenticate }: GraphQLWebSocketOptions): ReturnType<typeof useServer> {
   const socketOf = (extra: unknown): WebSocket => (extra as { socket: WebSocket }).socket;
   return useServer(
     {

@@ -16,7 +16,8 @@ export function trpcHttp(url: string, key: string): TRPC {
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({ url: `${url}/trpc`, EventSource, connectionParams: { authorization: `Bearer ${key}` } }),
-        false: httpBatchLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${key}` } }),
+        // maxItems: the server refuses batches over TRPC_MAX_BATCH (default 10) whole.
+        false: httpBatchLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${key}` }, maxItems: 10 }),
       }),
     ],
   });

@@ -53,7 +53,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     },
     trpc(key = ADMIN_KEY, batch = true) {
       const headers = () => (key ? { authorization: `Bearer ${key}` } : {});
-      const link = batch ? httpBatchLink({ url: `${url}/trpc`, headers }) : httpLink({ url: `${url}/trpc`, headers });
+      const link = batch ? httpBatchLink({ url: `${url}/trpc`, headers, maxItems: 10 }) : httpLink({ url: `${url}/trpc`, headers });
       return createTRPCClient<AppRouter>({ links: [link] });
     },
     async close() {

@@ -36,7 +36,7 @@ function poisonCases(bad: string): Array<[string, Record<string, unknown>, strin
     ['generate', { model: `openai/${bad}`, prompt: 'hi' }, 'model'],
     ['generate', { model: MODEL, prompt: bad }, 'prompt'],
     ['generate', { model: MODEL, prompt: 'hi', system: bad }, 'system'],
-    ['generate', { model: MODEL, messages: [{ role: 'user', content: bad }] }, 'messages.0.content'],
+    ['generate', { model: MODEL, messages: [{ role: 'USER', content: bad }] }, 'messages.0.content'],
     ['generate', { model: MODEL, prompt: 'hi', gatewayId: bad }, 'gatewayId'],
     ['generate', { model: MODEL, prompt: 'hi', idempotencyKey: bad }, 'idempotencyKey'],
     ['generate', { model: MODEL, prompt: 'hi', metadata: { team: bad } }, 'metadata.team'],
