@@ -4,6 +4,7 @@ import { dbErrorKind } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import { isUuid } from '../validation.ts';
+import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';
 import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
 import { AuthCache } from './auth-cache.ts';
 import { isAdmin, requireAdmin, type Principal } from './principal.ts';
@@ -22,6 +23,10 @@ export interface ApiKeyView {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The key's own limits (null: none at this level; the user's and team's still apply). */
+  limits: LimitValues;
+  /** Model ids the key may call; empty: any. */
+  allowedModels: string[];
 }
 
 export interface CreatedApiKey {
@@ -82,10 +87,10 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     if (!parsed) throw unauthenticated();
     const row = await prisma.apiKey.findUnique({
       where: { prefix: parsed.prefix },
-      select: { id: true, secretHash: true, revokedAt: true, user: { select: { id: true, role: true } } },
+      select: { id: true, secretHash: true, revokedAt: true, user: { select: { id: true, role: true, teamMembership: { select: { teamId: true } } } } },
     });
     if (!row || row.revokedAt || !secretMatches(parsed.secret, row.secretHash)) throw unauthenticated();
-    const principal: Principal = { userId: row.user.id, role: row.user.role, keyId: row.id };
+    const principal: Principal = { userId: row.user.id, role: row.user.role, keyId: row.id, teamId: row.user.teamMembership?.teamId ?? null };
     cache.set(key, principal);
     touchLastUsed(row.id);
     return principal;
@@ -118,7 +123,15 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     if (!owner) throw notFound('User');
     const key = generateApiKey();
     const row = await prisma.apiKey.create({
-      data: { id: uuidv7(), userId: ownerId, name: input.name, prefix: key.prefix, secretHash: key.secretHash },
+      data: {
+        id: uuidv7(),
+        userId: ownerId,
+        name: input.name,
+        prefix: key.prefix,
+        secretHash: key.secretHash,
+        ...limitColumns(input.limits),
+        ...(input.allowedModels && { allowedModels: input.allowedModels }),
+      },
     });
     return { apiKey: toApiKeyView(row), secret: key.plaintext };
   }
@@ -131,7 +144,12 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs }: AccessS
     return true;
   }
 
-  return { ensureBootstrapAdmin, authenticate, me, createUser, createApiKey, revokeApiKey };
+  /** A user's team or role changed: its cached principals are stale. */
+  function forgetUser(userId: string): void {
+    cache.evict((p) => p.userId === userId);
+  }
+
+  return { ensureBootstrapAdmin, authenticate, me, createUser, createApiKey, revokeApiKey, forgetUser };
 }
 
 export type AccessService = ReturnType<typeof createAccessService>;
@@ -145,7 +163,9 @@ function bearerToken(authorization: string | undefined | null): string | undefin
   return /\s/.test(value) ? undefined : value;
 }
 
-function toApiKeyView(row: ApiKeyView): ApiKeyView {
+type ApiKeyRow = Omit<ApiKeyView, 'limits'> & Parameters<typeof limitValuesOf>[0];
+
+export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
   return {
     id: row.id,
     userId: row.userId,
@@ -154,5 +174,7 @@ function toApiKeyView(row: ApiKeyView): ApiKeyView {
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
+    limits: limitValuesOf(row),
+    allowedModels: row.allowedModels,
   };
 }
