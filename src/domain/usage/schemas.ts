@@ -9,7 +9,7 @@ export const decimalString = z
 
 const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
 
-export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS'] as const;
+export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
 export const usageReportInput = z
@@ -21,6 +21,13 @@ export const usageReportInput = z
     allUsers: z.boolean().nullish(),
     model: z.string().trim().min(1).max(200).nullish(),
     gatewayId: z.string().trim().min(1).max(64).nullish(),
+    /** Attribution filters (issue 14): one API key, one team, and tags that must all match. */
+    apiKeyId: z.uuid({ message: 'must be an API key id' }).nullish(),
+    teamId: z.uuid({ message: 'must be a team id' }).nullish(),
+    tags: z
+      .record(z.string().min(1).max(256), z.union([z.string().max(1024), z.number().finite(), z.boolean()]), { message: 'must be an object of tag values' })
+      .refine((t) => Object.keys(t).length <= 5, 'at most 5 tags')
+      .nullish(),
   })
   .refine((i) => i.from.getTime() < i.to.getTime(), { message: 'must be after from', path: ['to'] })
   .refine((i) => !(i.userId && i.allUsers), { message: 'give userId or allUsers, not both', path: ['allUsers'] });
