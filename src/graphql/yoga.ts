@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GraphQLContext } from './builder.ts';
 import { bodyLimitPlugin } from './body-limit.ts';
+import { createBalanceHeaders } from './balance-headers.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 
@@ -24,6 +25,7 @@ interface ServerContext {
 }
 
 export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }: YogaDeps) {
+  const balance = createBalanceHeaders(services, logger);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -38,7 +40,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }
       warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
       error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
     },
-    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics)],
+    plugins: [bodyLimitPlugin(maxBodyBytes), validationCodePlugin(), metricsPlugin(metrics), balance.plugin],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
         stringParam(connectionParams, 'authorization') ?? stringParam(connectionParams, 'Authorization') ?? request.headers.get('authorization');
@@ -47,6 +49,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes }
         (principal) => ({ principal }),
         (error: AppError) => ({ error }),
       );
+      if ('principal' in auth && !connectionParams) balance.remember(request, auth.principal);
       const transport = connectionParams ? 'graphql-ws' : request.headers.get('accept')?.includes('text/event-stream') ? 'graphql-sse' : 'graphql-http';
       return { services, auth, idempotencyKey, signal: connectionParams ? undefined : request.signal, transport };
     },

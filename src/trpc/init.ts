@@ -1,5 +1,6 @@
 // tRPC v11 setup: context (caller from the bearer key or the WebSocket's connection params),
 // the error formatter, and the procedure builders every router uses.
+import type { ServerResponse } from 'node:http';
 import { initTRPC } from '@trpc/server';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
@@ -9,6 +10,7 @@ import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { appErrorOf, formatTRPCError } from './errors.ts';
+import { setBalanceHeaders } from './balance-headers.ts';
 
 export interface TRPCContext {
   services: Services;
@@ -17,6 +19,8 @@ export interface TRPCContext {
   authorization: string | undefined;
   idempotencyKey: string | undefined;
   isWebSocket: boolean;
+  /** The HTTP response (not on WebSocket), for the balance headers. */
+  httpResponse?: ServerResponse;
 }
 
 export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger }) {
@@ -31,6 +35,7 @@ export function createContextFactory(deps: { services: Services; metrics: Metric
       authorization: params?.authorization ?? params?.Authorization ?? header('authorization'),
       idempotencyKey: header('idempotency-key'),
       isWebSocket: 'send' in opts.res,
+      ...(!('send' in opts.res) && { httpResponse: opts.res }),
     };
   };
 }
@@ -56,7 +61,7 @@ export const publicProcedure = t.procedure.use(async ({ ctx, path, next }) => {
 });
 
 /** A procedure that needs a caller (UNAUTHENTICATED otherwise); one middleware layer, not two. */
-export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
+export const authedProcedure = t.procedure.use(async ({ ctx, path, type, next }) => {
   const started = performance.now();
   let principal: Principal;
   try {
@@ -66,6 +71,7 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
     throw error;
   }
   const result = await next({ ctx: { principal } });
+  if (type !== 'subscription') await setBalanceHeaders(ctx.httpResponse, ctx.services, principal, ctx.logger);
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;
 });

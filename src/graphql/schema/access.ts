@@ -4,6 +4,7 @@ import { createApiKeyInput, createUserInput, idInput } from '../../domain/access
 import type { UserLimits, UserView } from '../../domain/access/user-view.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
+import { LimitsInputRef as KeyLimitsInputRef, LimitsRef as KeyLimitsRef } from './limits.ts';
 
 export const RoleEnum = builder.enumType('Role', { values: ['USER', 'ADMIN'] as const });
 
@@ -27,7 +28,7 @@ export const UserRef = builder.objectRef<UserView>('User').implement({
   }),
 });
 
-const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
+export const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     userId: t.exposeID('userId'),
@@ -36,6 +37,8 @@ const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
     createdAt: t.field({ type: 'DateTime', resolve: (k) => k.createdAt }),
     lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.lastUsedAt }),
     revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.revokedAt }),
+    limits: t.field({ type: KeyLimitsRef, description: "The key's own limits (the user's and team's apply too)", resolve: (k) => k.limits }),
+    allowedModels: t.exposeStringList('allowedModels', { description: 'Models the key may call; empty: any' }),
   }),
 });
 
@@ -65,6 +68,8 @@ const CreateApiKeyInputRef = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
     userId: t.id({ required: false, description: 'Whose key; absent = the caller. Admins may name any user.' }),
     name: t.string({ required: false }),
+    limits: t.field({ type: KeyLimitsInputRef, required: false, description: "The key's own limits" }),
+    allowedModels: t.stringList({ required: false, description: 'Models the key may call; absent or empty: any' }),
   }),
 });
 

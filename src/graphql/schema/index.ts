@@ -7,5 +7,8 @@ import './gateways.ts';
 import './models.ts';
 import './usage.ts';
 import './admin-limits.ts';
+import './limits.ts';
+import './teams.ts';
+import './balance.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -2,8 +2,12 @@
 import { createApiKeyInput, createUserInput, idInput } from '../../domain/access/schemas.ts';
 import { setUserLimitsInput } from '../../domain/admin/user-limits.ts';
 import { authedProcedure, router } from '../init.ts';
+import { setApiKeyLimitsProcedure } from './teams.ts';
 
-export const meProcedure = authedProcedure.query(({ ctx }) => ctx.services.access.me(ctx.principal));
+export const meProcedure = authedProcedure.query(async ({ ctx }) => {
+  const [user, remaining] = await Promise.all([ctx.services.access.me(ctx.principal), ctx.services.balance.remaining(ctx.principal)]);
+  return { ...user, remaining };
+});
 
 export const adminAccessProcedures = {
   createUser: authedProcedure
@@ -18,5 +22,6 @@ export const adminAccessProcedures = {
 };
 
 export const apiKeysRouter = router({
+  setLimits: setApiKeyLimitsProcedure,
   revoke: authedProcedure.input(idInput).mutation(({ ctx, input }) => ctx.services.access.revokeApiKey(ctx.principal, input.id)),
 });
