@@ -10,6 +10,10 @@ import { AppError } from '../errors.ts';
 import { createUserLimitsAdmin, type UserLimitsAdmin } from '../domain/admin/user-limits.ts';
 import { createUsageReports, type UsageReports } from '../domain/usage/usage-report.ts';
 import { loadEnv } from '../env.ts';
+import { createApiKeyLimits, type ApiKeyLimits } from '../domain/access/api-key-limits.ts';
+import { createKeySettings } from '../domain/access/key-settings.ts';
+import { createTeamService, type TeamService } from '../domain/teams/team-service.ts';
+import { createTeamSettings } from '../domain/teams/team-settings.ts';
 
 export interface CliContext {
   principal: Principal;
@@ -17,6 +21,8 @@ export interface CliContext {
   usage: UsageReports;
   userLimits: UserLimitsAdmin;
   users: UserDirectory;
+  teams: TeamService;
+  apiKeyLimits: ApiKeyLimits;
   out: (line: string) => void;
 }
 
@@ -32,6 +38,8 @@ export function cliContext(prisma: PrismaClient, out: (line: string) => void = (
     // Another process's caches are not reachable from here: a server picks limits up within AUTH_CACHE_TTL_MS.
     userLimits: createUserLimitsAdmin({ prisma, userSettings: createUserSettings({ prisma, ttlMs: 0 }) }),
     users: createUserDirectory({ prisma }),
+    teams: createTeamService({ prisma, teamSettings: createTeamSettings({ prisma, ttlMs: 0 }), onMembershipChange: () => {} }),
+    apiKeyLimits: createApiKeyLimits({ prisma, keySettings: createKeySettings({ prisma, ttlMs: 0 }) }),
     out,
   };
 }
