@@ -171,7 +171,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       userLimits: createUserLimitsAdmin({ prisma: db.prisma, userSettings }),
       teams,
       apiKeyLimits: createApiKeyLimits({ prisma: db.prisma, keySettings }),
-      balance: createBalanceService({ remaining: createRemaining({ limitsOf, store: limitStore }), teamIdOf: teams.teamIdOf }),
+      balance: createBalanceService({ remaining: createRemaining({ limitsOf, store: limitStore }), teamIdOf: teams.teamIdOf, logger }),
     };
 
     const http = createHttpServer({

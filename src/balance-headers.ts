@@ -9,8 +9,9 @@ export const BALANCE_HEADERS = {
   budget: 'x-budget-remaining-usd',
 } as const;
 
-export function balanceHeaders(r: Remaining): Array<[string, string]> {
+export function balanceHeaders(r: Remaining | null): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  if (r === null) return out;
   if (r.requestsThisMinute !== null) out.push([BALANCE_HEADERS.requests, String(r.requestsThisMinute)]);
   if (r.tokensToday !== null) out.push([BALANCE_HEADERS.tokens, String(r.tokensToday)]);
   if (r.budgetUsdThisMonth !== null) out.push([BALANCE_HEADERS.budget, r.budgetUsdThisMonth]);

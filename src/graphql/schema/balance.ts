@@ -6,7 +6,8 @@ import { RemainingRef } from './limits.ts';
 builder.objectField(UserRef, 'remaining', (t) =>
   t.field({
     type: RemainingRef,
-    description: "The caller's own balance includes its API key's limits; an admin may read any user's (user and team levels)",
+    nullable: true,
+    description: "The caller's own balance includes its API key's limits; an admin may read any user's (user and team levels). Null when the limit store does not answer.",
     resolve: (user, _args, ctx) => ctx.services.balance.remainingOfUser(principalOf(ctx), user.id),
   }),
 );
