@@ -134,10 +134,14 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
   const select = [...dims.map((d, i) => `${d.show} AS "d${i}"`), ...sums];
   let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\n`;
   if (q.groupBy.includes('TAG')) {
-    // Expanded rows for the groups; the totals from the calls themselves (a call with two tags is one call).
-    sql += `, tagged AS (SELECT src.*, t.key AS "tagKey", t.value AS "tagValue" FROM src LEFT JOIN LATERAL jsonb_each_text(src."tags") AS t(key, value) ON true)\n`;
+    // Sum per tag set first (few sets: cheap), then expand each set one row per entry for the
+    // groups; the totals come from the sets themselves (a call with two tags is one call).
+    const keep = [...dims.filter((d) => d.key !== 'tagKey' && d.key !== 'tagValue').map((d) => d.group), `"tags"`].join(', ');
+    const setSums = [...SUMS, 'costUsd'].map((c) => `sum("${c}") AS "${c}"`).join(', ');
+    sql += `, bySet AS (SELECT ${keep}, ${setSums} FROM src GROUP BY ${keep})\n`;
+    sql += `, tagged AS (SELECT bySet.*, t.key AS "tagKey", t.value AS "tagValue" FROM bySet LEFT JOIN LATERAL jsonb_each_text(bySet."tags") AS t(key, value) ON true)\n`;
     sql += `SELECT * FROM (SELECT ${select.join(', ')}, 0 AS "isTotal" FROM tagged GROUP BY ${dims.map((d) => d.group).join(', ')}\n`;
-    sql += ` UNION ALL SELECT ${[...dims.map((_, i) => `NULL AS "d${i}"`), ...sums].join(', ')}, 1 AS "isTotal" FROM src) AS grouped`;
+    sql += ` UNION ALL SELECT ${[...dims.map((_, i) => `NULL AS "d${i}"`), ...sums].join(', ')}, 1 AS "isTotal" FROM bySet) AS grouped`;
     sql += ` ORDER BY "isTotal", ${dims.map((_, i) => `"d${i}" COLLATE "C"`).join(', ')}`;
   } else if (dims.length > 0) {
     sql += `SELECT ${select.join(', ')}, GROUPING(${dims[0]!.group}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.group).join(', ')}), ())`;
