@@ -15,8 +15,6 @@ import type { LimitLevel, LimitName, LimitStore } from './limit-store.ts';
 import type { LimitsOf } from './limit-subjects.ts';
 import { usdToUnits } from './money.ts';
 
-export type { LimitDefaults } from './limit-subjects.ts';
-export { effectiveLimits } from './limit-subjects.ts';
 
 export interface LimitAdmissionDeps {
   limitsOf: LimitsOf;
