@@ -15,7 +15,6 @@ import type { LimitLevel, LimitName, LimitStore } from './limit-store.ts';
 import type { LimitsOf } from './limit-subjects.ts';
 import { usdToUnits } from './money.ts';
 
-
 export interface LimitAdmissionDeps {
   limitsOf: LimitsOf;
   store: LimitStore;
