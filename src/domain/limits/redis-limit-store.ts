@@ -244,13 +244,24 @@ export function createRedisLimitStore({
   const scripts = redis as unknown as LimitScripts;
   const base = (s: SubjectRef) => `${keyPrefix}limits:{${subjectKey(s)}}`;
 
-  /** Reads the subjects' books from the ledger and adds them in (where nobody did first). */
-  async function seed(subjects: SubjectRef[]): Promise<void> {
-    const at = new Date();
-    const books = await Promise.all(subjects.map((s) => ledger.booksOf(s, at)));
-    const args = subjects.flatMap((s, i) => [base(s), String(books[i]!.tokensToday), books[i]!.unitsThisMonth.toString(), books[i]!.requestTimes.join(',')]);
-    await scripts.sbSeed(String(subjects.length), ...args);
+  /** Seeds in progress in this process: a burst of first calls reads a subject's ledger once. */
+  const seeding = new Map<string, Promise<void>>();
+
+  /** Reads a subject's books from the ledger and adds them in (where nobody did first). */
+  function seedOne(s: SubjectRef): Promise<void> {
+    const key = subjectKey(s);
+    let running = seeding.get(key);
+    if (!running) {
+      running = (async () => {
+        const books = await ledger.booksOf(s, new Date());
+        await scripts.sbSeed('1', base(s), String(books.tokensToday), books.unitsThisMonth.toString(), books.requestTimes.join(','));
+      })().finally(() => seeding.delete(key));
+      seeding.set(key, running);
+    }
+    return running;
   }
+
+  const seed = async (subjects: SubjectRef[]): Promise<void> => void (await Promise.all(subjects.map(seedOne)));
 
   /** Runs a script that may answer SEED (with 1-based subject indexes), seeding and retrying. */
   async function withSeed<T>(subjects: SubjectRef[], run: () => Promise<Reply>, done: (reply: Reply) => T | undefined): Promise<T> {
