@@ -6,7 +6,7 @@
 // each grouping through the real report service (median of 5 warm runs) and prints EXPLAIN
 // (ANALYZE, BUFFERS) plans. For comparison it also times the same GROUP BY straight over the
 // ledger. The synthetic mix: each user mostly on its chosen gateway, the upstream API following
-// the model's route, 80% OK. Drops the scratch database at the end (--keep keeps it). Options: --rows N.
+// the model's route, 80% OK; two API keys per user, 5 teams, 8 tag sets (app x env) + untagged. Drops the scratch database at the end (--keep keeps it). Options: --rows N.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
@@ -47,10 +47,14 @@ async function main() {
     let t0 = performance.now();
     await client.query(`INSERT INTO "User" ("id", "email") SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'bench' || i || '@example.com' FROM generate_series(1, 50) AS i`);
     await client.query(`
-      INSERT INTO "UsageRecord" ("id", "userId", "requestedModel", "api", "gatewayId", "status", "inputTokens", "outputTokens",
+      INSERT INTO "UsageRecord" ("id", "callId", "userId", "apiKeyId", "teamId", "tags", "requestedModel", "api", "gatewayId", "status", "inputTokens", "outputTokens",
         "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", "costUsd", "latencyMs", "createdAt")
-      SELECT gen_random_uuid(),
+      SELECT gen_random_uuid(), gen_random_uuid(),
              ('00000000-0000-7000-8000-' || lpad(to_hex(1 + (i * 7919) % 50), 12, '0'))::uuid,
+             -- attribution: two API keys (apps) per user, 5 teams of 9 users (5 users in none), 8 tag sets + untagged
+             ('00000000-0000-7000-9000-' || lpad(to_hex(2 * ((i * 7919) % 50) + i % 2), 12, '0'))::uuid,
+             CASE WHEN (i * 7919) % 50 >= 45 THEN NULL ELSE ('00000000-0000-7000-a000-' || lpad(to_hex((i * 7919) % 50 % 5), 12, '0'))::uuid END,
+             CASE WHEN i % 10 = 0 THEN NULL ELSE jsonb_build_object('app', (ARRAY['web','batch','mobile','api'])[1 + i % 4], 'env', CASE WHEN i % 3 = 0 THEN 'dev' ELSE 'prod' END) END,
              (ARRAY['openai/gpt-5.5','openai/gpt-5.5-pro','openai/gpt-4.1','anthropic/claude-sonnet-4-5','anthropic/claude-opus-5.5',
                     'google/gemini-3-flash','@cf/moonshotai/kimi-k2.6','@cf/zai-org/glm-5.2'])[(1 + (i * 31) % 8)::int],
              -- the API follows the model (routing); a few calls force another one
@@ -73,14 +77,17 @@ async function main() {
     const to = new Date('2026-11-30T18:00:00Z');
     const oneUser = '00000000-0000-7000-8000-000000000007';
     const cases: Array<[string, ReportQuery]> = [
-      ...([[], ['DAY'], ['MODEL'], ['GATEWAY'], ['USER'], ['API'], ['STATUS'], ['DAY', 'MODEL'], ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS']] as UsageDimension[][]).map(
+      ...([[], ['DAY'], ['MODEL'], ['GATEWAY'], ['USER'], ['API'], ['STATUS'], ['DAY', 'MODEL'], ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS'], ['API_KEY'], ['TEAM'], ['TAG'], ['TEAM', 'TAG']] as UsageDimension[][]).map(
         (groupBy): [string, ReportQuery] => [`all users, ${groupBy.join(',') || '(totals)'}`, { from, to, groupBy, userId: null }],
       ),
       ['one user, DAY,MODEL', { from, to, groupBy: ['DAY', 'MODEL'], userId: oneUser }],
       ['all users, MODEL, model+gateway filter', { from, to, groupBy: ['MODEL'], userId: null, model: 'openai/gpt-5.5', gatewayId: 'gw-a' }],
+      ['all users, TAG, team filter', { from, to, groupBy: ['TAG'], userId: null, teamId: '00000000-0000-7000-a000-000000000002' }],
+      ['all users, MODEL, tags filter {app,env}', { from, to, groupBy: ['MODEL'], userId: null, tags: { app: 'web', env: 'prod' } }],
     ];
     console.log('report (29.5 days, partial first and last day)      rows   median ms (5 warm runs, through Prisma)');
     const plans: string[] = [];
+    const medians = new Map<string, number>();
     for (const [label, q] of cases) {
       const times: number[] = [];
       let rows = 0;
@@ -91,10 +98,14 @@ async function main() {
         times.push(ms(t0));
       }
       console.log(`${label.padEnd(52)} ${String(rows).padStart(6)}   ${median(times).toFixed(1).padStart(8)}`);
+      medians.set(label, median(times));
       const { sql, params } = reportSql(q);
       const plan = (await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
       plans.push(`--- ${label}\n${plan}`);
     }
+
+    const byModel = medians.get('all users, MODEL')!;
+    for (const d of ['API_KEY', 'TEAM', 'TAG']) console.log(`${d} grouping / MODEL grouping: ${(medians.get(`all users, ${d}`)! / byModel).toFixed(2)}x`);
 
     // For comparison: the same grouping straight over the ledger (what the roll-up avoids).
     const direct = `SELECT "requestedModel", count(*), sum("inputTokens"), sum("outputTokens"), sum("totalTokens"), sum("costUsd") FROM "UsageRecord"
@@ -110,8 +121,8 @@ async function main() {
 
     // What the roll-up triggers add to the ledger's writes: single-row and 32-row INSERTs, on and off.
     const insertBatch = async (n: number) => {
-      const values = Array.from({ length: n }, (_, i) => `(gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'openai/gpt-5.5', 'CHAT_COMPLETIONS', 'default', 'OK', ${i}, 10, 0, 0, 0, ${i + 10}, 0.0001, 100, now())`);
-      await client.query(`INSERT INTO "UsageRecord" ("id", "userId", "requestedModel", "api", "gatewayId", "status", "inputTokens", "outputTokens",
+      const values = Array.from({ length: n }, (_, i) => `(gen_random_uuid(), gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'openai/gpt-5.5', 'CHAT_COMPLETIONS', 'default', 'OK', ${i}, 10, 0, 0, 0, ${i + 10}, 0.0001, 100, now())`);
+      await client.query(`INSERT INTO "UsageRecord" ("id", "callId", "userId", "requestedModel", "api", "gatewayId", "status", "inputTokens", "outputTokens",
         "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", "costUsd", "latencyMs", "createdAt") VALUES ${values.join(', ')}`);
     };
     const perInsert = async (n: number, times: number) => {

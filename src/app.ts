@@ -35,6 +35,15 @@ import { createIdempotency } from './domain/idempotency/idempotency.ts';
 import { createLimitAdmission } from './domain/limits/limit-admission.ts';
 import type { LimitStore } from './domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from './domain/limits/memory-limit-store.ts';
+import { createApiKeyLimits } from './domain/access/api-key-limits.ts';
+import { createKeySettings } from './domain/access/key-settings.ts';
+import { createBalanceService } from './domain/limits/balance-service.ts';
+import { createLedgerBooks } from './domain/limits/ledger-books.ts';
+import { createLimitSubjects } from './domain/limits/limit-subjects.ts';
+import { createRemaining } from './domain/limits/remaining.ts';
+import { createTeamService } from './domain/teams/team-service.ts';
+import { createTeamSettings } from './domain/teams/team-settings.ts';
+import type { LedgerBooksSource } from './domain/limits/limit-store.ts';
 import { createRedisLimitStore } from './domain/limits/redis-limit-store.ts';
 import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -76,11 +85,11 @@ export interface AppOverrides {
 }
 
 /** Limits shared through Redis when REDIS_URL is set, else kept in this process. */
-function limitStoreFor(env: Env, logger: Logger, cleanup: Array<() => Promise<void>>): LimitStore {
-  if (!env.REDIS_URL) return createMemoryLimitStore();
+function limitStoreFor(env: Env, logger: Logger, cleanup: Array<() => Promise<void>>, ledger: LedgerBooksSource): LimitStore {
+  if (!env.REDIS_URL) return createMemoryLimitStore({ ledger });
   const redis = createRedisClient({ url: env.REDIS_URL, logger, timeoutMs: env.REDIS_TIMEOUT_MS });
   cleanup.push(() => closeRedisClient(redis));
-  return createRedisLimitStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX, connectWaitMs: env.REDIS_TIMEOUT_MS });
+  return createRedisLimitStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX, connectWaitMs: env.REDIS_TIMEOUT_MS, ledger });
 }
 
 /** Operation names that may label metrics: GraphQL root fields and tRPC procedure paths. */
@@ -150,10 +159,20 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     await prices.init();
     cleanup.push(async () => prices.close());
     const pricing: Pricing = overrides.pricing ?? prices.pricing;
-    const admission: Admission = overrides.admission ?? createLimitAdmission({
+    // teams (issue 14): limits of every level (key, user, team), seeded from the ledger.
+    const keySettings = createKeySettings({ prisma: db.prisma, ttlMs: env.AUTH_CACHE_TTL_MS });
+    const teamSettings = createTeamSettings({ prisma: db.prisma, ttlMs: env.AUTH_CACHE_TTL_MS });
+    const limitsOf = createLimitSubjects({
       userSettings,
+      keySettings,
+      teamSettings,
       defaults: { requestsPerMinute: env.DEFAULT_REQUESTS_PER_MINUTE, tokensPerDay: env.DEFAULT_TOKENS_PER_DAY, monthlyBudgetUsd: env.DEFAULT_MONTHLY_BUDGET_USD },
-      store: limitStoreFor(env, logger, cleanup),
+    });
+    const limitStore = limitStoreFor(env, logger, cleanup, createLedgerBooks({ prisma: db.prisma }));
+    const teams = createTeamService({ prisma: db.prisma, teamSettings, onMembershipChange: (userId) => access.forgetUser(userId) });
+    const admission: Admission = overrides.admission ?? createLimitAdmission({
+      limitsOf,
+      store: limitStore,
       pricing,
       reservationTtlMs: env.LIMIT_RESERVATION_TTL_MS,
       onRefusal: (limit) => metrics.refusals.inc({ limit }),
@@ -188,6 +207,9 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       usage,
       userLimits: createUserLimitsAdmin({ prisma: db.prisma, userSettings }),
       ...createDashboardReads({ prisma: db.prisma, scopeOf: usage.scopeOf, runReport: usage.run }),
+      teams,
+      apiKeyLimits: createApiKeyLimits({ prisma: db.prisma, keySettings }),
+      balance: createBalanceService({ remaining: createRemaining({ limitsOf, store: limitStore }), teamIdOf: teams.teamIdOf, logger }),
     };
 
     const http = createHttpServer({

@@ -22,8 +22,10 @@ export interface ErrorDetails {
   field?: string;
   /** RATE_LIMITED: when to try again. */
   retryAfterMs?: number;
-  /** BUDGET_EXCEEDED: which limit. */
+  /** RATE_LIMITED / BUDGET_EXCEEDED: which limit ("tokensPerDay" for the user's own, "key:requestsPerMinute", "team:monthlyBudgetUsd", ...). */
   limit?: string;
+  /** RATE_LIMITED / BUDGET_EXCEEDED: the level whose limit refused: key, user or team. */
+  level?: string;
   /** UPSTREAM_*: the upstream HTTP status and error code. */
   upstreamStatus?: number;
   upstreamCode?: string | number;

@@ -7,6 +7,7 @@
 //   list-users
 //   list-keys   --user EMAIL|ID                   never shows a secret
 //   set-limits  --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
+//   create-team, set-team-limits, add-member, remove-member, teams, set-key-limits: see admin-teams.ts
 // Add --json for machine-readable output.
 import { parseArgs } from 'node:util';
 import { setUserLimitsInput } from '../domain/admin/user-limits.ts';
@@ -14,6 +15,7 @@ import { createApiKeyInput, createUserInput } from '../domain/access/schemas.ts'
 import { badInputFromZod } from '../domain/validation.ts';
 import type { z } from 'zod';
 import { CliError, runCli, userIdOf, type CliContext } from './context.ts';
+import { TEAM_COMMANDS, TEAM_USAGE, teamCommand } from './admin-teams.ts';
 
 const USAGE = `usage: npm run admin -- create-user --email E [--role USER|ADMIN]
        npm run admin -- create-key --user EMAIL|ID [--name N]
@@ -22,7 +24,8 @@ const USAGE = `usage: npm run admin -- create-user --email E [--role USER|ADMIN]
        npm run admin -- revoke-all-keys --user EMAIL|ID
        npm run admin -- list-users
        npm run admin -- list-keys --user EMAIL|ID
-       npm run admin -- set-limits --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]`;
+       npm run admin -- set-limits --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
+${TEAM_USAGE}`;
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
@@ -52,6 +55,8 @@ export async function admin(argv: string[], ctx: CliContext): Promise<void> {
       rpm: { type: 'string' },
       'tokens-per-day': { type: 'string' },
       budget: { type: 'string' },
+      team: { type: 'string' },
+      models: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -116,6 +121,7 @@ export async function admin(argv: string[], ctx: CliContext): Promise<void> {
       return;
     }
     default:
+      if ((TEAM_COMMANDS as readonly string[]).includes(command ?? '')) return teamCommand(command as (typeof TEAM_COMMANDS)[number], values, ctx, print);
       throw new CliError(USAGE);
   }
 }

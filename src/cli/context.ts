@@ -15,6 +15,10 @@ import { loadEnv } from '../env.ts';
 import { createRouter, parseModelRoutes } from '../upstream/routing.ts';
 import { createKeyRevocations, type KeyRevocations } from '../key-revocations.ts';
 import { createLogger } from '../logger.ts';
+import { createApiKeyLimits, type ApiKeyLimits } from '../domain/access/api-key-limits.ts';
+import { createKeySettings } from '../domain/access/key-settings.ts';
+import { createTeamService, type TeamService } from '../domain/teams/team-service.ts';
+import { createTeamSettings } from '../domain/teams/team-settings.ts';
 
 export interface CliContext {
   principal: Principal;
@@ -24,6 +28,8 @@ export interface CliContext {
   users: UserDirectory;
   /** The price versions (built on first use: it reads the price file and the routing table). */
   prices(): PricingService;
+  teams: TeamService;
+  apiKeyLimits: ApiKeyLimits;
   out: (line: string) => void;
 }
 
@@ -48,6 +54,8 @@ export function cliContext(
       const env = loadEnv();
       return createPricingService({ prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: createRouter(parseModelRoutes(env.MODEL_ROUTES)), refreshMs: 0 });
     },
+    teams: createTeamService({ prisma, teamSettings: createTeamSettings({ prisma, ttlMs: 0 }), onMembershipChange: () => {} }),
+    apiKeyLimits: createApiKeyLimits({ prisma, keySettings: createKeySettings({ prisma, ttlMs: 0 }) }),
     out,
   };
 }

@@ -5,7 +5,10 @@ import type { UsageDimension } from '../domain/usage/schemas.ts';
 export const FORMATS = ['table', 'csv', 'json'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
-const DIM_COLUMN: Record<UsageDimension, keyof UsageReportRow> = { DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status' };
+const DIM_COLUMNS: Record<UsageDimension, Array<keyof UsageReportRow>> = {
+  DAY: ['day'], MODEL: ['model'], GATEWAY: ['gatewayId'], USER: ['userId'], API: ['api'], STATUS: ['status'],
+  API_KEY: ['apiKeyId'], TEAM: ['teamId'], TAG: ['tagKey', 'tagValue'],
+};
 const SUM_COLUMNS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'costUsd'] as const;
 
 function csvCell(value: string): string {
@@ -15,7 +18,7 @@ function csvCell(value: string): string {
 /** `emails` maps user ids to emails for the USER column, when known. */
 export function formatReport(report: UsageReport, groupBy: readonly UsageDimension[], format: ReportFormat, emails: ReadonlyMap<string, string> = new Map()): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
-  const dims = groupBy.map((d) => DIM_COLUMN[d]);
+  const dims = groupBy.flatMap((d) => DIM_COLUMNS[d]);
   const header = [...dims.map((d) => (d === 'userId' ? 'user' : d)), ...SUM_COLUMNS];
   const cell = (row: Record<string, unknown>, column: string): string => {
     const value = row[column];

@@ -7,7 +7,7 @@ import { badInputFromZod } from '../domain/validation.ts';
 import { CliError, runCli, userIdOf, type CliContext } from './context.ts';
 import { FORMATS, formatReport, type ReportFormat } from './report-format.ts';
 
-const USAGE = 'usage: npm run report -- --from YYYY-MM-DD --to YYYY-MM-DD [--group-by day,model,gateway,user,api,status] [--user EMAIL | --all] [--model M] [--gateway G] [--format table|csv|json]';
+const USAGE = 'usage: npm run report -- --from YYYY-MM-DD --to YYYY-MM-DD [--group-by day,model,gateway,user,api,status,api_key,team,tag] [--user EMAIL | --all] [--model M] [--gateway G] [--format table|csv|json]';
 
 export async function report(argv: string[], ctx: CliContext): Promise<void> {
   const { values } = parseArgs({

@@ -1,5 +1,8 @@
 // The domain services as the adapters see them: built once in src/app.ts.
 import type { AccessService } from './access/access-service.ts';
+import type { ApiKeyLimits } from './access/api-key-limits.ts';
+import type { BalanceService } from './limits/balance-service.ts';
+import type { TeamService } from './teams/team-service.ts';
 import type { ChatService } from './chat/chat-service.ts';
 import type { MessagePages } from './chat/message-pages.ts';
 import type { GenerationService } from './generation/generation-service.ts';
@@ -27,4 +30,8 @@ export interface Services {
   modelPerformance: ModelPerformanceService;
   conversationCosts: ConversationCosts;
   reconciliation: ReconciliationService;
+  // teams (issue 14): teams, key limits, the balance
+  teams: TeamService;
+  apiKeyLimits: ApiKeyLimits;
+  balance: BalanceService;
 }

@@ -12,6 +12,7 @@ import type { GraphQLContext } from './builder.ts';
 import { createMessageLoader } from './message-loader.ts';
 import { operationLimitPlugins, type OperationLimits } from './operation-limits.ts';
 import { bodyLimitPlugin } from './body-limit.ts';
+import { createBalanceHeaders } from './balance-headers.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-page.ts';
@@ -36,6 +37,7 @@ interface ServerContext {
 }
 
 export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production, logPrompts }: YogaDeps) {
+  const balance = createBalanceHeaders(services, logger);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -61,6 +63,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       tracingPlugin(),
       // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
       useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      balance.plugin,
     ],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
@@ -73,6 +76,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
         },
         (error: AppError) => ({ error }),
       );
+      if ('principal' in auth && !connectionParams) balance.remember(request, auth.principal);
       const transport = connectionParams ? 'graphql-ws' : request.headers.get('accept')?.includes('text/event-stream') ? 'graphql-sse' : 'graphql-http';
       const context = { services, auth, idempotencyKey, signal: connectionParams ? undefined : request.signal, transport };
       const principal = () => {

@@ -1,5 +1,6 @@
 // tRPC v11 setup: context (caller from the bearer key or the WebSocket's connection params),
 // the error formatter, and the procedure builders every router uses.
+import type { ServerResponse } from 'node:http';
 import { initTRPC } from '@trpc/server';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
@@ -10,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { noteRequest } from '../request-context.ts';
 import { appErrorOf, formatTRPCError } from './errors.ts';
+import { setBalanceHeaders } from './balance-headers.ts';
 
 export interface TRPCContext {
   services: Services;
@@ -20,6 +22,8 @@ export interface TRPCContext {
   isWebSocket: boolean;
   /** LOG_PROMPTS: log each call's input (prompts included). Off by default. */
   logPrompts?: boolean;
+  /** The HTTP response (not on WebSocket), for the balance headers. */
+  httpResponse?: ServerResponse;
 }
 
 export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger; logPrompts?: boolean }) {
@@ -34,6 +38,7 @@ export function createContextFactory(deps: { services: Services; metrics: Metric
       authorization: params?.authorization ?? params?.Authorization ?? header('authorization'),
       idempotencyKey: header('idempotency-key'),
       isWebSocket: 'send' in opts.res,
+      ...(!('send' in opts.res) && { httpResponse: opts.res }),
     };
   };
 }
@@ -60,7 +65,7 @@ export const publicProcedure = t.procedure.use(async ({ ctx, path, next }) => {
 });
 
 /** A procedure that needs a caller (UNAUTHENTICATED otherwise); one middleware layer, not two. */
-export const authedProcedure = t.procedure.use(async ({ ctx, path, next, getRawInput }) => {
+export const authedProcedure = t.procedure.use(async ({ ctx, path, type, next, getRawInput }) => {
   const started = performance.now();
   let principal: Principal;
   try {
@@ -72,6 +77,7 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, next, getRawI
   noteRequest({ operation: path, userId: principal.userId });
   if (ctx.logPrompts) ctx.logger.info('trpc input (LOG_PROMPTS)', { path, input: await getRawInput().catch(() => undefined) });
   const result = await next({ ctx: { principal } });
+  if (type !== 'subscription') await setBalanceHeaders(ctx.httpResponse, ctx.services, principal, ctx.logger);
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;
 });

@@ -6,6 +6,7 @@ import { generationProcedures } from './routers/generation.ts';
 import { adminGatewayProcedures, gatewaysRouter } from './routers/gateways.ts';
 import { adminPricingProcedures, modelsProcedure } from './routers/models.ts';
 import { usageRouter } from './routers/usage.ts';
+import { adminTeamsRouter, setApiKeyLimitsProcedure, teamsRouter } from './routers/teams.ts';
 
 export const appRouter = router({
   ...generationProcedures,
@@ -16,7 +17,14 @@ export const appRouter = router({
   models: modelsProcedure,
   gateways: gatewaysRouter,
   usage: usageRouter,
-  admin: router({ ...adminAccessProcedures, ...adminGatewayProcedures, ...adminPricingProcedures }),
+  teams: teamsRouter,
+  admin: router({
+    ...adminAccessProcedures,
+    ...adminGatewayProcedures,
+    ...adminPricingProcedures,
+    teams: adminTeamsRouter,
+    setApiKeyLimits: setApiKeyLimitsProcedure,
+  }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -46,6 +46,41 @@ describe('npm run admin', () => {
     expect(row.revokedAt).not.toBeNull();
   });
 
+  it('manages teams and key limits: one key per app, one budget per team', async () => {
+    lines = [];
+    await admin(['create-user', '--email', 'app-owner@example.com', '--json'], ctx());
+    const owner = JSON.parse(lines.join('\n')) as { id: string };
+    lines = [];
+    await admin(['create-team', '--name', 'payments', '--budget', '250', '--tokens-per-day', '2000000'], ctx());
+    expect(lines[0]).toMatch(/^created team payments \(.+\): rpm none, tokens\/day 2000000, monthly budget 250 USD; members: none$/);
+    lines = [];
+    await admin(['add-member', '--team', 'payments', '--user', 'app-owner@example.com'], ctx());
+    expect(lines[0]).toContain('members: app-owner@example.com');
+    lines = [];
+    await admin(['set-team-limits', '--team', 'payments', '--rpm', '600', '--budget', 'none'], ctx());
+    expect(lines[0]).toContain('rpm 600, tokens/day 2000000, monthly budget none');
+
+    lines = [];
+    await admin(['create-key', '--user', owner.id, '--name', 'checkout-service', '--json'], ctx());
+    const key = JSON.parse(lines.join('\n')) as { secret: string; apiKey: { id: string } };
+    lines = [];
+    await admin(['set-key-limits', '--id', key.apiKey.id, '--rpm', '30', '--budget', '5', '--models', '@cf/moonshotai/kimi-k2.6,openai/gpt-5.5'], ctx());
+    expect(lines[0]).toBe(`key ${key.apiKey.id} (checkout-service): rpm 30, tokens/day none, monthly budget 5 USD; models: @cf/moonshotai/kimi-k2.6, openai/gpt-5.5`);
+    const stored = await server.app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.apiKey.id } });
+    expect(stored).toMatchObject({ requestsPerMinute: 30, allowedModels: ['@cf/moonshotai/kimi-k2.6', 'openai/gpt-5.5'] });
+    const refused = await server.gql(`mutation { generate(input: { model: "anthropic/claude-sonnet-4-5", prompt: "hi" }) { id } }`, {}, key.secret);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    lines = [];
+    await admin(['remove-member', '--team', 'payments', '--user', owner.id], ctx());
+    expect(lines[0]).toContain('members: none');
+    lines = [];
+    await admin(['teams', '--json'], ctx());
+    expect((JSON.parse(lines.join('\n')) as Array<{ name: string }>).map((t) => t.name)).toContain('payments');
+    await expect(admin(['add-member', '--team', 'nope', '--user', owner.id], ctx())).rejects.toThrow(/no team/);
+    await expect(admin(['set-key-limits', '--id', key.apiKey.id, '--models', 'bad model'], ctx())).rejects.toThrow(CliError);
+  });
+
   it('refuses bad input with a message', async () => {
     await expect(admin(['create-user', '--email', 'not-an-email'], ctx())).rejects.toThrow(CliError);
     await expect(admin(['set-limits', '--user', 'nobody@example.com', '--rpm', '5'], ctx())).rejects.toThrow(/no user/);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dayOf, monthOf, type EffectiveLimits, type LimitStore } from '../../src/domain/limits/limit-store.ts';
+import { dayOf, monthOf, type EffectiveLimits, type LedgerBooksSource, type LimitStore, type SubjectRef } from '../../src/domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from '../../src/domain/limits/memory-limit-store.ts';
 import { usdToUnits, unitsToUsd } from '../../src/domain/limits/money.ts';
 import { createRedisLimitStore } from '../../src/domain/limits/redis-limit-store.ts';
@@ -18,14 +18,14 @@ afterAll(async () => {
   await deleteRedisKeys(prefix);
 });
 
-const stores: Array<[string, () => LimitStore]> = [
-  ['memory', () => createMemoryLimitStore()],
+const stores: Array<[string, (ledger?: LedgerBooksSource, keyPrefix?: string) => LimitStore]> = [
+  ['memory', (ledger) => createMemoryLimitStore({ ledger })],
   [
     'redis',
-    () => {
+    (ledger, keyPrefix = prefix) => {
       const redis = createRedisClient({ url: REDIS_URL, logger: createLogger('silent') });
       clients.push(redis);
-      return createRedisLimitStore({ redis, keyPrefix: prefix });
+      return createRedisLimitStore({ redis, keyPrefix, ledger });
     },
   ],
 ];
@@ -33,7 +33,7 @@ const stores: Array<[string, () => LimitStore]> = [
 const NONE: EffectiveLimits = { requestsPerMinute: null, tokensPerDay: null, monthlyBudgetUnits: null };
 
 function reserve(store: LimitStore, userId: string, limits: Partial<EffectiveLimits>, tokens = 0, costUnits = 0n, ttlMs = 60_000) {
-  return store.reserve({ userId, reservationId: randomUUID(), limits: { ...NONE, ...limits }, tokens, costUnits, ttlMs });
+  return store.reserve({ subjects: [{ level: 'user', id: userId, limits: { ...NONE, ...limits } }], reservationId: randomUUID(), tokens, costUnits, ttlMs });
 }
 
 describe('money', () => {
@@ -118,16 +118,71 @@ describe.each(stores)('%s limit store', (_name, make) => {
 });
 
 describe.each(stores)('%s limit store: cancel', (_name, make) => {
-  it('undoes a reservation (window slot and worst case), and is harmless when nothing was booked', async () => {
+  it('undoes a reservation (window slot and worst case) on every level, and is harmless when nothing was booked', async () => {
     const store = make();
-    const user = randomUUID();
+    const subjects = [
+      { level: 'key' as const, id: randomUUID(), limits: { ...NONE, requestsPerMinute: 1 } },
+      { level: 'user' as const, id: randomUUID(), limits: { ...NONE, tokensPerDay: 10 } },
+      { level: 'team' as const, id: randomUUID(), limits: { ...NONE, monthlyBudgetUnits: 100n } },
+    ];
+    const refs = subjects.map(({ level, id }) => ({ level, id }));
     const id = randomUUID();
-    const limits = { ...NONE, requestsPerMinute: 1, tokensPerDay: 10 };
-    expect((await store.reserve({ userId: user, reservationId: id, limits, tokens: 10, costUnits: 0n, ttlMs: 60_000 })).ok).toBe(true);
-    await store.cancel(user, randomUUID());
-    if (store.kind === 'redis') {
-      await store.cancel(user, id);
-      expect((await reserve(store, user, limits, 10)).ok).toBe(true);
-    }
+    expect((await store.reserve({ subjects, reservationId: id, tokens: 10, costUnits: 100n, ttlMs: 60_000 })).ok).toBe(true);
+    expect(await store.reserve({ subjects, reservationId: randomUUID(), tokens: 1, costUnits: 1n, ttlMs: 60_000 })).toMatchObject({ ok: false, level: 'key' });
+    await store.cancel(refs, randomUUID());
+    expect(await store.usage(refs)).toEqual([
+      { requests: 1, tokens: 10, units: 100n },
+      { requests: 1, tokens: 10, units: 100n },
+      { requests: 1, tokens: 10, units: 100n },
+    ]);
+    await store.cancel(refs, id);
+    expect(await store.usage(refs)).toEqual(refs.map(() => ({ requests: 0, tokens: 0, units: 0n })));
+    expect((await store.reserve({ subjects, reservationId: randomUUID(), tokens: 10, costUnits: 100n, ttlMs: 60_000 })).ok).toBe(true);
+  });
+});
+
+describe.each(stores)('%s limit store: several levels at once', (_name, make) => {
+  it('books all or none: a refusal by one level books nothing on the others, and names its level', async () => {
+    const store = make();
+    const key = { level: 'key' as const, id: randomUUID(), limits: { ...NONE, requestsPerMinute: 100 } };
+    const user = { level: 'user' as const, id: randomUUID(), limits: { ...NONE, tokensPerDay: 1_000 } };
+    const team = { level: 'team' as const, id: randomUUID(), limits: { ...NONE, monthlyBudgetUnits: 250n } };
+    const refs: SubjectRef[] = [key, user, team].map(({ level, id }) => ({ level, id }));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => store.reserve({ subjects: [key, user, team], reservationId: randomUUID(), tokens: 10, costUnits: 100n, ttlMs: 60_000 })),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(2);
+    for (const r of results.filter((x) => !x.ok)) expect(r).toMatchObject({ ok: false, level: 'team', limit: 'monthlyBudgetUsd' });
+    expect(await store.usage(refs)).toEqual(refs.map(() => ({ requests: 2, tokens: 20, units: 200n })));
+    // The team's members share its books: another user of the same team finds them.
+    const other = { level: 'user' as const, id: randomUUID(), limits: NONE };
+    expect(await store.reserve({ subjects: [other, team], reservationId: randomUUID(), tokens: 0, costUnits: 51n, ttlMs: 60_000 })).toMatchObject({ ok: false, level: 'team' });
+    expect((await store.reserve({ subjects: [other, team], reservationId: randomUUID(), tokens: 0, costUnits: 50n, ttlMs: 60_000 })).ok).toBe(true);
+  });
+});
+
+describe.each(stores)('%s limit store: books seeded from the ledger', (name, make) => {
+  it('starts from the ledger\'s tokens today, spend this month and requests this minute, once per month', async () => {
+    const calls: SubjectRef[] = [];
+    const now = Date.now();
+    const ledger: LedgerBooksSource = {
+      booksOf: async (subject) => {
+        calls.push(subject);
+        await new Promise((r) => setTimeout(r, 20));
+        return { tokensToday: 90, unitsThisMonth: 900n, requestTimes: [now - 120_000, now - 1_000, now - 2_000] };
+      },
+    };
+    // A prefix of its own: the Redis books must start missing.
+    const store = make(ledger, `${prefix}seed:${randomUUID()}:`);
+    const user = { level: 'user' as const, id: randomUUID(), limits: { requestsPerMinute: 3, tokensPerDay: 100, monthlyBudgetUnits: 1_000n } };
+    const results = await Promise.all(Array.from({ length: 5 }, () => store.reserve({ subjects: [user], reservationId: randomUUID(), tokens: 10, costUnits: 100n, ttlMs: 60_000 })));
+    // 2 requests in the last minute + 90 tokens + 900 units: room for exactly one 10-token $100-unit call.
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+    expect(await store.usage([user])).toEqual([{ requests: 3, tokens: 100, units: 1_000n }]);
+    const seeds = calls.length;
+    await store.usage([user]);
+    expect(calls.length).toBe(seeds);
+    if (name === 'memory') expect(seeds).toBe(1);
   });
 });

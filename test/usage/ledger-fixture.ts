@@ -23,7 +23,15 @@ export const GATEWAYS = ['default', 'gw-a', 'gw-b'] as const;
 const APIS = ['CHAT_COMPLETIONS', 'RESPONSES', 'MESSAGES', 'RUN'] as const;
 const STATUSES = ['OK', 'OK', 'OK', 'ERROR', 'CANCELLED'] as const;
 
-export function makeRows(userIds: readonly string[], n: number, start: Date, spanMs: number, seed = 1): UsageRow[] {
+/** Attribution to draw from: API keys, teams (null among them = none) and tag sets. */
+export interface Attribution {
+  apiKeyIds: ReadonlyArray<string | null>;
+  teamIds: ReadonlyArray<string | null>;
+  tagSets: ReadonlyArray<Record<string, string | number | boolean> | null>;
+}
+const NO_ATTRIBUTION: Attribution = { apiKeyIds: [null], teamIds: [null], tagSets: [null] };
+
+export function makeRows(userIds: readonly string[], n: number, start: Date, spanMs: number, seed = 1, attribution: Attribution = NO_ATTRIBUTION): UsageRow[] {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   return Array.from({ length: n }, () => {
@@ -39,6 +47,9 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       attempt: 1,
       ownerId: null,
       userId: pick(userIds),
+      apiKeyId: pick(attribution.apiKeyIds),
+      teamId: pick(attribution.teamIds),
+      tags: pick(attribution.tagSets),
       requestedModel: pick(MODELS),
       servedModel: null,
       api: pick(APIS),
@@ -74,15 +85,30 @@ export async function recordAll(app: App, rows: readonly UsageRow[]): Promise<vo
   await Promise.all(rows.map((r) => app.ledger.record(r)));
 }
 
-const KEY: Record<UsageDimension, (r: UsageRow) => string> = {
+const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null> = {
   DAY: (r) => r.createdAt.toISOString().slice(0, 10),
   MODEL: (r) => r.requestedModel,
   GATEWAY: (r) => r.gatewayId,
   USER: (r) => r.userId,
   API: (r) => r.api,
   STATUS: (r) => r.status,
+  API_KEY: (r) => r.apiKeyId,
+  TEAM: (r) => r.teamId,
 };
-const FIELD: Record<UsageDimension, keyof UsageReportRow> = { DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status' };
+const FIELD: Record<Exclude<UsageDimension, 'TAG'>, keyof UsageReportRow> = {
+  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId',
+};
+const EMPTY_DIMENSIONS = { day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null };
+
+/** A row's groups: one per tag entry under TAG (an untagged row: one with null key and value). */
+function groupKeys(r: UsageRow, groupBy: readonly UsageDimension[]): Array<Record<string, string | null>> {
+  const base: Record<string, string | null> = {};
+  for (const d of groupBy) if (d !== 'TAG') base[FIELD[d]] = KEY[d](r);
+  if (!groupBy.includes('TAG')) return [base];
+  const entries = Object.entries(r.tags ?? {});
+  if (entries.length === 0) return [{ ...base, tagKey: null, tagValue: null }];
+  return entries.map(([k, v]) => ({ ...base, tagKey: k, tagValue: String(v) }));
+}
 
 function sums(rows: readonly UsageRow[]): UsageTotals {
   const priced = rows.filter((r) => r.costUsd !== null);
@@ -102,18 +128,19 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
 
 /** The report computed independently, in JS, from the ledger rows: rows sorted like the server sorts them. */
 export function expectedReport(rows: readonly UsageRow[], groupBy: readonly UsageDimension[]) {
-  const groups = new Map<string, UsageRow[]>();
+  const groups = new Map<string, { dims: Record<string, string | null>; members: UsageRow[] }>();
   for (const r of rows) {
-    const key = JSON.stringify(groupBy.map((d) => KEY[d](r)));
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    for (const dims of groupKeys(r, groupBy)) {
+      const key = JSON.stringify(dims);
+      const g = groups.get(key) ?? { dims, members: [] };
+      g.members.push(r);
+      groups.set(key, g);
+    }
   }
-  const out = [...groups.entries()].map(([key, members]) => {
-    const values = JSON.parse(key) as string[];
-    const row: Record<string, unknown> = { day: null, model: null, gatewayId: null, userId: null, api: null, status: null };
-    groupBy.forEach((d, i) => (row[FIELD[d]] = values[i]));
-    return { ...(row as Pick<UsageReportRow, 'day'>), ...sums(members) } as UsageReportRow;
-  });
-  const sortKey = (r: UsageReportRow) => groupBy.map((d) => String(r[FIELD[d]]));
+  const out = [...groups.values()].map(({ dims, members }) => ({ ...EMPTY_DIMENSIONS, ...dims, ...sums(members) }) as UsageReportRow);
+  // The server's order: by the grouped dimensions in turn, bytewise (COLLATE "C"), nulls last.
+  const columns = groupBy.flatMap((d) => (d === 'TAG' ? (['tagKey', 'tagValue'] as const) : [FIELD[d]]));
+  const sortKey = (r: UsageReportRow) => columns.map((c) => (r[c] === null ? '\uffff' : String(r[c])));
   out.sort((a, b) => {
     const ka = sortKey(a);
     const kb = sortKey(b);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
 import { USAGE_DIMENSIONS, type UsageDimension } from '../../src/domain/usage/schemas.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
-import { expectedReport, makeRows, recordAll } from './ledger-fixture.ts';
+import { expectedReport, makeRows, recordAll, type Attribution } from './ledger-fixture.ts';
 import { trpcCode } from '../helpers/errors.ts';
 
 let server: TestServer;
@@ -13,6 +13,14 @@ let alice: { userId: string; key: string };
 let bob: { userId: string; key: string };
 let rows: UsageRow[];
 
+const KEY_A = '0190f000-0000-7000-8000-00000000000a';
+const KEY_B = '0190f000-0000-7000-8000-00000000000b';
+const TEAM_X = '0190f000-0000-7000-8000-0000000000f1';
+const ATTRIBUTION: Attribution = {
+  apiKeyIds: [KEY_A, KEY_B, null],
+  teamIds: [TEAM_X, null],
+  tagSets: [{ app: 'web', env: 'prod' }, { app: 'batch' }, null, { env: 'dev', n: 3 }, { app: 'web', env: 'dev' }],
+};
 const START = new Date('2026-11-01T00:00:00Z');
 const SPAN = 5 * 86_400_000;
 
@@ -20,7 +28,7 @@ beforeAll(async () => {
   server = await startTestServer({ GATEWAYS: 'gw-a,gw-b' });
   alice = await createUserWithKey(server, 'alice@example.com');
   bob = await createUserWithKey(server, 'bob@example.com');
-  rows = makeRows([alice.userId, bob.userId], 400, START, SPAN, 7);
+  rows = makeRows([alice.userId, bob.userId], 400, START, SPAN, 7, ATTRIBUTION);
   await recordAll(server.app, rows);
 });
 afterAll(async () => {
@@ -30,7 +38,16 @@ afterAll(async () => {
 const inRange = (from: Date, to: Date, pred: (r: UsageRow) => boolean = () => true) =>
   rows.filter((r) => r.createdAt >= from && r.createdAt < to && pred(r));
 
-const groupings: UsageDimension[][] = [[], ...USAGE_DIMENSIONS.map((d) => [d]), ['DAY', 'MODEL'], ['USER', 'GATEWAY', 'STATUS'], [...USAGE_DIMENSIONS]];
+const groupings: UsageDimension[][] = [
+  [],
+  ...USAGE_DIMENSIONS.map((d) => [d]),
+  ['DAY', 'MODEL'],
+  ['USER', 'GATEWAY', 'STATUS'],
+  ['TEAM', 'API_KEY'],
+  ['TAG', 'DAY'],
+  ['API_KEY', 'TAG'],
+  [...USAGE_DIMENSIONS],
+];
 
 const ranges: Array<[string, Date, Date]> = [
   ['partial days at both edges', new Date('2026-11-01T06:30:00Z'), new Date('2026-11-04T17:45:00Z')],
@@ -62,11 +79,31 @@ describe('report rows and totals equal independent sums from the ledger', () => 
     expect(oneUser).toEqual(expectedReport(inRange(from, to, (r) => r.userId === bob.userId), ['MODEL']));
   });
 
+  it('filters by API key, team and tags (every tag must match), also grouped by TAG', async () => {
+    const [, from, to] = ranges[0]!;
+    const admin = server.trpc();
+    const byKey = await admin.usage.report.query({ from, to, groupBy: ['DAY'], allUsers: true, apiKeyId: KEY_A });
+    expect(byKey).toEqual(expectedReport(inRange(from, to, (r) => r.apiKeyId === KEY_A), ['DAY']));
+    const byTeam = await admin.usage.report.query({ from, to, groupBy: ['API_KEY'], allUsers: true, teamId: TEAM_X });
+    expect(byTeam).toEqual(expectedReport(inRange(from, to, (r) => r.teamId === TEAM_X), ['API_KEY']));
+    const webProd = (r: UsageRow) => r.tags?.app === 'web' && r.tags?.env === 'prod';
+    const byTags = await admin.usage.report.query({ from, to, groupBy: ['TAG'], allUsers: true, tags: { app: 'web', env: 'prod' } });
+    expect(byTags).toEqual(expectedReport(inRange(from, to, webProd), ['TAG']));
+    expect(byTags.totals.requests).toBeGreaterThan(0);
+    expect(byTags.totals.requests).toBeLessThan(inRange(from, to, (r) => r.tags?.app === 'web').length);
+    const numeric = await admin.usage.report.query({ from, to, groupBy: [], allUsers: true, tags: { n: 3 } });
+    expect(numeric.totals).toEqual(expectedReport(inRange(from, to, (r) => r.tags?.n === 3), []).totals);
+    // TAG counts a call once per tag entry; the totals count it once.
+    const byTag = await admin.usage.report.query({ from, to, groupBy: ['TAG'], allUsers: true });
+    expect(byTag.rows.reduce((a, r) => a + r.requests, 0)).toBeGreaterThan(byTag.totals.requests);
+    expect(byTag.totals.requests).toBe(inRange(from, to).length);
+  });
+
   it('GraphQL returns the same report', async () => {
     const [, from, to] = ranges[0]!;
     const res = await server.gql<{ usageReport: unknown }>(
       `query($input: UsageReportInput!) { usageReport(input: $input) {
-        rows { day model gatewayId userId api status requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd }
+        rows { day model gatewayId userId api status apiKeyId teamId tagKey tagValue requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd }
         totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd } } }`,
       { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'GATEWAY'], allUsers: true } },
     );

@@ -4,6 +4,7 @@ import { dbErrorKind } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import { isUuid } from '../validation.ts';
+import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';
 import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
 import { AuthCache } from './auth-cache.ts';
 import { isAdmin, requireAdmin, type Principal } from './principal.ts';
@@ -25,25 +26,9 @@ export interface ApiKeyView {
   revokedAt: Date | null;
   expiresAt: Date | null;
   rotatedAt: Date | null;
-  /** The key's own limits (null: none at the key's level). */
-  limits: { requestsPerMinute: number | null; tokensPerDay: number | null; monthlyBudgetUsd: string | null };
-  /** Models this key may call; empty: any. */
-  allowedModels: string[];
-}
-
-interface ApiKeyRow {
-  id: string;
-  userId: string;
-  name: string;
-  prefix: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  expiresAt: Date | null;
-  rotatedAt: Date | null;
-  requestsPerMinute: number | null;
-  tokensPerDay: number | null;
-  monthlyBudgetUsd: { toString(): string } | null;
+  /** The key's own limits (null: none at this level; the user's and team's still apply). */
+  limits: LimitValues;
+  /** Model ids the key may call; empty: any. */
   allowedModels: string[];
 }
 
@@ -115,11 +100,11 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
     if (!parsed) throw unauthenticated();
     const row = await prisma.apiKey.findUnique({
       where: { prefix: parsed.prefix },
-      select: { id: true, secretHash: true, revokedAt: true, expiresAt: true, user: { select: { id: true, role: true } } },
+      select: { id: true, secretHash: true, revokedAt: true, expiresAt: true, user: { select: { id: true, role: true, teamMembership: { select: { teamId: true } } } } },
     });
     if (!row || row.revokedAt || !secretMatches(parsed.secret, row.secretHash)) throw unauthenticated();
     if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw new AppError('UNAUTHENTICATED', 'This API key has expired');
-    const principal: Principal = { userId: row.user.id, role: row.user.role, keyId: row.id };
+    const principal: Principal = { userId: row.user.id, role: row.user.role, keyId: row.id, teamId: row.user.teamMembership?.teamId ?? null };
     cache.set(key, principal, Date.now(), row.expiresAt?.getTime() ?? Infinity);
     touchLastUsed(row.id);
     return principal;
@@ -164,7 +149,16 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
     }
     const key = generateApiKey();
     const row = await prisma.apiKey.create({
-      data: { id: uuidv7(), userId: ownerId, name: input.name, prefix: key.prefix, secretHash: key.secretHash, expiresAt: input.expiresAt ?? null },
+      data: {
+        id: uuidv7(),
+        userId: ownerId,
+        name: input.name,
+        prefix: key.prefix,
+        secretHash: key.secretHash,
+        expiresAt: input.expiresAt ?? null,
+        ...limitColumns(input.limits),
+        ...(input.allowedModels && { allowedModels: input.allowedModels }),
+      },
       select: apiKeySelect,
     });
     return { apiKey: toApiKeyView(row), secret: key.plaintext };
@@ -234,7 +228,12 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
     return count;
   }
 
-  return { ensureBootstrapAdmin, authenticate, me, listUsers, createUser, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, revokeAllApiKeys, forget };
+  /** A user's team or role changed: its cached principals are stale. */
+  function forgetUser(userId: string): void {
+    cache.evict((p) => p.userId === userId);
+  }
+
+  return { ensureBootstrapAdmin, authenticate, me, listUsers, createUser, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, revokeAllApiKeys, forget, forgetUser };
 }
 
 export type AccessService = ReturnType<typeof createAccessService>;
@@ -251,7 +250,9 @@ function bearerToken(authorization: string | undefined | null): string | undefin
 /** Not revoked and not expired. */
 const activeKey = () => ({ revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] });
 
-function toApiKeyView(row: ApiKeyRow): ApiKeyView {
+type ApiKeyRow = Omit<ApiKeyView, 'limits'> & Parameters<typeof limitValuesOf>[0];
+
+export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
   return {
     id: row.id,
     userId: row.userId,
@@ -262,11 +263,7 @@ function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     revokedAt: row.revokedAt,
     expiresAt: row.expiresAt,
     rotatedAt: row.rotatedAt,
-    limits: {
-      requestsPerMinute: row.requestsPerMinute,
-      tokensPerDay: row.tokensPerDay,
-      monthlyBudgetUsd: row.monthlyBudgetUsd === null ? null : row.monthlyBudgetUsd.toString(),
-    },
+    limits: limitValuesOf(row),
     allowedModels: row.allowedModels,
   };
 }

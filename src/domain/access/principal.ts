@@ -6,8 +6,10 @@ export type Role = 'USER' | 'ADMIN';
 export interface Principal {
   userId: string;
   role: Role;
-  /** The API key used; absent for the bootstrap ADMIN_API_KEY. */
+  /** The API key used (the apiKeyId of its ledger rows); absent for the bootstrap ADMIN_API_KEY. */
   keyId?: string;
+  /** The caller's team (its calls count toward the team's limits and carry its teamId); null: none. */
+  teamId?: string | null;
 }
 
 export const isAdmin = (p: Principal): boolean => p.role === 'ADMIN';

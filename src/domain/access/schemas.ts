@@ -1,7 +1,11 @@
 // Inputs of the access operations: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
 import { safeString } from '../safe-text.ts';
+import { limitValuesInput } from '../limits/limit-values.ts';
 import { dateInput, entityId } from '../validation.ts';
+
+/** A model id as the contract allows it (v2 door rule). */
+export const modelId = z.string().regex(/^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, 'must be a model id such as "openai/gpt-5.5"');
 
 export const roleSchema = z.enum(['USER', 'ADMIN']);
 
@@ -17,6 +21,10 @@ export const createApiKeyInput = z.object({
   name: safeString().pipe(z.string().trim().min(1, 'must not be empty').max(100)).default('default'),
   /** When the key stops working; absent: never. Must be in the future (and before year 10000). */
   expiresAt: dateInput.refine((d) => d.getTime() > Date.now(), 'must be in the future').optional().nullable(),
+  /** The key's own limits; absent or null fields: none at this level. */
+  limits: limitValuesInput.nullish(),
+  /** Model ids the key may call; absent or empty: any model. */
+  allowedModels: z.array(modelId).max(100).nullish(),
 });
 export type CreateApiKeyInput = z.infer<typeof createApiKeyInput>;
 

@@ -1,34 +1,28 @@
-// Admission by per-user limits: requests per minute, tokens per UTC day and spend per UTC
-// calendar month. Each user's limit is the admin-set value (User columns) or else the
-// environment's default. Reserve-then-settle: the worst case (estimated input + maxTokens, and
-// its price) is booked before the upstream call; settle replaces it by the actual usage once
-// the ledger row is committed (a failed call used nothing, so its reservation is released).
+// Admission by every limit that applies to a call: the API key's, the user's and the team's
+// (limit-subjects.ts), each with requests per minute, tokens per UTC day and spend per UTC
+// calendar month. Reserve-then-settle: the worst case (estimated input + maxTokens, and its
+// price) is booked against every level at once before the upstream call; settle replaces it by
+// the actual usage once the ledger row is committed, release gives it all back (the call never
+// went upstream). A model outside the key's allow-list is FORBIDDEN before anything is reserved.
 import { AppError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
 import { emptyUsage } from '../../call-vocabulary.ts';
-import type { UserSettings } from '../access/user-settings.ts';
 import type { Admission, AdmissionRequest, Reservation } from '../generation/admission.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
-import type { EffectiveLimits, LimitName, LimitStore } from './limit-store.ts';
+import type { LimitLevel, LimitName, LimitStore } from './limit-store.ts';
+import type { LimitsOf } from './limit-subjects.ts';
 import { usdToUnits } from './money.ts';
 
-export interface LimitDefaults {
-  requestsPerMinute?: number;
-  tokensPerDay?: number;
-  monthlyBudgetUsd?: string;
-}
-
 export interface LimitAdmissionDeps {
-  userSettings: { get(userId: string): Promise<UserSettings> };
-  defaults: LimitDefaults;
+  limitsOf: LimitsOf;
   store: LimitStore;
   pricing: Pricing;
   /** After this long a reservation lapses (its instance is presumed dead). */
   reservationTtlMs: number;
-  /** A refusal, for /metrics: the limit's name, or 'unavailable' when the store did not answer. */
-  onRefusal?: (limit: LimitName | 'unavailable') => void;
+  /** A refusal, for /metrics: the limit's name (see refusalName), or 'unavailable' when the store did not answer. */
+  onRefusal?: (limit: string) => void;
   logger: Logger;
 }
 
@@ -37,49 +31,51 @@ export const UNAVAILABLE_RETRY_MS = 1_000;
 
 const NOTHING_RESERVED: Reservation = { settle: async () => {}, release: async () => {} };
 
-export function effectiveLimits(settings: UserSettings, defaults: LimitDefaults): EffectiveLimits {
-  const budget = settings.monthlyBudgetUsd ?? defaults.monthlyBudgetUsd ?? null;
-  return {
-    requestsPerMinute: settings.requestsPerMinute ?? defaults.requestsPerMinute ?? null,
-    tokensPerDay: settings.tokensPerDay ?? defaults.tokensPerDay ?? null,
-    monthlyBudgetUnits: budget == null ? null : usdToUnits(budget),
-  };
-}
+/** A refusal's `limit`: the user's own limits keep their v1 names; key and team limits are prefixed ("team:monthlyBudgetUsd"). */
+export const refusalName = (level: LimitLevel, limit: LimitName): string => (level === 'user' ? limit : `${level}:${limit}`);
 
 /** A cost as units; an unpriced model (null) costs 0 for budgets. */
 const unitsOf = (costUsd: string | null): bigint => (costUsd == null ? 0n : usdToUnits(costUsd));
 
-export function createLimitAdmission({ userSettings, defaults, store, pricing, reservationTtlMs, onRefusal, logger }: LimitAdmissionDeps): Admission {
-  function refuse(limit: LimitName, retryAfterMs: number | undefined): AppError {
-    onRefusal?.(limit);
+const WHOSE: Record<LimitLevel, string> = { key: "the API key's ", user: 'the ', team: "the team's " };
+
+export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlMs, onRefusal, logger }: LimitAdmissionDeps): Admission {
+  function refuse(level: LimitLevel, limit: LimitName, retryAfterMs: number | undefined): AppError {
+    const name = refusalName(level, limit);
+    onRefusal?.(name);
+    const whose = WHOSE[level];
     if (limit === 'requestsPerMinute') {
-      return new AppError('RATE_LIMITED', 'Too many requests: the requests-per-minute limit is reached', { retryAfterMs: retryAfterMs ?? 1_000, limit });
+      return new AppError('RATE_LIMITED', `Too many requests: ${whose}requests-per-minute limit is reached`, { retryAfterMs: retryAfterMs ?? 1_000, limit: name, level });
     }
     const what = limit === 'tokensPerDay' ? 'tokens-per-day limit' : 'monthly spend budget';
-    return new AppError('BUDGET_EXCEEDED', `The ${what} would be exceeded by this call (its worst case counts until it ends)`, {
-      limit,
+    return new AppError('BUDGET_EXCEEDED', `This call would exceed ${whose}${what} (its worst case counts until it ends)`, {
+      limit: name,
+      level,
       ...(retryAfterMs !== undefined && { retryAfterMs }),
     });
   }
 
   return {
     async admit(request: AdmissionRequest): Promise<Reservation> {
-      const { userId } = request.principal;
-      const limits = effectiveLimits(await userSettings.get(userId), defaults);
-      // No limit at all: nothing to count, no round trip to the store.
-      if (limits.requestsPerMinute == null && limits.tokensPerDay == null && limits.monthlyBudgetUnits == null) return NOTHING_RESERVED;
+      const { subjects, allowedModels } = await limitsOf(request.principal);
+      if (allowedModels.length > 0 && !allowedModels.includes(request.model)) {
+        throw new AppError('FORBIDDEN', `This API key may not call ${request.model} (its allow-list: ${allowedModels.join(', ')})`);
+      }
+      // No limit at any level: nothing to count, no round trip to the store.
+      if (subjects.length === 0) return NOTHING_RESERVED;
 
       const inputTokens = request.estimatedInputTokens ?? 0;
       const tokens = inputTokens + request.maxTokens;
       const worst = pricing.costOf(request.model, { ...emptyUsage(), inputTokens, outputTokens: request.maxTokens, totalTokens: tokens }, new Date());
       const reservationId = uuidv7();
+      const refs = subjects.map(({ level, id }) => ({ level, id }));
       let result;
       try {
-        result = await store.reserve({ userId, reservationId, limits, tokens, costUnits: unitsOf(worst.costUsd), ttlMs: reservationTtlMs });
+        result = await store.reserve({ subjects, reservationId, tokens, costUnits: unitsOf(worst.costUsd), ttlMs: reservationTtlMs });
       } catch (error) {
         // Never let a call pass unlimited because the shared store is down: refuse, retryable.
         // A timed-out reserve may still have been booked: undo it, best effort (else it lapses).
-        void store.cancel(userId, reservationId).catch(() => undefined);
+        void store.cancel(refs, reservationId).catch(() => undefined);
         onRefusal?.('unavailable');
         logger.error('limit store unavailable: call refused', { cause: error instanceof Error ? error : new Error(String(error)) });
         throw new AppError(
@@ -89,14 +85,14 @@ export function createLimitAdmission({ userSettings, defaults, store, pricing, r
           { cause: error },
         );
       }
-      if (!result.ok) throw refuse(result.limit, result.retryAfterMs);
+      if (!result.ok) throw refuse(result.level, result.limit, result.retryAfterMs);
       const { handle } = result;
       let settled = false;
       return {
         async release() {
           if (settled) return;
           settled = true;
-          await store.cancel(handle.userId, handle.reservationId).catch((error: unknown) => {
+          await store.cancel(handle.subjects, handle.reservationId).catch((error: unknown) => {
             logger.error('limit store unavailable: could not release a reservation (it lapses)', { cause: error instanceof Error ? error : new Error(String(error)) });
           });
         },

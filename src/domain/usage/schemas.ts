@@ -8,7 +8,7 @@ export const decimalString = z
   .trim()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
 
-export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS'] as const;
+export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
 export const usageReportInput = z
@@ -20,6 +20,13 @@ export const usageReportInput = z
     allUsers: z.boolean().nullish(),
     model: z.string().trim().min(1).max(200).nullish(),
     gatewayId: z.string().trim().min(1).max(64).nullish(),
+    /** Attribution filters (issue 14): one API key, one team, and tags that must all match. */
+    apiKeyId: z.uuid({ message: 'must be an API key id' }).nullish(),
+    teamId: z.uuid({ message: 'must be a team id' }).nullish(),
+    tags: z
+      .record(z.string().min(1).max(256), z.union([z.string().max(1024), z.number().finite(), z.boolean()]), { message: 'must be an object of tag values' })
+      .refine((t) => Object.keys(t).length <= 5, 'at most 5 tags')
+      .nullish(),
   })
   .refine((i) => i.from.getTime() < i.to.getTime(), { message: 'must be after from', path: ['to'] })
   .refine((i) => !(i.userId && i.allUsers), { message: 'give userId or allUsers, not both', path: ['allUsers'] });

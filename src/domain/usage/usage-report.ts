@@ -37,6 +37,11 @@ export interface UsageReportRow extends UsageTotals {
   userId: string | null;
   api: string | null;
   status: string | null;
+  apiKeyId: string | null;
+  teamId: string | null;
+  /** TAG: one row per tag key and value (a call with two tags counts in both); untagged calls have null key and value. */
+  tagKey: string | null;
+  tagValue: string | null;
 }
 
 export interface UsageReport {
@@ -45,14 +50,24 @@ export interface UsageReport {
 }
 
 /** Each dimension: the column grouped on (raw, cheap to hash), how it is shown, how it sorts. */
-const DIMENSION_SQL: Record<UsageDimension, { group: string; show: string; order: string; key: keyof UsageReportRow }> = {
+const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, { group: string; show: string; order: string; key: keyof UsageReportRow }> = {
   DAY: { group: `"day"`, show: `to_char("day", 'YYYY-MM-DD')`, order: `"day"`, key: 'day' },
   MODEL: { group: `"model"`, show: `"model"`, order: `"model" COLLATE "C"`, key: 'model' },
   GATEWAY: { group: `"gatewayId"`, show: `"gatewayId"`, order: `"gatewayId" COLLATE "C"`, key: 'gatewayId' },
   USER: { group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId' },
   API: { group: `"api"`, show: `"api"::text`, order: `"api"::text COLLATE "C"`, key: 'api' },
   STATUS: { group: `"status"`, show: `"status"::text`, order: `"status"::text COLLATE "C"`, key: 'status' },
+  API_KEY: { group: `"apiKeyId"`, show: `"apiKeyId"::text`, order: `"apiKeyId"`, key: 'apiKeyId' },
+  TEAM: { group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId' },
 };
+
+/** TAG is two columns of the calls' tags expanded one row per entry (jsonb_each_text). */
+const TAG_SQL = [
+  { group: `"tagKey"`, show: `"tagKey"`, order: `"tagKey" COLLATE "C"`, key: 'tagKey' as const },
+  { group: `"tagValue"`, show: `"tagValue"`, order: `"tagValue" COLLATE "C"`, key: 'tagValue' as const },
+];
+
+const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d) => (d === 'TAG' ? TAG_SQL : [DIMENSION_SQL[d]]));
 
 const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests'] as const;
 
@@ -64,6 +79,9 @@ export interface ReportQuery {
   userId: string | null;
   model?: string | null;
   gatewayId?: string | null;
+  apiKeyId?: string | null;
+  teamId?: string | null;
+  tags?: Record<string, string | number | boolean> | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -83,11 +101,14 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     if (q.userId) parts.push(`"userId" = ${p(q.userId, 'uuid')}`);
     if (q.model) parts.push(`${modelColumn} = ${p(q.model, 'text')}`);
     if (q.gatewayId) parts.push(`"gatewayId" = ${p(q.gatewayId, 'text')}`);
+    if (q.apiKeyId) parts.push(`"apiKeyId" = ${p(q.apiKeyId, 'uuid')}`);
+    if (q.teamId) parts.push(`"teamId" = ${p(q.teamId, 'uuid')}`);
+    if (q.tags && Object.keys(q.tags).length > 0) parts.push(`"tags" @> ${p(JSON.stringify(q.tags), 'jsonb')}`);
     return parts.map((f) => ` AND ${f}`).join('');
   };
   const ledger = (from: Date, to: Date) =>
     `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
-            1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
+            "apiKeyId", "teamId", "tags", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
             "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
             CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
             ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests"
@@ -99,7 +120,7 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   if (fullFrom.getTime() < fullTo.getTime()) {
     parts.push(
-      `SELECT "day", "userId", "model", "gatewayId", "api", "status", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
+      `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
               "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
               "estimatedRequests",
               CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests"
@@ -112,15 +133,25 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     parts.push(ledger(q.from, q.to));
   }
 
-  const dims = q.groupBy.map((d) => DIMENSION_SQL[d]);
+  const dims = dimensionSql(q.groupBy);
   const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
   const select = [...dims.map((d, i) => `${d.show} AS "d${i}"`), ...sums];
-  let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\nSELECT ${select.join(', ')}`;
-  if (dims.length > 0) {
-    sql += `, GROUPING(${dims[0]!.group}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.group).join(', ')}), ())`;
+  let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\n`;
+  if (q.groupBy.includes('TAG')) {
+    // Sum per tag set first (few sets: cheap), then expand each set one row per entry for the
+    // groups; the totals come from the sets themselves (a call with two tags is one call).
+    const keep = [...dims.filter((d) => d.key !== 'tagKey' && d.key !== 'tagValue').map((d) => d.group), `"tags"`].join(', ');
+    const setSums = [...SUMS, 'costUsd'].map((c) => `sum("${c}") AS "${c}"`).join(', ');
+    sql += `, bySet AS (SELECT ${keep}, ${setSums} FROM src GROUP BY ${keep})\n`;
+    sql += `, tagged AS (SELECT bySet.*, t.key AS "tagKey", t.value AS "tagValue" FROM bySet LEFT JOIN LATERAL jsonb_each_text(bySet."tags") AS t(key, value) ON true)\n`;
+    sql += `SELECT * FROM (SELECT ${select.join(', ')}, 0 AS "isTotal" FROM tagged GROUP BY ${dims.map((d) => d.group).join(', ')}\n`;
+    sql += ` UNION ALL SELECT ${[...dims.map((_, i) => `NULL AS "d${i}"`), ...sums].join(', ')}, 1 AS "isTotal" FROM bySet) AS grouped`;
+    sql += ` ORDER BY "isTotal", ${dims.map((_, i) => `"d${i}" COLLATE "C"`).join(', ')}`;
+  } else if (dims.length > 0) {
+    sql += `SELECT ${select.join(', ')}, GROUPING(${dims[0]!.group}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.group).join(', ')}), ())`;
     sql += ` ORDER BY "isTotal", ${dims.map((d) => d.order).join(', ')}`;
   } else {
-    sql += ` FROM src`;
+    sql += `SELECT ${select.join(', ')} FROM src`;
   }
   return { sql, params };
 }
@@ -169,7 +200,7 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
     );
     const raw: RawRow[] = typeof result?.rows === 'string' ? JSON.parse(result.rows) : (result?.rows ?? []);
     if (q.groupBy.length === 0) return { rows: [], totals: totalsOf(raw[0]) };
-    const dims = q.groupBy.map((d) => DIMENSION_SQL[d]);
+    const dims = dimensionSql(q.groupBy);
     const rows: UsageReportRow[] = [];
     let totals: UsageTotals = totalsOf(undefined);
     for (const r of raw) {
@@ -177,7 +208,10 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
         totals = totalsOf(r);
         continue;
       }
-      const row: UsageReportRow = { day: null, model: null, gatewayId: null, userId: null, api: null, status: null, ...totalsOf(r) };
+      const row: UsageReportRow = {
+        day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+        ...totalsOf(r),
+      };
       dims.forEach((d, i) => Object.assign(row, { [d.key]: r[`d${i}`] === null ? null : String(r[`d${i}`]) }));
       rows.push(row);
     }
@@ -186,7 +220,17 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
 
   async function report(principal: Principal, input: UsageReportInput): Promise<UsageReport> {
     const userId = await scopeOf(principal, input);
-    return run({ from: input.from, to: input.to, groupBy: input.groupBy, userId, model: input.model, gatewayId: input.gatewayId });
+    return run({
+      from: input.from,
+      to: input.to,
+      groupBy: input.groupBy,
+      userId,
+      model: input.model,
+      gatewayId: input.gatewayId,
+      apiKeyId: input.apiKeyId,
+      teamId: input.teamId,
+      tags: input.tags,
+    });
   }
 
   return { report, run, scopeOf };

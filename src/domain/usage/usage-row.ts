@@ -11,6 +11,10 @@ export interface UsageRow extends Usage {
   /** The instance that owns the row while it is PENDING (its InstanceLease id). */
   ownerId: string | null;
   userId: string;
+  /** Attribution: the API key and team of the caller, and the request's metadata as tags. */
+  apiKeyId: string | null;
+  teamId: string | null;
+  tags: Record<string, string | number | boolean> | null;
   requestedModel: string;
   servedModel: string | null;
   api: UpstreamApi;

@@ -4,6 +4,7 @@ import { createApiKeyInput, createUserInput, idInput, keyOwnerInput } from '../.
 import type { UserLimits, UserView } from '../../domain/access/user-view.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
+import { LimitsInputRef as KeyLimitsInputRef, LimitsRef as KeyLimitsRef } from './limits.ts';
 
 export const RoleEnum = builder.enumType('Role', { values: ['USER', 'ADMIN'] as const });
 
@@ -27,7 +28,7 @@ export const UserRef = builder.objectRef<UserView>('User').implement({
   }),
 });
 
-const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
+export const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
   description: 'An API key, without its secret (shown once, when created or rotated)',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -39,8 +40,8 @@ const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
     revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.revokedAt }),
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.expiresAt }),
     rotatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.rotatedAt }),
-    limits: t.field({ type: UserLimitsRef, description: "The key's own limits; null means none at this level", resolve: (k) => k.limits }),
-    allowedModels: t.exposeStringList('allowedModels', { description: 'Models this key may call; empty: any' }),
+    limits: t.field({ type: KeyLimitsRef, description: "The key's own limits (the user's and team's apply too)", resolve: (k) => k.limits }),
+    allowedModels: t.exposeStringList('allowedModels', { description: 'Models the key may call; empty: any' }),
   }),
 });
 
@@ -71,6 +72,8 @@ const CreateApiKeyInputRef = builder.inputType('CreateApiKeyInput', {
     userId: t.id({ required: false, description: 'Whose key; absent = the caller. Admins may name any user.' }),
     name: t.string({ required: false }),
     expiresAt: t.field({ type: 'DateTime', required: false, description: 'When the key stops working; absent: never' }),
+    limits: t.field({ type: KeyLimitsInputRef, required: false, description: "The key's own limits" }),
+    allowedModels: t.stringList({ required: false, description: 'Models the key may call; absent or empty: any' }),
   }),
 });
 

@@ -9,6 +9,9 @@ import './usage.ts';
 import './admin-limits.ts';
 import './dashboard.ts';
 import './reconciliation.ts';
+import './limits.ts';
+import './teams.ts';
+import './balance.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

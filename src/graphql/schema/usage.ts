@@ -38,6 +38,10 @@ const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
     user: t.exposeID('userId', { nullable: true, description: 'Same as userId' }),
     api: t.exposeString('api', { nullable: true }),
     status: t.exposeString('status', { nullable: true }),
+    apiKeyId: t.exposeID('apiKeyId', { nullable: true }),
+    teamId: t.exposeID('teamId', { nullable: true }),
+    tagKey: t.exposeString('tagKey', { nullable: true, description: 'TAG: the tag key (null: the calls without tags)' }),
+    tagValue: t.exposeString('tagValue', { nullable: true, description: 'TAG: the tag value, as text' }),
   }),
 });
 
@@ -57,6 +61,9 @@ const UsageReportInputRef = builder.inputType('UsageReportInput', {
     allUsers: t.boolean({ required: false, description: 'Admin only (FORBIDDEN for a USER)' }),
     model: t.string({ required: false }),
     gatewayId: t.string({ required: false }),
+    apiKeyId: t.id({ required: false, description: 'Only calls made with this API key' }),
+    teamId: t.id({ required: false, description: "Only calls attributed to this team (its members' calls while they were members)" }),
+    tags: t.field({ type: 'JSON', required: false, description: 'Only calls whose metadata holds every one of these entries, e.g. {"app": "billing"}' }),
   }),
 });
 

@@ -1,0 +1,36 @@
+// setApiKeyLimits: change a key's own limits and model allow-list (its owner or an admin). The
+// key's cached settings on this instance are evicted at once; others see it within
+// AUTH_CACHE_TTL_MS.
+import { z } from 'zod';
+import type { PrismaClient } from '../../db/index.ts';
+import { notFound } from '../../errors.ts';
+import { limitColumns, limitValuesInput } from '../limits/limit-values.ts';
+import { isUuid } from '../validation.ts';
+import { toApiKeyView, type ApiKeyView } from './access-service.ts';
+import type { KeySettingsCache } from './key-settings.ts';
+import { isAdmin, type Principal } from './principal.ts';
+import { modelId } from './schemas.ts';
+
+/** Absent field: unchanged; null: no limit; allowedModels [] = any model. */
+export const setApiKeyLimitsInput = limitValuesInput.extend({
+  id: z.string().trim().min(1).max(200),
+  allowedModels: z.array(modelId).max(100).nullish(),
+});
+export type SetApiKeyLimitsInput = z.infer<typeof setApiKeyLimitsInput>;
+
+export function createApiKeyLimits({ prisma, keySettings }: { prisma: PrismaClient; keySettings: KeySettingsCache }) {
+  async function setApiKeyLimits(principal: Principal, input: SetApiKeyLimitsInput): Promise<ApiKeyView> {
+    const owner = isUuid(input.id) ? await prisma.apiKey.findUnique({ where: { id: input.id }, select: { userId: true } }) : null;
+    // Another user's key is indistinguishable from a missing one.
+    if (!owner || (owner.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
+    const row = await prisma.apiKey.update({
+      where: { id: input.id },
+      data: { ...limitColumns(input), ...(input.allowedModels != null && { allowedModels: input.allowedModels }) },
+    });
+    keySettings.evict(input.id);
+    return toApiKeyView(row);
+  }
+  return { setApiKeyLimits };
+}
+
+export type ApiKeyLimits = ReturnType<typeof createApiKeyLimits>;

@@ -1,0 +1,13 @@
+// GraphQL: User.remaining, the balance.
+import { builder, principalOf } from '../builder.ts';
+import { UserRef } from './access.ts';
+import { RemainingRef } from './limits.ts';
+
+builder.objectField(UserRef, 'remaining', (t) =>
+  t.field({
+    type: RemainingRef,
+    nullable: true,
+    description: "The caller's own balance includes its API key's limits; an admin may read any user's (user and team levels). Null when the limit store does not answer.",
+    resolve: (user, _args, ctx) => ctx.services.balance.remainingOfUser(principalOf(ctx), user.id),
+  }),
+);
