@@ -26,7 +26,7 @@ describe('npm run admin: users and keys', () => {
     await admin(['list-keys', '--user', 'cli-keys@example.com', '--json'], ctx());
     const keys = JSON.parse(lines.join('\n')) as Array<{ id: string; prefix: string }>;
     expect(keys).toHaveLength(1);
-    expect(lines.join('\n')).not.toContain(key.split('_')[2]!);
+    expect(lines.join('\n')).not.toContain(key.split('_').slice(2).join('_'));
     lines = [];
     await admin(['list-keys', '--user', userId], ctx());
     expect(lines[0]).toContain(`sb_${keys[0]!.prefix}_…`);
