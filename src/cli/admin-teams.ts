@@ -5,13 +5,11 @@
 //   remove-member   --team NAME|ID --user EMAIL|ID
 //   teams
 //   set-key-limits  --id KEY_ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none] [--models a,b|any]
-import type { z } from 'zod';
 import { setApiKeyLimitsInput } from '../domain/access/api-key-limits.ts';
 import type { LimitValues } from '../domain/limits/limit-values.ts';
 import { createTeamInput, setTeamLimitsInput, teamMemberInput } from '../domain/teams/schemas.ts';
 import type { TeamView } from '../domain/teams/team-service.ts';
-import { badInputFromZod } from '../domain/validation.ts';
-import { CliError, userIdOf, type CliContext } from './context.ts';
+import { CliError, limitArg, parse, userIdOf, type CliContext } from './context.ts';
 
 export const TEAM_USAGE = `       npm run admin -- create-team --name N [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
        npm run admin -- set-team-limits --team NAME|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
@@ -31,21 +29,6 @@ export interface TeamArgs {
   'tokens-per-day'?: string;
   budget?: string;
   models?: string;
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new CliError(badInputFromZod(parsed.error).message);
-  return parsed.data;
-}
-
-/** "none" -> null (no limit); absent -> undefined (unchanged); else a number. */
-function limitArg(value: string | undefined, name: string): number | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'none') return null;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new CliError(`--${name} must be a whole number or "none"`);
-  return n;
 }
 
 const limitArgs = (a: TeamArgs) => ({

@@ -12,9 +12,7 @@
 import { parseArgs } from 'node:util';
 import { setUserLimitsInput } from '../domain/admin/user-limits.ts';
 import { createApiKeyInput, createUserInput } from '../domain/access/schemas.ts';
-import { badInputFromZod } from '../domain/validation.ts';
-import type { z } from 'zod';
-import { CliError, runCli, userIdOf, type CliContext } from './context.ts';
+import { CliError, limitArg, parse, runCli, userIdOf, type CliContext } from './context.ts';
 import { TEAM_COMMANDS, TEAM_USAGE, teamCommand } from './admin-teams.ts';
 
 const USAGE = `usage: npm run admin -- create-user --email E [--role USER|ADMIN]
@@ -26,21 +24,6 @@ const USAGE = `usage: npm run admin -- create-user --email E [--role USER|ADMIN]
        npm run admin -- list-keys --user EMAIL|ID
        npm run admin -- set-limits --user EMAIL|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
 ${TEAM_USAGE}`;
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new CliError(badInputFromZod(parsed.error).message);
-  return parsed.data;
-}
-
-/** "none" -> null (no limit); absent -> undefined (unchanged); else a number. */
-function limitArg(value: string | undefined, name: string): number | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'none') return null;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new CliError(`--${name} must be a whole number or "none"`);
-  return n;
-}
 
 export async function admin(argv: string[], ctx: CliContext): Promise<void> {
   const [command, ...rest] = argv;

@@ -12,6 +12,8 @@ import { createUsageReports, type UsageReports } from '../domain/usage/usage-rep
 import { createPricingService, type PricingService } from '../domain/usage/pricing-service.ts';
 import { loadPriceFile } from '../domain/usage/price-file.ts';
 import { loadEnv } from '../env.ts';
+import { badInputFromZod } from '../domain/validation.ts';
+import type { z } from 'zod';
 import { createRouter, parseModelRoutes } from '../upstream/routing.ts';
 import { createKeyRevocations, type KeyRevocations } from '../key-revocations.ts';
 import { createLogger } from '../logger.ts';
@@ -98,4 +100,20 @@ export async function userIdOf(ctx: CliContext, emailOrId: string): Promise<stri
     if (error instanceof AppError && error.code === 'NOT_FOUND') throw new CliError(`no user with email ${emailOrId}`);
     throw error;
   }
+}
+
+/** An argument checked by a domain schema: its BAD_INPUT message becomes a CLI usage error. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new CliError(badInputFromZod(parsed.error).message);
+  return parsed.data;
+}
+
+/** "none" -> null (no limit); absent -> undefined (unchanged); else a number. */
+export function limitArg(value: string | undefined, name: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CliError(`--${name} must be a whole number or "none"`);
+  return n;
 }
