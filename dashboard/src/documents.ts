@@ -18,7 +18,7 @@ export const UsageReportQuery = graphql(
   `
   query UsageReport($input: UsageReportInput!) {
     usageReport(input: $input) {
-      rows { day model gatewayId userId api status ...UsageSumsFields }
+      rows { day model gatewayId userId api status apiKeyId teamId tagKey tagValue ...UsageSumsFields }
       totals { ...UsageSumsFields }
     }
   }
@@ -52,23 +52,6 @@ export const ConversationCostsQuery = graphql(`
   }
 `);
 
-/**
- * What this server offers beyond the fields above (fields other work adds; see
- * pending-documents.ts). Introspection, which gql.tada does not type: a plain string.
- */
-export const CAPABILITIES_QUERY = `
-  query Capabilities {
-    dimensions: __type(name: "UsageDimension") { enumValues { name } }
-    query: __type(name: "Query") { fields { name } }
-    user: __type(name: "User") { fields { name } }
-  }
-`;
-export interface Capabilities {
-  dimensions: { enumValues: Array<{ name: string }> | null } | null;
-  query: { fields: Array<{ name: string }> | null } | null;
-  user: { fields: Array<{ name: string }> | null } | null;
-}
-
 /** The caller's own usage this minute, today and this month, in one request (the limits panel). */
 export const OwnUsageQuery = graphql(`
   query OwnUsage($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
@@ -78,10 +61,38 @@ export const OwnUsageQuery = graphql(`
   }
 `);
 
-/** The top lists that every server has: users (admin) and models. */
+/** What is left of the caller's limits now: the tightest of its key's, user's and team's. */
+export const RemainingQuery = graphql(`
+  query Remaining {
+    me { remaining { requestsThisMinute tokensToday budgetUsdThisMonth } }
+  }
+`);
+
+/** The top lists in one request: users and teams (admin), models, API keys and tags. */
 export const TopQuery = graphql(`
-  query Top($users: UsageReportInput!, $models: UsageReportInput!, $withUsers: Boolean!) {
-    users: usageReport(input: $users) @include(if: $withUsers) { rows { userId requests totalTokens costUsd } }
+  query Top(
+    $users: UsageReportInput!
+    $models: UsageReportInput!
+    $keys: UsageReportInput!
+    $teams: UsageReportInput!
+    $tags: UsageReportInput!
+    $admin: Boolean!
+  ) {
+    users: usageReport(input: $users) @include(if: $admin) { rows { userId requests totalTokens costUsd } }
     models: usageReport(input: $models) { rows { model requests totalTokens costUsd } }
+    keys: usageReport(input: $keys) { rows { apiKeyId requests totalTokens costUsd } }
+    teams: usageReport(input: $teams) @include(if: $admin) { rows { teamId requests totalTokens costUsd } }
+    tags: usageReport(input: $tags) { rows { tagKey tagValue requests totalTokens costUsd } }
+  }
+`);
+
+/** Reconciliation with Cloudflare's logs over the range: counts and costs per state, drift, the last run. */
+export const ReconciliationQuery = graphql(`
+  query Reconciliation($input: ReconciliationReportInput!) {
+    reconciliation(input: $input) {
+      byState { state requests costUsd upstreamCostUsd }
+      driftUsd
+      lastRunAt
+    }
   }
 `);

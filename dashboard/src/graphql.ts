@@ -46,15 +46,3 @@ async function post<T>(query: string, variables: unknown, apiKey: string): Promi
 export function request<Result, Variables>(document: TadaDocumentNode<Result, Variables>, variables: Variables, apiKey: string): Promise<Result> {
   return post<Result>(print(document), variables, apiKey);
 }
-
-/**
- * Runs a document the schema does not have yet (see pending-documents.ts): untyped, and its
- * result is checked by the caller. A server without the fields answers GRAPHQL_VALIDATION_FAILED.
- */
-export function requestPending<Result>(query: string, variables: unknown, apiKey: string): Promise<Result> {
-  return post<Result>(query, variables, apiKey);
-}
-
-/** True when the server does not offer a field the page asked for (an older or newer schema). */
-export const isUnsupported = (error: unknown): boolean =>
-  error instanceof ApiError && (error.code === 'GRAPHQL_VALIDATION_FAILED' || /Cannot query field|Unknown (argument|type)|does not exist|Value ".*" does not exist/.test(error.message));

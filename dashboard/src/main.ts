@@ -2,8 +2,8 @@
 // public GraphQL API with the signed-in key.
 import './style.css';
 import { announce, fill, h } from './dom.ts';
-import { CAPABILITIES_QUERY, MeQuery, type Capabilities } from './documents.ts';
-import { ApiError, request, requestPending } from './graphql.ts';
+import { MeQuery } from './documents.ts';
+import { ApiError, request } from './graphql.ts';
 import { budgetPanel } from './panels/budget.ts';
 import type { Me, Panel, PanelContext } from './panels/context.ts';
 import { conversationsPanel } from './panels/conversations.ts';
@@ -31,36 +31,21 @@ async function start(): Promise<void> {
   if (!apiKey) return signOut();
   document.documentElement.dataset.state = 'loading';
   let me: Me;
-  let capabilities: Capabilities | null;
   try {
-    [me, capabilities] = await Promise.all([
-      request(MeQuery, {}, apiKey).then((r) => r.me),
-      // Introspection may be off (production): then null, and the page asks for each field and copes.
-      requestPending<Capabilities>(CAPABILITIES_QUERY, {}, apiKey).catch(() => null),
-    ]);
+    me = (await request(MeQuery, {}, apiKey)).me;
   } catch (error) {
     if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') return signOut(SIGNED_OUT);
     fill(root, h('main', { id: 'main' }, h('p', { class: 'error', role: 'alert' }, error instanceof Error ? error.message : 'The server failed.')));
     return;
   }
-  renderDashboard(apiKey, me, offersFrom(capabilities));
-}
-
-function offersFrom(c: Capabilities | null): PanelContext['offers'] {
-  if (!c) return () => true;
-  const sets = {
-    dimension: new Set(c.dimensions?.enumValues?.map((v) => v.name) ?? []),
-    query: new Set(c.query?.fields?.map((f) => f.name) ?? []),
-    user: new Set(c.user?.fields?.map((f) => f.name) ?? []),
-  };
-  return (kind, name) => sets[kind].has(name);
+  renderDashboard(apiKey, me);
 }
 
 const RANGE_LABELS: Array<[ViewState['range'], string]> = [['1d', 'Today'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['custom', 'Custom']];
 const METRIC_LABELS: Record<(typeof METRICS)[number], string> = { cost: 'Spend', tokens: 'Tokens', requests: 'Requests' };
 const STACK_LABELS: Record<(typeof STACKS)[number], string> = { MODEL: 'Model', API: 'API', GATEWAY: 'Gateway', TEAM: 'Team' };
 
-function renderDashboard(apiKey: string, me: Me, offers: PanelContext['offers']): void {
+function renderDashboard(apiKey: string, me: Me): void {
   const isAdmin = me.role === 'ADMIN';
   const usageChart = createUsageChartPanel();
   const panels: Array<{ panel: Panel; wide?: boolean }> = [
@@ -107,7 +92,6 @@ function renderDashboard(apiKey: string, me: Me, offers: PanelContext['offers'])
       to,
       days,
       scope: isAdmin ? (state.user ? { userId: state.user } : { allUsers: true }) : {},
-      offers,
       update: (change) => {
         const next = readState(location.search);
         change(next);
@@ -184,7 +168,7 @@ function renderDashboard(apiKey: string, me: Me, offers: PanelContext['offers'])
       state.range === 'custom' ? day('from-day', 'From', state.fromDay, (s, v) => (s.fromDay = v)) : null,
       state.range === 'custom' ? day('to-day', 'To', state.toDay, (s, v) => (s.toDay = v)) : null,
       select('metric', 'Show', state.metric, METRICS.map((m) => [m, METRIC_LABELS[m]]), (s, v) => (s.metric = v)),
-      select('stack', 'Stack by', state.stack, (isAdmin && offers('dimension', 'TEAM') ? STACKS : STACKS.filter((x) => x !== 'TEAM')).map((m) => [m, STACK_LABELS[m]]), (s, v) => (s.stack = v)),
+      select('stack', 'Stack by', state.stack, (isAdmin ? STACKS : STACKS.filter((x) => x !== 'TEAM')).map((m) => [m, STACK_LABELS[m]]), (s, v) => (s.stack = v)),
       isAdmin
         ? h(
             'details',

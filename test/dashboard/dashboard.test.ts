@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatInt, formatTime, formatUsd } from '../../dashboard/src/format.ts';
 import { DASHBOARD_DIR } from '../../src/dashboard-static.ts';
 import { ensureDashboardBuilt, launchChromium } from '../helpers/browser.ts';
 import { ADMIN_KEY, createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -92,6 +93,11 @@ beforeAll(async () => {
   await b.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'bob again' });
   await seedEarlierDays(alice.userId, [2, 3, 5, 9, 12, 20], PRICED);
   await seedEarlierDays(bob.userId, [1, 4, 6, 15, 40], 'openai/gpt-5.5');
+  // Limits for alice (after her calls), so the limits panel has me.remaining to show.
+  const limits = await server.gql(`mutation($i: SetUserLimitsInput!) { setUserLimits(input: $i) { id } }`, {
+    i: { userId: alice.userId, requestsPerMinute: 1000, tokensPerDay: 5_000_000, monthlyBudgetUsd: '50' },
+  });
+  expect(limits.errors).toBeUndefined();
   browser = await launchChromium();
 }, 240_000);
 
@@ -135,6 +141,25 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     // The admin-only controls and lists are not there for a user.
     expect(await page.locator('#filter-user').count()).toBe(0);
     expect(await page.getByTestId('top-users-table').count()).toBe(0);
+    // The limits panel shows me.remaining; the reconciliation panel shows drift and the last run.
+    type Remaining = { requestsThisMinute: number | null; tokensToday: number | null; budgetUsdThisMonth: string | null };
+    const own = await server.gql<{ me: { remaining: Remaining } }>('{ me { remaining { requestsThisMinute tokensToday budgetUsdThisMonth } } }', {}, alice.key);
+    const remaining = own.data!.me.remaining;
+    expect(remaining.tokensToday).not.toBeNull();
+    expect(remaining.budgetUsdThisMonth).not.toBeNull();
+    const gauge = (id: string) => page.getByTestId(`budget-${id}`).locator('.gauge-value').textContent();
+    expect(await gauge('tokens')).toBe(`${formatInt(remaining.tokensToday!)} left`);
+    expect(await gauge('spend')).toBe(`${formatUsd(String(Number(remaining.budgetUsdThisMonth)))} left`);
+    expect(await gauge('rpm')).toMatch(/^[\d,]+ left$/);
+    const rec = await server.gql<{ reconciliation: { driftUsd: string; lastRunAt: string | null } }>(
+      'query($i: ReconciliationReportInput!) { reconciliation(input: $i) { driftUsd lastRunAt } }',
+      { i: { from: from.toISOString(), to: to.toISOString() } },
+      alice.key,
+    );
+    expect(rec.errors).toBeUndefined();
+    expect(await page.getByTestId('drift-usd').locator('.tile-value').textContent()).toBe(formatUsd(rec.data!.reconciliation.driftUsd));
+    expect(await page.getByTestId('reconciliation-last-run').locator('.tile-value').textContent()).toBe(rec.data!.reconciliation.lastRunAt ? formatTime(rec.data!.reconciliation.lastRunAt) : 'Never');
+    expect(await page.getByTestId('reconciliation-table').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-user-1280.png'), fullPage: true });
     await context.close();
   });

@@ -1,12 +1,12 @@
 // The caller's own limits and what is left of each: requests in the last minute, tokens today
-// (UTC), spend this month (UTC). Uses me.remaining when the server offers it (the tightest of the
-// key's, user's and team's limits); otherwise the user's limits against its own usageReport.
+// (UTC), spend this month (UTC). What is left is me.remaining (the tightest of the key's, user's
+// and team's limits, as the server counts them); the user's limits and its own usageReport give
+// the scale. When the limit store does not answer (remaining null), the user's limits against its usage.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
-import { OwnUsageQuery } from '../documents.ts';
-import { isUnsupported, request, requestPending } from '../graphql.ts';
-import { REMAINING_QUERY, type RemainingResult } from '../pending-documents.ts';
-import type { Panel, PanelContext } from './context.ts';
+import { OwnUsageQuery, RemainingQuery } from '../documents.ts';
+import { request } from '../graphql.ts';
+import type { Panel } from './context.ts';
 
 interface Gauge {
   id: string;
@@ -34,15 +34,6 @@ function meter(g: Gauge): HTMLElement {
   );
 }
 
-async function serverRemaining(ctx: PanelContext): Promise<RemainingResult['me']['remaining'] | undefined> {
-  try {
-    return (await requestPending<RemainingResult>(REMAINING_QUERY, {}, ctx.apiKey)).me.remaining;
-  } catch (error) {
-    if (isUnsupported(error)) return undefined;
-    throw error;
-  }
-}
-
 export const budgetPanel: Panel = {
   id: 'budget',
   title: 'Your limits',
@@ -52,10 +43,11 @@ export const budgetPanel: Panel = {
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const soon = new Date(now.getTime() + 1000);
     const own = (from: Date) => ({ from: from.toISOString(), to: soon.toISOString(), groupBy: [] });
-    const [remaining, { minute, day, month }] = await Promise.all([
-      ctx.offers('user', 'remaining') ? serverRemaining(ctx) : undefined,
+    const [{ me }, { minute, day, month }] = await Promise.all([
+      request(RemainingQuery, {}, ctx.apiKey),
       request(OwnUsageQuery, { minute: own(new Date(now.getTime() - 60_000)), day: own(dayStart), month: own(monthStart) }, ctx.apiKey),
     ]);
+    const remaining = me.remaining;
     const limits = ctx.me.limits;
     const budget = limits.monthlyBudgetUsd === null || limits.monthlyBudgetUsd === undefined ? null : Number(limits.monthlyBudgetUsd);
     const gauges: Gauge[] = [

@@ -15,8 +15,6 @@ export interface PanelContext {
   days: string[];
   /** usageReport's scope: an admin sees everyone (or the chosen user); a user only itself. */
   scope: { userId?: string; allUsers?: boolean };
-  /** Whether the server offers a field other work adds (true when it cannot tell: then the page asks and copes). */
-  offers(kind: 'dimension' | 'query' | 'user', name: string): boolean;
   /** Writes a new state to the URL and reloads what depends on it. */
   update(change: (state: ViewState) => void): void;
 }

@@ -1,8 +1,8 @@
 // Reconciliation against Cloudflare's logs: drift in dollars, counts per state, the last run.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatTime, formatUsd } from '../format.ts';
-import { ApiError, isUnsupported, requestPending } from '../graphql.ts';
-import { RECONCILIATION_QUERY, type ReconciliationResult } from '../pending-documents.ts';
+import { ReconciliationQuery } from '../documents.ts';
+import { request } from '../graphql.ts';
 import { dataTable } from '../table.ts';
 import type { Panel } from './context.ts';
 
@@ -11,22 +11,14 @@ export const reconciliationPanel: Panel = {
   title: 'Reconciliation with Cloudflare',
   async load(ctx, body) {
     const input = { from: ctx.from.toISOString(), to: ctx.to.toISOString(), ...ctx.scope };
-    let report: ReconciliationResult['reconciliation'];
-    try {
-      if (!ctx.offers('query', 'reconciliation')) throw new ApiError('reconciliation is not offered', 'GRAPHQL_VALIDATION_FAILED');
-      report = (await requestPending<ReconciliationResult>(RECONCILIATION_QUERY, { input }, ctx.apiKey)).reconciliation;
-    } catch (error) {
-      if (!isUnsupported(error)) throw error;
-      fill(body, h('p', { class: 'notice', 'data-testid': 'reconciliation-unsupported' }, 'This server does not reconcile with Cloudflare yet.'));
-      return;
-    }
+    const { reconciliation: report } = await request(ReconciliationQuery, { input }, ctx.apiKey);
     fill(
       body,
       h(
         'div',
         { class: 'tiles' },
-        h('div', { class: 'tile', 'data-testid': 'drift-usd' }, h('div', { class: 'tile-label' }, 'Drift'), h('div', { class: 'tile-value' }, formatUsd(report.driftUsd ?? '0'))),
-        h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Last run'), h('div', { class: 'tile-value small' }, report.lastRunAt ? formatTime(report.lastRunAt) : 'Never')),
+        h('div', { class: 'tile', 'data-testid': 'drift-usd' }, h('div', { class: 'tile-label' }, 'Drift'), h('div', { class: 'tile-value' }, formatUsd(report.driftUsd))),
+        h('div', { class: 'tile', 'data-testid': 'reconciliation-last-run' }, h('div', { class: 'tile-label' }, 'Last run'), h('div', { class: 'tile-value small' }, report.lastRunAt ? formatTime(report.lastRunAt) : 'Never')),
       ),
       dataTable({
         id: 'reconciliation',
@@ -35,7 +27,7 @@ export const reconciliationPanel: Panel = {
         empty: 'No rows in this range.',
         csvName: 'switchboard-reconciliation.csv',
         columns: [
-          { label: 'State', text: (r) => r.state },
+          { label: 'State', text: (r) => r.state.charAt(0) + r.state.slice(1).toLowerCase().replace('_', ' '), raw: (r) => r.state },
           { label: 'Requests', text: (r) => formatInt(r.requests), raw: (r) => String(r.requests), numeric: true },
           { label: 'Our cost', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
           { label: "Cloudflare's cost", text: (r) => formatUsd(r.upstreamCostUsd), raw: (r) => r.upstreamCostUsd ?? '', numeric: true },

@@ -1,12 +1,12 @@
 // The top users, models, keys, teams and tags of the range, by spend then requests.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
-import { isUnsupported, requestPending } from '../graphql.ts';
-import { groupedReportQuery, PENDING_DIMENSIONS, type GroupedReportResult, type PendingDimension } from '../pending-documents.ts';
+import { request } from '../graphql.ts';
+import type { ViewState } from '../view-state.ts';
 import { dataTable } from '../table.ts';
 import type { Panel, PanelContext } from './context.ts';
 import { TopQuery } from '../documents.ts';
-import { reportInput, withFilters } from './report.ts';
+import { reportInput, type Dimension } from './report.ts';
 
 const TOP = 5;
 
@@ -19,22 +19,24 @@ interface Ranked {
 
 const byCost = (a: Ranked, b: Ranked) => Number(b.costUsd ?? 0) - Number(a.costUsd ?? 0) || b.requests - a.requests;
 
-/** Users (admin) and models in one request. */
-async function typed(ctx: PanelContext): Promise<{ users: Ranked[]; models: Ranked[] }> {
-  const result = await withFilters(ctx, TopQuery, { users: reportInput(ctx, ['USER']), models: reportInput(ctx, ['MODEL']), withUsers: ctx.isAdmin }, ['users', 'models']);
-  const ranked = (r: { requests: number; totalTokens: number; costUsd?: string | null }, name: string | null | undefined): Ranked => ({ name: name ?? '—', requests: r.requests, totalTokens: r.totalTokens, costUsd: r.costUsd ?? null });
-  return { users: (result.users?.rows ?? []).map((r) => ranked(r, r.userId)), models: result.models.rows.map((r) => ranked(r, r.model)) };
-}
+type Lists = Record<'users' | 'models' | 'keys' | 'teams' | 'tags', Ranked[]>;
 
-async function pending(ctx: PanelContext, dim: PendingDimension): Promise<Ranked[]> {
-  const result = await requestPending<GroupedReportResult>(groupedReportQuery(dim, false), { input: { ...reportInput(ctx, []), groupBy: [dim] } }, ctx.apiKey);
-  const field = PENDING_DIMENSIONS[dim];
-  return result.usageReport.rows.map((r) => ({
-    name: r[field] === null || r[field] === undefined ? '(none)' : typeof r[field] === 'object' ? JSON.stringify(r[field]) : String(r[field]),
-    requests: Number(r.requests),
-    totalTokens: Number(r.totalTokens),
-    costUsd: r.costUsd === null ? null : String(r.costUsd),
-  }));
+/** Every list in one request (users and teams for an admin only). */
+async function load(ctx: PanelContext): Promise<Lists> {
+  const input = (dimension: Dimension) => reportInput(ctx, [dimension]);
+  const result = await request(
+    TopQuery,
+    { users: input('USER'), models: input('MODEL'), keys: input('API_KEY'), teams: input('TEAM'), tags: input('TAG'), admin: ctx.isAdmin },
+    ctx.apiKey,
+  );
+  const ranked = (r: { requests: number; totalTokens: number; costUsd?: string | null }, name: string | null | undefined): Ranked => ({ name: name ?? '(none)', requests: r.requests, totalTokens: r.totalTokens, costUsd: r.costUsd ?? null });
+  return {
+    users: (result.users?.rows ?? []).map((r) => ranked(r, r.userId)),
+    models: result.models.rows.map((r) => ranked(r, r.model)),
+    keys: result.keys.rows.map((r) => ranked(r, r.apiKeyId)),
+    teams: (result.teams?.rows ?? []).map((r) => ranked(r, r.teamId)),
+    tags: result.tags.rows.map((r) => ranked(r, r.tagKey === null || r.tagKey === undefined ? null : `${r.tagKey}=${r.tagValue ?? ''}`)),
+  };
 }
 
 function list(id: string, title: string, rows: Ranked[], nameLabel: string, filter?: (name: string) => void): HTMLElement {
@@ -52,7 +54,7 @@ function list(id: string, title: string, rows: Ranked[], nameLabel: string, filt
         {
           label: nameLabel,
           text: (r) => r.name,
-          cell: filter ? (r) => h('button', { type: 'button', class: 'link', title: `Show only ${r.name}`, onclick: () => filter(r.name) }, r.name) : undefined,
+          cell: filter ? (r) => r.name === '(none)' ? h('span', {}, r.name) : h('button', { type: 'button', class: 'link', title: `Show only ${r.name}`, onclick: () => filter(r.name) }, r.name) : undefined,
         },
         { label: 'Spend', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
         { label: 'Requests', text: (r) => formatInt(r.requests), raw: (r) => String(r.requests), numeric: true },
@@ -65,26 +67,15 @@ export const topListsPanel: Panel = {
   id: 'top',
   title: 'Top spenders',
   async load(ctx, body) {
-    const both = typed(ctx);
-    const unsupported = Symbol('unsupported');
-    const maybe = (dim: PendingDimension) => (ctx.offers('dimension', dim) ? () => pending(ctx, dim) : () => Promise.reject(unsupported));
-    type Entry = [string, string, string, () => Promise<Ranked[]>];
-    const lists: Entry[] = [
-      ...(ctx.isAdmin ? [['top-users', 'Users', 'User id', async () => (await both).users] as Entry] : []),
-      ['top-models', 'Models', 'Model', async () => (await both).models],
-      ['top-keys', 'API keys', 'Key id', maybe('API_KEY')],
-      ...(ctx.isAdmin ? [['top-teams', 'Teams', 'Team id', maybe('TEAM')] as Entry] : []),
-      ['top-tags', 'Tags', 'Tag', maybe('TAG')],
+    const lists = await load(ctx);
+    const filter = (set: (s: ViewState, name: string) => void) => (name: string) => ctx.update((s) => set(s, name));
+    const sections = [
+      ctx.isAdmin ? list('top-users', 'Users', lists.users, 'User id', filter((s, v) => (s.user = v))) : null,
+      list('top-models', 'Models', lists.models, 'Model'),
+      list('top-keys', 'API keys', lists.keys, 'Key id', ctx.isAdmin ? filter((s, v) => (s.key = v)) : undefined),
+      ctx.isAdmin ? list('top-teams', 'Teams', lists.teams, 'Team id', filter((s, v) => (s.team = v))) : null,
+      list('top-tags', 'Tags', lists.tags, 'Tag', ctx.isAdmin ? filter((s, v) => (s.tag = v)) : undefined),
     ];
-    const results = await Promise.allSettled(lists.map(([, , , run]) => run()));
-    const sections: HTMLElement[] = [];
-    results.forEach((result, i) => {
-      const [id, title, nameLabel] = lists[i]!;
-      const filter = id === 'top-users' ? (user: string) => ctx.update((s) => (s.user = user)) : undefined;
-      if (result.status === 'fulfilled') sections.push(list(id, title, result.value, nameLabel, filter));
-      else if (result.reason === unsupported || isUnsupported(result.reason)) sections.push(h('section', { class: 'top-list' }, h('h3', {}, title), h('p', { class: 'notice', 'data-testid': `${id}-unsupported` }, `This server does not report by ${title.toLowerCase().replace("api", "API")} yet.`)));
-      else throw result.reason;
-    });
     fill(body, h('div', { class: 'top-grid' }, ...sections));
   },
 };

@@ -3,12 +3,10 @@
 import { StackedBars } from '../chart.ts';
 import { fill, h } from '../dom.ts';
 import { formatCompact, formatInt, formatUsd } from '../format.ts';
-import { ApiError, isUnsupported, requestPending } from '../graphql.ts';
-import { groupedReportQuery, type GroupedReportResult } from '../pending-documents.ts';
 import { dataTable } from '../table.ts';
 import type { Metric, Stack } from '../view-state.ts';
 import type { Panel, PanelContext } from './context.ts';
-import { reportInput, usageReport } from './report.ts';
+import { usageReport } from './report.ts';
 
 const MAX_SERIES = 8;
 const STACK_LABEL: Record<Stack, string> = { MODEL: 'model', API: 'API', GATEWAY: 'gateway', TEAM: 'team' };
@@ -26,21 +24,10 @@ const valueOf = (r: DayRow, metric: Metric): number => (metric === 'cost' ? Numb
 
 async function rowsFor(ctx: PanelContext): Promise<DayRow[]> {
   const stack = ctx.state.stack;
-  if (stack === 'TEAM') {
-    if (!ctx.offers('dimension', 'TEAM')) throw new ApiError('TEAM is not offered', 'GRAPHQL_VALIDATION_FAILED');
-    const result = await requestPending<GroupedReportResult>(groupedReportQuery('TEAM', true), { input: { ...reportInput(ctx, []), groupBy: ['DAY', 'TEAM'] } }, ctx.apiKey);
-    return result.usageReport.rows.map((r) => ({
-      day: String(r.day),
-      group: r.teamId === null ? 'no team' : String(r.teamId),
-      requests: Number(r.requests),
-      totalTokens: Number(r.totalTokens),
-      costUsd: r.costUsd === null ? null : String(r.costUsd),
-    }));
-  }
   const report = await usageReport(ctx, ['DAY', stack]);
   return report.rows.map((r) => ({
     day: r.day ?? '',
-    group: (stack === 'MODEL' ? r.model : stack === 'API' ? r.api : r.gatewayId) ?? '—',
+    group: (stack === 'MODEL' ? r.model : stack === 'API' ? r.api : stack === 'TEAM' ? (r.teamId ?? 'no team') : r.gatewayId) ?? '—',
     requests: r.requests,
     totalTokens: r.totalTokens,
     costUsd: r.costUsd ?? null,
@@ -56,16 +43,7 @@ export function createUsageChartPanel(): Panel {
     title: 'Usage per day',
     async load(ctx, body) {
       const { metric, stack } = ctx.state;
-      let rows: DayRow[];
-      try {
-        rows = await rowsFor(ctx);
-      } catch (error) {
-        if (stack === 'TEAM' && isUnsupported(error)) {
-          fill(body, h('p', { class: 'notice' }, 'This server does not report usage by team yet.'));
-          return;
-        }
-        throw error;
-      }
+      const rows = await rowsFor(ctx);
       // Series: the largest groups over the range, the rest as "other".
       const totals = new Map<string, number>();
       for (const r of rows) totals.set(r.group, (totals.get(r.group) ?? 0) + valueOf(r, metric) + 1e-12 * r.requests);
