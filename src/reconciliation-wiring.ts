@@ -12,6 +12,28 @@ import type { Metrics } from './metrics.ts';
 import { createGatewayLogsClient } from './upstream/gateway-logs-client.ts';
 import type { UpstreamConfig } from './upstream/client.ts';
 
+/** The service over Cloudflare's REST logs API, as the server and `npm run reconcile` both build it. */
+export function createReconciliationOverRest(deps: {
+  env: Pick<Env, 'DEFAULT_GATEWAY_ID' | 'RECONCILE_LAG_MS'>;
+  upstreamConfig: Pick<UpstreamConfig, 'baseUrl' | 'accountId' | 'apiToken' | 'timeoutMs'>;
+  db: Database;
+  logger: Logger;
+  usage: UsageReports;
+}): { service: ReconciliationService; close: () => Promise<void> } {
+  const { env, upstreamConfig, db, logger, usage } = deps;
+  const client = createGatewayLogsClient({ baseUrl: upstreamConfig.baseUrl, accountId: upstreamConfig.accountId, apiToken: upstreamConfig.apiToken, timeoutMs: upstreamConfig.timeoutMs });
+  const service = createReconciliationService({
+    prisma: db.prisma,
+    db,
+    source: restLogSource(client),
+    defaultGatewayId: env.DEFAULT_GATEWAY_ID,
+    lagMs: env.RECONCILE_LAG_MS,
+    logger,
+    scopeOf: (principal, input) => usage.scopeOf(principal, input),
+  });
+  return { service, close: () => client.close() };
+}
+
 export function createReconciliation(deps: {
   env: Env;
   upstreamConfig: UpstreamConfig;
@@ -22,17 +44,8 @@ export function createReconciliation(deps: {
   cleanup: Array<() => Promise<void>>;
 }): ReconciliationService {
   const { env, upstreamConfig, db, logger, metrics, cleanup } = deps;
-  const client = createGatewayLogsClient({ baseUrl: upstreamConfig.baseUrl, accountId: upstreamConfig.accountId, apiToken: upstreamConfig.apiToken, timeoutMs: upstreamConfig.timeoutMs });
-  cleanup.push(() => client.close());
-  const service = createReconciliationService({
-    prisma: db.prisma,
-    db,
-    source: restLogSource(client),
-    defaultGatewayId: env.DEFAULT_GATEWAY_ID,
-    lagMs: env.RECONCILE_LAG_MS,
-    logger,
-    scopeOf: (principal, input) => deps.usage.scopeOf(principal, input),
-  });
+  const { service, close } = createReconciliationOverRest({ env, upstreamConfig, db, logger, usage: deps.usage });
+  cleanup.push(close);
 
   const last = () => service.lastRun().catch(() => null);
   new Gauge({

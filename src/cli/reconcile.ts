@@ -5,14 +5,12 @@
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../db/index.ts';
 import { BOOTSTRAP_ADMIN_ID } from '../domain/access/access-service.ts';
-import { restLogSource } from '../domain/reconciliation/log-source.ts';
-import { createReconciliationService } from '../domain/reconciliation/reconciliation-service.ts';
 import { reconcileUsageInput } from '../domain/reconciliation/schemas.ts';
 import { createUsageReports } from '../domain/usage/usage-report.ts';
 import { badInputFromZod } from '../domain/validation.ts';
 import { loadEnv } from '../env.ts';
 import { createLogger } from '../logger.ts';
-import { createGatewayLogsClient } from '../upstream/gateway-logs-client.ts';
+import { createReconciliationOverRest } from '../reconciliation-wiring.ts';
 import { helpRequested } from './context.ts';
 
 const USAGE = 'usage: npm run reconcile -- --from ISO --to ISO [--gateway ID]';
@@ -26,23 +24,19 @@ async function main(argv: string[]): Promise<number> {
   const env = loadEnv();
   if (!env.CLOUDFLARE_API_TOKEN || !env.CLOUDFLARE_ACCOUNT_ID) throw new Error('CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID are required (the logs API needs them)');
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: () => {} });
-  const client = createGatewayLogsClient({ baseUrl: env.CLOUDFLARE_API_BASE_URL, accountId: env.CLOUDFLARE_ACCOUNT_ID, apiToken: env.CLOUDFLARE_API_TOKEN, timeoutMs: env.UPSTREAM_TIMEOUT_MS });
+  const { service, close } = createReconciliationOverRest({
+    env,
+    upstreamConfig: { baseUrl: env.CLOUDFLARE_API_BASE_URL, accountId: env.CLOUDFLARE_ACCOUNT_ID, apiToken: env.CLOUDFLARE_API_TOKEN, timeoutMs: env.UPSTREAM_TIMEOUT_MS },
+    db,
+    logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, [env.CLOUDFLARE_API_TOKEN]),
+    usage: createUsageReports({ prisma: db.prisma }),
+  });
   try {
-    const usage = createUsageReports({ prisma: db.prisma });
-    const service = createReconciliationService({
-      prisma: db.prisma,
-      db,
-      source: restLogSource(client),
-      defaultGatewayId: env.DEFAULT_GATEWAY_ID,
-      lagMs: env.RECONCILE_LAG_MS,
-      logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, [env.CLOUDFLARE_API_TOKEN]),
-      scopeOf: (p, i) => usage.scopeOf(p, i),
-    });
     const run = await service.reconcileUsage({ userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' }, parsed.data);
     process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     return run.status === 'OK' ? 0 : 1;
   } finally {
-    await client.close();
+    await close();
     await db.close();
   }
 }

@@ -7,20 +7,16 @@
 // NOT_FOUND (another user's usage is indistinguishable from a missing one); a USER asking for
 // allUsers gets FORBIDDEN (a role question, nothing to hide). An ADMIN may name any user (an
 // unknown id is NOT_FOUND) or ask for all users; with neither, the report is the caller's own.
+import type { Usage } from '../../call-vocabulary.ts';
 import type { PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { isAdmin, type Principal } from '../access/principal.ts';
 import { normalizeDecimal } from './pricing.ts';
 import type { UsageDimension, UsageReportInput } from './schemas.ts';
 
-export interface UsageTotals {
+/** Every token category of the ledger, summed (see Usage), plus the request counts. */
+export interface UsageTotals extends Usage {
   requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  totalTokens: number;
   /** Rows whose usage is estimated (the upstream reported none); counted in `requests` too. */
   estimatedRequests: number;
   /** Decimal string: the sum of the priced calls' costs; null when no call in the group had a price. */
