@@ -41,13 +41,16 @@ describe('authentication', () => {
     await server.trpc().apiKeys.revoke.mutate({ id: await keyIdOf(key) });
     for (const k of [null, 'wrong', key]) {
       const client = server.trpc(k);
-      for (const call of [
-        client.me.query(),
-        client.admin.createUser.mutate({ email: 'nobody@example.com' }),
-        client.admin.createApiKey.mutate({ name: 'x' }),
-        client.apiKeys.revoke.mutate({ id: '00000000-0000-7000-8000-000000000009' }),
-      ]) {
-        const data = await trpcErrorData(call);
+      // Handled together: the batched calls reject at once, none may be left unhandled meanwhile.
+      const all = await Promise.all(
+        [
+          client.me.query(),
+          client.admin.createUser.mutate({ email: 'nobody@example.com' }),
+          client.admin.createApiKey.mutate({ name: 'x' }),
+          client.apiKeys.revoke.mutate({ id: '00000000-0000-7000-8000-000000000009' }),
+        ].map((call) => trpcErrorData(call)),
+      );
+      for (const data of all) {
         expect(data.appCode).toBe('UNAUTHENTICATED');
         expect(data.code).toBe('UNAUTHORIZED');
         expect(data.httpStatus).toBe(401);
