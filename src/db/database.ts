@@ -71,8 +71,13 @@ async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => vo
   if (options.databaseUrl) {
     const pool = createPostgresPool(options.databaseUrl, log);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    // Named (prepared) statements: each connection parses and plans a statement once, not per
+    // write (the ledger's two statements cost ~0.3 ms of parse and bind a call otherwise).
+    const names = new Map<string, string>();
     const execute = async (sql: string, params: readonly unknown[]) => {
-      await pool.query(sql, [...params]);
+      let name = names.get(sql);
+      if (name === undefined) names.set(sql, (name = `sb_execute_${names.size + 1}`));
+      await pool.query({ name, text: sql, values: [...params] });
     };
     return { kind: 'postgres', prisma, sessions: postgresSessions(pool), execute, closeDriver: () => pool.end() };
   }
