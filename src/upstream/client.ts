@@ -8,6 +8,7 @@ import { gatewayHeaders, readGatewayMeta } from './headers.ts';
 import { traceHeaders } from '../tracing.ts';
 import { retryDelay, sleep, type RetryPolicy } from './retry.ts';
 import { createRouter } from './routing.ts';
+import { DeltaBatcher } from './delta-batching.ts';
 import { SseParser } from './sse.ts';
 import type {
   UpstreamApi,
@@ -177,14 +178,28 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
         }
         const parser = new SseParser();
         const mapper = format.createEventMapper(secrets, req);
+        const batcher = new DeltaBatcher();
         const emit = function* (frames: ReturnType<SseParser['push']>): Generator<UpstreamEvent, boolean> {
-          for (const frame of frames) {
-            for (const event of mapper.push(frame)) {
-              if (event.type === 'done' || event.type === 'error') finished = true;
-              yield event;
-              if (finished) return true;
+          // The read's events up to its terminal one; a frame that fails to map still lets the
+          // events before it through, then fails the stream.
+          const read: UpstreamEvent[] = [];
+          let failure: { error: unknown } | undefined;
+          try {
+            collect: for (const frame of frames) {
+              for (const event of mapper.push(frame)) {
+                read.push(event);
+                if (event.type === 'done' || event.type === 'error') break collect;
+              }
             }
+          } catch (error) {
+            failure = { error };
           }
+          for (const event of batcher.batch(read)) {
+            if (event.type === 'done' || event.type === 'error') finished = true;
+            yield event;
+            if (finished) return true;
+          }
+          if (failure) throw failure.error;
           return false;
         };
         for await (const chunk of body as AsyncIterable<Buffer>) {

@@ -58,7 +58,10 @@ describe.each(CASES)('$api $model legacy=$legacyRun', ({ api, model, legacyRun, 
   it('stream(): deltas concatenate to the text; the last usage is exact; one terminal done', async () => {
     const { events, meta } = await collect(upstreamRequest({ model, api, legacyRun, messages, system }));
     const deltas = events.filter((e) => e.type === 'delta').map((e) => (e.type === 'delta' ? e.text : ''));
-    expect(deltas).toEqual(expected.chunks);
+    // the first chunk goes on alone; chunks that arrived together after it may be one delta
+    expect(deltas[0]).toBe(expected.chunks[0]);
+    expect(deltas.join('')).toBe(expected.chunks.join(''));
+    expect(deltas.length).toBeLessThanOrEqual(expected.chunks.length);
     const usage = events.filter((e) => e.type === 'usage');
     // usage events carry the usage known so far (Anthropic reports input at message_start)
     expect(usage.at(-1)).toEqual({ type: 'usage', usage: expected.usage });
