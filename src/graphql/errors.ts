@@ -27,13 +27,15 @@ export function createMaskError(logger: Logger) {
       });
     }
     // GraphQL's own errors (syntax, validation, variable coercion): safe to show, a client mistake.
-    const code = typeof error.extensions.code === 'string' && isAppCode(error.extensions.code) ? error.extensions.code : 'BAD_INPUT';
+    // graphql-jit's variable coercion errors carry no extensions object at all.
+    const extensions = error.extensions ?? {};
+    const code = typeof extensions.code === 'string' && isAppCode(extensions.code) ? extensions.code : 'BAD_INPUT';
     return new GraphQLError(error.message, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
       path: error.path,
-      extensions: { ...error.extensions, code, http: { status: errorStatus(error.extensions.http) ?? HTTP_STATUS[code] ?? 400 } },
+      extensions: { ...extensions, code, http: { status: errorStatus(extensions.http) ?? HTTP_STATUS[code] ?? 400 } },
     });
   };
 }

@@ -1,6 +1,8 @@
 // graphql-yoga over the Pothos schema: HTTP (POST/GET), SSE subscriptions, offline GraphiQL,
 // the error mapping, metrics. The WebSocket side lives in ws.ts and reuses this yoga instance.
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { getOperationAST } from 'graphql';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Services } from '../domain/services.ts';
@@ -64,6 +66,10 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
       useGraphQLSSE({ endpoint: '/graphql/stream' }),
       balance.plugin,
+      // graphql-jit compiles each query/mutation once (cached by document) and runs it without
+      // graphql-js's per-field walk. Subscriptions stay on graphql-js (under jit every
+      // graphql-sse/graphql-ws subscription failed).
+      useGraphQlJit({}, { enableIf: ({ document, operationName }) => getOperationAST(document, operationName)?.operation !== 'subscription' }),
     ],
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       const authorization =
