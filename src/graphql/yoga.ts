@@ -1,7 +1,6 @@
 // graphql-yoga over the Pothos schema: HTTP (POST/GET), SSE subscriptions, offline GraphiQL,
 // the error mapping, metrics. The WebSocket side lives in ws.ts and reuses this yoga instance.
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST } from 'graphql';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
@@ -17,7 +16,7 @@ import { bodyLimitPlugin } from './body-limit.ts';
 import { createBalanceHeaders } from './balance-headers.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
-import { GRAPHIQL_OPTIONS } from './graphiql-page.ts';
+import { GRAPHIQL_OPTIONS, renderGraphiQLLazily } from './graphiql-page.ts';
 import { tracingPlugin } from './tracing-plugin.ts';
 
 export interface YogaDeps {
@@ -47,7 +46,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
     // CORS is decided by the server's allow-list (CORS_ORIGINS) for every path, not by yoga.
     cors: false,
     graphiql: graphiql ? GRAPHIQL_OPTIONS : false,
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLLazily,
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
       debug: () => {},
