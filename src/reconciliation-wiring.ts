@@ -48,6 +48,9 @@ export function createReconciliation(deps: {
   cleanup.push(close);
 
   const last = () => service.lastRun().catch(() => null);
+  // A failed run has no drift: the drift gauge keeps the last OK run's (a failure must not read as "no drift").
+  const lastOk = () =>
+    db.prisma.reconcileRun.findFirst({ where: { status: 'OK' }, orderBy: { startedAt: 'desc' }, select: { driftUsd: true } }).catch(() => null);
   new Gauge({
     name: 'switchboard_reconcile_last_run_timestamp_seconds',
     help: 'When the last reconciliation run finished (any instance), Unix seconds; 0 = none yet',
@@ -71,8 +74,8 @@ export function createReconciliation(deps: {
     help: "The last OK reconciliation run's drift: sum of (Cloudflare's cost - ours) over DRIFT rows, USD",
     registers: [metrics.registry],
     async collect() {
-      const run = await last();
-      this.set(run?.driftUsd ? Number(run.driftUsd) : 0);
+      const run = await lastOk();
+      this.set(run?.driftUsd ? Number(run.driftUsd.toString()) : 0);
     },
   });
   new Gauge({

@@ -25,6 +25,9 @@ export interface SimLog {
   request_type: string;
 }
 
+/** A log as the list and get endpoints serve it (without event_id when reportEventId is off). */
+type ServedLog = Omit<SimLog, 'event_id'> & { event_id?: string | null };
+
 interface StoredLog {
   log: SimLog;
   gateway: string;
@@ -120,6 +123,12 @@ export class GatewayLogs {
   costOf: (model: string, tokensIn: number, tokensOut: number) => number | null = () => null;
   /** Stops recording while false (e.g. cf-aig-collect-log off for the whole account). */
   collect = true;
+  /**
+   * False: logs are served without `event_id`, as the documented Log type lists them (whether the
+   * live API returns the field is [I]); the `event_id` filter still works. A reconciler must then
+   * match a log to its row by the log id (cf-aig-log-id).
+   */
+  reportEventId = true;
 
   #list(gateway: string): StoredLog[] {
     let list = this.#byGateway.get(gateway);
@@ -226,6 +235,14 @@ export class GatewayLogs {
     this.#byGateway.clear();
     this.#faults = [];
     this.lagMs = 0;
+    this.reportEventId = true;
+  }
+
+  /** A log as the endpoints serve it. */
+  #served(log: SimLog): ServedLog {
+    if (this.reportEventId) return log;
+    const { event_id: _omitted, ...documented } = log;
+    return documented;
   }
 
   #fault(): LogsReply | undefined {
@@ -305,8 +322,8 @@ export class GatewayLogs {
       if (desc) picked.reverse();
       view = { length: picked.length, at: (i) => picked[i]! };
     }
-    const result: SimLog[] = [];
-    for (let i = (page - 1) * perPage; i < Math.min(view.length, page * perPage); i++) result.push(view.at(i).log);
+    const result: ServedLog[] = [];
+    for (let i = (page - 1) * perPage; i < Math.min(view.length, page * perPage); i++) result.push(this.#served(view.at(i).log));
     return {
       status: 200,
       body: { success: true, errors: [], messages: [], result, result_info: { page, per_page: perPage, count: result.length, total_count: view.length } },
@@ -327,7 +344,7 @@ export class GatewayLogs {
         errors: [],
         messages: [],
         result: {
-          ...found.log,
+          ...this.#served(found.log),
           request_head: '{"model": …}',
           response_head: '{"id": …}',
           request_size: found.size.request,

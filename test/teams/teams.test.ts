@@ -112,6 +112,77 @@ describe.each([
     expect(await rows({ userId })).toHaveLength(4);
   });
 
+  it("a key's own tokensPerDay refuses with BUDGET_EXCEEDED naming key:tokensPerDay (tRPC and GraphQL) while the user has room; nothing goes upstream, no row", async () => {
+    // The user has room for a million tokens a day; the key for 100. A call's worst case is
+    // ~40 tokens (a ten-word prompt + maxTokens 20), its actual use ~27: room for about three.
+    const userId = await createUser(`tpd-key-${store}@example.com`, { tokensPerDay: 1_000_000 });
+    const key = await createKey(userId, { limits: { tokensPerDay: 100 } });
+    expect(key.limits).toEqual({ requestsPerMinute: null, tokensPerDay: 100, monthlyBudgetUsd: null });
+    let admitted = 0;
+    let refusal: Record<string, unknown> | undefined;
+    for (let i = 0; i < 8 && !refusal; i++) {
+      const r = await postTrpc(server.url, key.secret, 'generate', { model: MODEL, prompt: `tokens ${i} alpha beta gamma delta epsilon zeta eta theta`, maxTokens: 20 });
+      if (r.ok) admitted++;
+      else refusal = { status: r.status, ...r.error.data };
+    }
+    expect(admitted).toBeGreaterThanOrEqual(2);
+    expect(refusal).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay', level: 'key' });
+    expect(refusal!.retryAfterMs).toBeGreaterThan(0);
+    const spent = (await rows({ apiKeyId: key.id })).reduce((a, r) => a + r.totalTokens, 0);
+    expect(spent).toBeLessThanOrEqual(100);
+
+    const before = { upstream: upstreamCalls(), rows: (await rows({ userId })).length };
+    const viaGql = await gqlRaw(server.url, key.secret, `mutation { generate(input: { model: "${MODEL}", prompt: "tokens over graphql", maxTokens: 20 }) { id } }`);
+    expect(viaGql.errors?.[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay', level: 'key' });
+    const chat = await gqlRaw(server.url, key.secret, `mutation { chat(input: { model: "${MODEL}", message: "chat over graphql", maxTokens: 20 }) { generation { id } } }`);
+    expect(chat.errors?.[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay' });
+    const again = await postTrpc(server.url, key.secret, 'generate', { model: MODEL, prompt: 'tokens again', maxTokens: 20 });
+    expect(!again.ok && again.error.data).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay' });
+    expect(upstreamCalls()).toBe(before.upstream);
+    expect(await rows({ userId })).toHaveLength(before.rows);
+    expect(await server.app.db.prisma.conversation.count({ where: { userId } })).toBe(0);
+
+    // The user still has room: the same user's other key is served.
+    const other = await createKey(userId);
+    expect((await postTrpc(server.url, other.secret, 'generate', { model: MODEL, prompt: 'another app', maxTokens: 20 })).ok).toBe(true);
+    expect(upstreamCalls()).toBe(before.upstream + 1);
+  });
+
+  it("a key's own monthlyBudgetUsd refuses with BUDGET_EXCEEDED naming key:monthlyBudgetUsd (GraphQL and tRPC) while the user has room; nothing goes upstream, no row", async () => {
+    // $0.001 a token: a call's worst case (~26 tokens) is ~$0.026, its actual use ~$0.006; the key may spend $0.05, the user $10.
+    const userId = await createUser(`usd-key-${store}@example.com`, { monthlyBudgetUsd: '10' });
+    const key = await createKey(userId, { limits: { monthlyBudgetUsd: '0.05' } });
+    expect(key.limits).toEqual({ requestsPerMinute: null, tokensPerDay: null, monthlyBudgetUsd: '0.05' });
+    let admitted = 0;
+    let refusal: Record<string, unknown> | undefined;
+    for (let i = 0; i < 10 && !refusal; i++) {
+      const r = await gqlRaw(server.url, key.secret, `mutation($p: String!) { generate(input: { model: "${MODEL}", prompt: $p, maxTokens: 20 }) { id } }`, { p: `dollars ${i}` });
+      if (!r.errors) admitted++;
+      else refusal = r.errors[0]!.extensions;
+    }
+    expect(admitted).toBeGreaterThanOrEqual(1);
+    expect(refusal).toMatchObject({ code: 'BUDGET_EXCEEDED', limit: 'key:monthlyBudgetUsd', level: 'key' });
+    const spent = (await rows({ apiKeyId: key.id })).reduce((a, r) => a.plus(r.costUsd!.toString()), new Dec(0));
+    expect(spent.gt(0)).toBe(true);
+    expect(spent.lte('0.05')).toBe(true);
+
+    const before = { upstream: upstreamCalls(), rows: (await rows({ userId })).length };
+    const viaTrpc = await postTrpc(server.url, key.secret, 'generate', { model: MODEL, prompt: 'dollars over trpc', maxTokens: 20 });
+    expect(viaTrpc.ok).toBe(false);
+    if (!viaTrpc.ok) expect(viaTrpc.error.data).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:monthlyBudgetUsd', level: 'key' });
+    const chat = await postTrpc(server.url, key.secret, 'chat', { model: MODEL, message: 'chat over trpc', maxTokens: 20 });
+    expect(!chat.ok && chat.error.data).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:monthlyBudgetUsd' });
+    expect(upstreamCalls()).toBe(before.upstream);
+    expect(await rows({ userId })).toHaveLength(before.rows);
+    expect(await server.app.db.prisma.conversation.count({ where: { userId } })).toBe(0);
+
+    // The user's $10 are far from spent: the balance of another key shows the user's room.
+    const other = await createKey(userId);
+    const me = await getTrpc<{ remaining: Remaining }>(server.url, other.secret, 'me');
+    expect(me.ok && me.data.remaining.budgetUsdThisMonth).toBe(new Dec(10).minus(spent).toFixed());
+    expect((await postTrpc(server.url, other.secret, 'generate', { model: MODEL, prompt: 'another app', maxTokens: 20 })).ok).toBe(true);
+  });
+
   it("a key's model allow-list refuses other models: FORBIDDEN before anything is reserved", async () => {
     const userId = await createUser(`allow-${store}@example.com`, { requestsPerMinute: 5 });
     const key = await createKey(userId, { allowedModels: [MODEL, 'openai/gpt-5.5'] });
