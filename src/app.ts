@@ -191,10 +191,10 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
     const idempotency = createIdempotency({ prisma: db.prisma, pendingLeaseMs: env.UPSTREAM_TIMEOUT_MS * (env.UPSTREAM_MAX_RETRIES + 1) + 60_000 });
-    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency });
+    const contextWindow = { maxTokens: env.MAX_CONTEXT_TOKENS, maxBodyBytes: env.MAX_BODY_BYTES, perModel: env.MODEL_CONTEXT_TOKENS };
+    const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency, contextWindow });
     const usage = createUsageReports({ prisma: db.prisma });
     const reconciliation = createReconciliation({ env, upstreamConfig, db, logger, usage, metrics, cleanup });
-    const contextWindow = { maxTokens: env.MAX_CONTEXT_TOKENS, maxBodyBytes: env.MAX_BODY_BYTES, perModel: env.MODEL_CONTEXT_TOKENS };
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency, contextWindow });
     const services: Services = {
       reconciliation,

@@ -101,4 +101,28 @@ describe('a real conversation', () => {
       await small.close();
     }
   }, 120_000);
+
+  it('a generate over MAX_CONTEXT_TOKENS (or its model\'s lower cap) is BAD_INPUT naming prompt or messages: no reservation, no row, nothing upstream', async () => {
+    const small = await startTestServer({ MAX_CONTEXT_TOKENS: '1000', MODEL_CONTEXT_TOKENS: JSON.stringify({ 'anthropic/': 100 }) });
+    try {
+      const u = await createUserWithKey(small, 'small-generate@example.com');
+      const trpc = small.trpc(u.key);
+      // ~2,000 tokens as a prompt, as messages, and streamed
+      const prompt = await trpcErrorData(trpc.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'z'.repeat(8_000) }));
+      expect(prompt).toMatchObject({ appCode: 'BAD_INPUT', field: 'prompt' });
+      const messages = await trpcErrorData(trpc.generate.mutate({ model: 'openai/gpt-5.5', messages: [{ role: 'user', content: 'y'.repeat(4_000) }, { role: 'user', content: 'y'.repeat(4_000) }] }));
+      expect(messages).toMatchObject({ appCode: 'BAD_INPUT', field: 'messages' });
+      const graphql = await small.gql('mutation($i: GenerateInput!) { generate(input: $i) { id } }', { i: { model: 'openai/gpt-5.5', prompt: 'x'.repeat(8_000) } }, u.key);
+      expect(graphql.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_INPUT', field: 'prompt' });
+      // the per-model cap lowers it: 800 characters fit 1,000 tokens but not anthropic/'s 100
+      expect((await trpc.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'w'.repeat(800) })).text).toContain('Echo:');
+      expect(await trpcErrorData(trpc.generate.mutate({ model: 'anthropic/claude-sonnet-4-5', prompt: 'w'.repeat(800) }))).toMatchObject({ appCode: 'BAD_INPUT', field: 'prompt' });
+      // only the one call that fitted went upstream and left a row
+      expect(small.app.simulator!.requests).toHaveLength(1);
+      await small.app.ledger.drain();
+      expect(await small.app.db.prisma.usageRecord.count()).toBe(1);
+    } finally {
+      await small.close();
+    }
+  }, 120_000);
 });

@@ -14,27 +14,16 @@
 import type { ChatMessage } from '../../call-vocabulary.ts';
 import { AppError } from '../../errors.ts';
 import { estimateInputTokens } from '../generation/call-runner.ts';
+import { tokenBudget, type ContextWindowPolicy } from '../generation/context-budget.ts';
 
-export interface ContextWindowPolicy {
-  maxTokens: number;
-  maxBodyBytes: number;
-  /** Per-model caps (exact id or prefix; longest wins) that may only lower maxTokens. */
-  perModel?: Readonly<Record<string, number>>;
-}
+export type { ContextWindowPolicy } from '../generation/context-budget.ts';
+
 
 /** Bytes allowed for the rest of a request (model, options, tools, JSON framing). */
 const REQUEST_OVERHEAD_BYTES = 4_096;
 
 export const messageTokens = (m: ChatMessage): number => estimateInputTokens({ messages: [m] });
 const messageBytes = (m: ChatMessage): number => Buffer.byteLength(JSON.stringify(m));
-
-export function tokenBudget(model: string, policy: ContextWindowPolicy): number {
-  let best: { prefix: string; tokens: number } | undefined;
-  for (const [prefix, tokens] of Object.entries(policy.perModel ?? {})) {
-    if (model.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, tokens };
-  }
-  return Math.min(policy.maxTokens, best?.tokens ?? Infinity);
-}
 
 /**
  * The messages to send: the last `turnLength` messages (this turn) always, and as much of the

@@ -8,6 +8,7 @@ import type { Idempotency } from '../idempotency/idempotency.ts';
 import { abortableStream } from '../abortable-stream.ts';
 import { idempotencyKeyOf, type CallOptions } from '../call-options.ts';
 import type { CallRunner } from './call-runner.ts';
+import { assertWithinBudget, type ContextWindowPolicy } from './context-budget.ts';
 import type { Generation, GenerationEvent } from './generation-view.ts';
 import { checkImages, DEFAULT_MAX_IMAGE_BYTES, toChatMessage } from './message-input.ts';
 import { assertFeaturesSupported } from './request-features.ts';
@@ -22,11 +23,13 @@ export interface GenerationServiceDeps {
   maxImageBytes?: number;
   /** Idempotency keys for the generate mutation (absent: keys are only recorded). */
   idempotency?: Idempotency;
+  /** MAX_CONTEXT_TOKENS: a generate over its model's budget is BAD_INPUT (absent: no cap). */
+  contextWindow?: ContextWindowPolicy;
 }
 
 export type { CallOptions } from '../call-options.ts';
 
-export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes, maxImageBytes = DEFAULT_MAX_IMAGE_BYTES, idempotency }: GenerationServiceDeps) {
+export function createGenerationService({ runner, gateways, userSettings, maxMessageBytes, maxImageBytes = DEFAULT_MAX_IMAGE_BYTES, idempotency, contextWindow }: GenerationServiceDeps) {
   /** The gateway for a call: the input's, else the user's chosen default, else the configured default. */
   async function gatewayFor(principal: Principal, requested: string | null | undefined): Promise<string> {
     if (requested) return gateways.assertUsable(requested);
@@ -45,7 +48,7 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     checkSize('system', input.system);
     if (typeof input.prompt === 'string') {
       checkSize('prompt', input.prompt);
-      return { messages: [{ role: 'user', content: input.prompt }], system: input.system ?? undefined };
+      return withinBudget(input, { messages: [{ role: 'user', content: input.prompt }], system: input.system ?? undefined });
     }
     const all = input.messages ?? [];
     all.forEach((m, i) => {
@@ -54,7 +57,13 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     });
     const systems = all.filter((m) => m.role === 'system').map((m) => m.content);
     const system = [input.system, ...systems].filter((s): s is string => typeof s === 'string' && s !== '').join('\n\n');
-    return { messages: all.filter((m) => m.role !== 'system').map(toChatMessage), system: system === '' ? undefined : system };
+    return withinBudget(input, { messages: all.filter((m) => m.role !== 'system').map(toChatMessage), system: system === '' ? undefined : system });
+  }
+
+  /** A generate sends exactly what it was given: over the model's context budget it is refused. */
+  function withinBudget<T extends { messages: ChatMessage[]; system: string | undefined }>(input: GenerateInput, conversation: T): T {
+    if (contextWindow) assertWithinBudget(input.model, conversation.system, conversation.messages, contextWindow, typeof input.prompt === 'string' ? 'prompt' : 'messages');
+    return conversation;
   }
 
   async function prepare(principal: Principal, options: GenerationOptions, messages: ChatMessage[], system: string | undefined) {
