@@ -16,6 +16,7 @@ import { startChild, type BenchChild } from './lib/child.ts';
 import { issueTargets, printIssueTargets, type BenchRow } from './lib/issue-targets.ts';
 import { Caller, closedLoop, percentile, type CallSpec } from './lib/load.ts';
 import { PgBackends } from './lib/pg-backends.ts';
+import { holdSnapshot, type HoldSnapshot } from './lib/write-ahead-hold.ts';
 
 // ---- options ----------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -60,6 +61,8 @@ interface Target {
   server: BenchChild<Record<string, unknown>>;
   /** The PostgreSQL backends serving this server, when it uses PostgreSQL. */
   backends?: PgBackends;
+  /** Switchboard: reads its write-ahead hold from /metrics. */
+  hold?: (streamed: boolean) => Promise<HoldSnapshot>;
   spec(scenario: Scenario): CallSpec;
 }
 
@@ -116,7 +119,7 @@ function graphqlSpec(origin: string, key: string | undefined, scenario: Scenario
   };
 }
 
-type SbInfo = { url: string; key: string; sideUrl: string; database: string; pgDatabase?: string };
+type SbInfo = { url: string; key: string; sideUrl: string; database: string; pgDatabase?: string; metricsToken?: string };
 
 async function startServers() {
   const sim = await startChild<{ baseUrl: string }>('simulator', 'simulator-server.ts');
@@ -146,8 +149,9 @@ async function targetsOf(s: Awaited<ReturnType<typeof startServers>>): Promise<T
   for (const [label, child] of [['switchboard', s.sb], ['switchboard-pg', s.sbPg]] as const) {
     if (!child) continue;
     const backends = child.info.pgDatabase ? await PgBackends.connect(process.env.DATABASE_URL!, child.info.pgDatabase) : undefined;
-    targets.push({ name: `${label}/trpc`, server: child, backends, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
-    targets.push({ name: `${label}/graphql`, server: child, backends, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
+    const hold = child.info.metricsToken ? (streamed: boolean) => holdSnapshot(child.info.url, child.info.metricsToken!, streamed) : undefined;
+    targets.push({ name: `${label}/trpc`, server: child, backends, hold, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
+    targets.push({ name: `${label}/graphql`, server: child, backends, hold, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
   }
   return targets;
 }
@@ -163,6 +167,8 @@ interface Cell {
   cpuMicros: number;
   dbCpuMicros: number;
   peakRss: number;
+  holdSumS: number;
+  holdCount: number;
 }
 
 type Row = BenchRow<Scenario>;
@@ -195,6 +201,8 @@ async function bench(): Promise<void> {
             // The backends' CPU is read when pg_stat_activity answers (a millisecond after the edge).
             let dbStart: Promise<Map<number, number>> | undefined;
             let dbEnd: Promise<Map<number, number>> | undefined;
+            let holdStart: Promise<HoldSnapshot> | undefined;
+            let holdEnd: Promise<HoldSnapshot> | undefined;
             const result = await closedLoop(caller, target.spec(scenario), {
               concurrency,
               warmupMs: warmupS * 1000,
@@ -203,16 +211,23 @@ async function bench(): Promise<void> {
                 if (edge === 'start') {
                   cpuStart = target.server.cpuMicros();
                   dbStart = target.backends?.snapshot();
+                  holdStart = target.hold?.(isStream(scenario));
                 } else {
                   cpuEnd = target.server.cpuMicros();
                   dbEnd = target.backends?.snapshot();
+                  holdEnd = target.hold?.(isStream(scenario));
                 }
               },
               tick: () => (peakRss = Math.max(peakRss, target.server.rssBytes())),
             });
             const dbMicros = dbStart && dbEnd ? PgBackends.between(await dbStart, await dbEnd) : 0;
+            const [h0, h1] = holdStart && holdEnd ? await Promise.all([holdStart, holdEnd]) : [];
             const key = keyOf(scenario, concurrency, target.name);
-            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, dbCpuMicros: 0, peakRss: 0 };
+            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, dbCpuMicros: 0, peakRss: 0, holdSumS: 0, holdCount: 0 };
+            if (h0 && h1) {
+              cell.holdSumS += h1.sumS - h0.sumS;
+              cell.holdCount += h1.count - h0.count;
+            }
             for (const l of result.latencies) cell.latencies.push(l);
             for (const l of result.ttfts) cell.ttfts.push(l);
             cell.ok += result.ok;
@@ -262,6 +277,7 @@ async function bench(): Promise<void> {
           cpuUsPerCall: round1(cell.cpuMicros / Math.max(1, cell.windowCalls), 0),
           ...(target.backends && { dbCpuUsPerCall: round1(cell.dbCpuMicros / Math.max(1, cell.windowCalls), 0) }),
           peakRssMb: round1(cell.peakRss / 2 ** 20, 0),
+          ...(cell.holdCount > 0 && { writeAheadHoldMs: round1((cell.holdSumS * 1000) / cell.holdCount, 3) }),
           ...(isStream(scenario) && {
             ttftP50Ms: round1(percentile(ttft, 50), 2),
             ttftP99Ms: round1(percentile(ttft, 99), 2),

@@ -63,6 +63,7 @@ announce({
   key: secret,
   sideUrl: `http://127.0.0.1:${sidePort}`,
   database: db.databaseUrl ? 'postgresql' : 'embedded',
+  metricsToken: env.METRICS_TOKEN,
   // The PostgreSQL database created for this server, whose backends the runner measures.
   pgDatabase: db.databaseUrl ? new URL(db.databaseUrl).pathname.slice(1) : undefined,
 });

@@ -187,6 +187,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       pricing,
       admission,
       ownerId: recovery.ownerId,
+      onWriteAheadHold: metrics.writeAheadHeld,
       retry: { maxRetries: env.UPSTREAM_MAX_RETRIES, baseDelayMs: upstreamConfig.retryBaseDelayMs ?? 250, maxDelayMs: upstreamConfig.retryMaxDelayMs ?? 5_000 },
     });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.

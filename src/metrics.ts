@@ -83,6 +83,19 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers: [registry],
   });
 
+  const writeAheadHold = new Histogram({
+    name: 'switchboard_write_ahead_hold_seconds',
+    help: 'How long a reply that was ready waited for its write-ahead (PENDING) row to commit: what the write-ahead adds to time to first token (streamed) or to the reply (not streamed)',
+    labelNames: ['streamed'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+    registers: [registry],
+  });
+
+  /** The call runner's hook: a reply ready after `seconds` waiting for its write-ahead row (0: it was already durable). */
+  function writeAheadHeld(streamed: boolean, seconds: number): void {
+    writeAheadHold.observe({ streamed: String(streamed) }, seconds);
+  }
+
   const operationLabel = (name: string | undefined | null): string => (name && operations.has(name) ? name : 'other');
   const modelLabel = (model: string): string => (models.has(model) ? model : 'other');
 
@@ -109,7 +122,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     }
   }
 
-  return { registry, observe, error, operationLabel, recordCalls, refusals, upstreamCalls };
+  return { registry, observe, error, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -20,6 +20,8 @@ export interface BenchRow<S extends string = string> {
   ttftP50Ms?: number;
   ttftP99Ms?: number;
   ttftAddedP50Ms?: number;
+  /** Switchboard: mean time a ready reply (first token, when streamed) waited for its write-ahead row. */
+  writeAheadHoldMs?: number;
 }
 
 export interface TargetRow {
@@ -77,6 +79,7 @@ export function issueTargets(rows: BenchRow[], o: { cMin: number; cMax: number; 
     const p = get('generate', o.cMax, `switchboard-pg/${api}`);
     return e && p ? e.rps / p.rps : undefined;
   });
+  const hold = (scenario: string) => perApi((api) => get(scenario, o.cMin, `switchboard-pg/${api}`)?.writeAheadHoldMs);
   const rss = perApi((api) => {
     const all = rows.filter((r) => r.concurrency === o.cMax && r.target === `switchboard-pg/${api}`);
     return all.length ? Math.max(...all.map((r) => r.peakRssMb)) : undefined;
@@ -95,6 +98,10 @@ export function issueTargets(rows: BenchRow[], o: { cMin: number; cMax: number; 
     row('embedded throughput vs PostgreSQL mode, c=32 generate', '40–46%', '≥ 70%', embedded, (v) => `${Math.round(v * 100)}%`, (v) => v >= 0.7),
     row('peak RSS, PostgreSQL, c=32', '500–550 MB', '≤ 300 MB', rss, (v) => `${v} MB`, (v) => v <= 300),
     soakRow(o.soakFile),
+    // Issue 10 ("an airtight ledger"): what the write-ahead may cost.
+    row('issue 10: c=32 CPU per call vs the framework floor, PostgreSQL, server only', '1.8×', '≤ 1.8×', serverOnly, (v) => `${r2(v)}×`, (v) => v <= 1.8),
+    row('issue 10: the write-ahead\'s hold on time to first token, c=1, PostgreSQL (mean; switchboard_write_ahead_hold_seconds)', '–', '≤ 0.3 ms', hold('stream'), (v) => `${r2(v)} ms`, (v) => v <= 0.3),
+    { ...row('the write-ahead\'s hold on a generate reply, c=1, PostgreSQL (mean)', '–', 'none (for reference)', hold('generate'), (v) => `${r2(v)} ms`, () => true), pass: null },
   ];
 }
 
@@ -111,7 +118,7 @@ function soakRow(file: string): TargetRow {
 }
 
 export function printIssueTargets(rows: TargetRow[]): void {
-  console.log('\nIssue 17 targets (this run):');
+  console.log('\nIssue 17 targets, and issue 10\'s write-ahead rows (this run):');
   for (const r of rows) {
     const verdict = r.pass === null ? '----' : r.pass ? 'MET ' : 'MISS';
     console.log(`  ${verdict}  ${r.what}\n          today ${r.today}; target ${r.target}; now ${r.measured}`);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { graphqlSse } from '../helpers/clients.ts';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 let server: TestServer;
@@ -72,6 +73,23 @@ describe('/metrics', () => {
     expect(text).toMatch(/switchboard_upstream_latency_seconds_count\{model="openai\/gpt-5.5",api="CHAT_COMPLETIONS"\} [1-9]/);
     expect(text).toMatch(/switchboard_upstream_tokens_total\{model="openai\/gpt-5.5",api="CHAT_COMPLETIONS",kind="input"\} [1-9]/);
     expect(text).toMatch(/switchboard_upstream_cost_usd_total\{model="@cf\/moonshotai\/kimi-k2.6",api="CHAT_COMPLETIONS"\} [0-9.e-]*[1-9]/);
+  });
+
+  it("observes each reply's wait for its write-ahead row, streamed and not", async () => {
+    const count = (text: string, streamed: boolean) => Number(text.match(new RegExp(`switchboard_write_ahead_hold_seconds_count\\{streamed="${streamed}"\\} (\\d+)`))?.[1] ?? 0);
+    const sum = (text: string, streamed: boolean) => Number(text.match(new RegExp(`switchboard_write_ahead_hold_seconds_sum\\{streamed="${streamed}"\\} ([0-9.e-]+)`))?.[1] ?? NaN);
+    const before = await scrape();
+    await server.trpc(user.key).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'held once' });
+    await server.trpc(user.key).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'held twice' });
+    const { events } = await graphqlSse<{ __typename: string }>(server.url, user.key, 'subscription { generateStream(input: {model: "openai/gpt-5.5", prompt: "held stream"}) { __typename } }', {});
+    expect(events.at(-1)).toMatchObject({ __typename: 'GenerationCompleted' });
+    const after = await scrape();
+    expect(count(after, false) - count(before, false)).toBe(2);
+    expect(count(after, true) - count(before, true)).toBe(1);
+    // a wait, in seconds: never negative, and far below the calls' own duration
+    expect(sum(after, false)).toBeGreaterThanOrEqual(0);
+    expect(sum(after, true)).toBeGreaterThanOrEqual(0);
+    expect(sum(after, false) - sum(before, false)).toBeLessThan(10);
   });
 });
 

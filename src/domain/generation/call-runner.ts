@@ -63,6 +63,8 @@ export interface CallRunnerDeps {
   retry: RetryPolicy;
   /** This instance's lease id: stamped on its PENDING rows (see recovery.ts). */
   ownerId?: string | null;
+  /** How long a ready reply waited for its write-ahead row (seconds; 0 when it was durable first). */
+  onWriteAheadHold?: (streamed: boolean, seconds: number) => void;
 }
 
 /** The call failed; `row` is its last attempt's final row (`stored` false when the database refused it). */
@@ -83,7 +85,7 @@ function classify(error: unknown, signal: AbortSignal | undefined): { status: 'E
 /** The database refused the row: the call fails with INTERNAL (the cause stays for the log). */
 const unrecorded = (cause: unknown) => new AppError('INTERNAL', 'The call could not be recorded', {}, { cause });
 
-export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null }: CallRunnerDeps) {
+export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold }: CallRunnerDeps) {
   /** Builds the upstream request; the gateway is already resolved and checked. */
   function prepare(options: GenerationOptions, messages: ChatMessage[], gatewayId: string): PreparedCall {
     const api = options.api ?? upstream.routeFor(options.model);
@@ -169,8 +171,11 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
         const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error: unrecorded(cause) }, pricing);
         throw new CallFailed(row, unrecorded(cause), '', false);
       });
-      if (!deferDurable) await recorded;
-      else recorded.catch(() => {}); // handled by the stream's consumer
+      if (!deferDurable) {
+        const ready = performance.now();
+        await recorded;
+        onWriteAheadHold?.(false, (performance.now() - ready) / 1000);
+      } else recorded.catch(() => {}); // handled by the stream's consumer
       return { value, attempt, pending, request, durable: recorded };
     }
   }
@@ -232,7 +237,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
 
     const upstreamStream = opened.value;
     // The row's insert may still be in flight: read ahead meanwhile, hand on only once it committed.
-    const events = readAheadUntil(upstreamStream, opened.durable);
+    const events = readAheadUntil(upstreamStream, opened.durable, (ms) => onWriteAheadHold?.(true, ms / 1000));
     const end: AttemptEnd = {
       // Until a terminal event says otherwise, leaving this generator early means the client left.
       status: 'CANCELLED',

@@ -2,15 +2,24 @@
 // sends in that time is lost (a socket the upstream cut while we waited would otherwise discard
 // the buffered reply), then hands the events on only once `ready` resolved: no byte reaches the
 // caller before the row is durable. After that it reads on demand again (backpressure).
-export async function* readAheadUntil<T>(source: AsyncIterable<T>, ready: Promise<unknown>): AsyncGenerator<T, void, undefined> {
+//
+// `onHeld(ms)`: how long the first event waited for `ready` (0 when `ready` came first).
+export async function* readAheadUntil<T>(source: AsyncIterable<T>, ready: Promise<unknown>, onHeld?: (ms: number) => void): AsyncGenerator<T, void, undefined> {
   const it = source[Symbol.asyncIterator]();
   const early: Array<IteratorResult<T>> = [];
+  let firstAt: number | undefined;
   let failure: { error: unknown } | undefined;
   let isReady = false;
   let step: Promise<unknown> = Promise.resolve();
   const pumped = (async () => {
     while (!isReady) {
-      step = it.next().then((r) => void early.push(r), (error: unknown) => void (failure = { error }));
+      step = it.next().then(
+        (r) => {
+          firstAt ??= performance.now();
+          early.push(r);
+        },
+        (error: unknown) => void (failure = { error }),
+      );
       await step;
       if (failure || early.at(-1)?.done) return;
     }
@@ -18,6 +27,7 @@ export async function* readAheadUntil<T>(source: AsyncIterable<T>, ready: Promis
   try {
     try {
       await ready;
+      onHeld?.(firstAt === undefined ? 0 : performance.now() - firstAt);
     } finally {
       isReady = true;
     }
