@@ -1,7 +1,7 @@
 // usageReport / usage.report: the ledger aggregated in the database. Whole UTC days come from
 // the "UsageDaily" roll-up (kept by triggers on the ledger), the partial days at either edge of
-// the range from "UsageRecord" itself (through its createdAt indexes); one GROUP BY GROUPING
-// SETS query returns the grouped rows and the totals together.
+// the range from "UsageRecord" itself (range-source.ts); one GROUP BY GROUPING SETS query returns
+// the grouped rows and the totals together.
 //
 // Who may see what: a USER sees only its own rows. A USER naming another user's id gets
 // NOT_FOUND (another user's usage is indistinguishable from a missing one); a USER asking for
@@ -12,6 +12,7 @@ import type { PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { isAdmin, type Principal } from '../access/principal.ts';
 import { normalizeDecimal } from './pricing.ts';
+import { rangeSourceSql, type RangeFilter } from './range-source.ts';
 import type { UsageDimension, UsageReportInput } from './schemas.ts';
 
 /** Every token category of the ledger, summed (see Usage), plus the request counts. */
@@ -68,22 +69,10 @@ const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d)
 const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests'] as const;
 
 /** The scope of a report once access is checked: one user or everyone. */
-export interface ReportQuery {
-  from: Date;
-  to: Date;
+export interface ReportQuery extends RangeFilter {
   groupBy: UsageDimension[];
   userId: string | null;
-  model?: string | null;
-  gatewayId?: string | null;
-  apiKeyId?: string | null;
-  teamId?: string | null;
-  tags?: Record<string, string | number | boolean> | null;
 }
-
-const DAY_MS = 86_400_000;
-const dayFloor = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
-const dayCeil = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The SQL and parameters of a report (exported for the benchmark's EXPLAIN). */
 export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
@@ -92,47 +81,10 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     params.push(value);
     return `$${params.length}::${cast}`;
   };
-  const filters = (modelColumn: string): string => {
-    const parts: string[] = [];
-    if (q.userId) parts.push(`"userId" = ${p(q.userId, 'uuid')}`);
-    if (q.model) parts.push(`${modelColumn} = ${p(q.model, 'text')}`);
-    if (q.gatewayId) parts.push(`"gatewayId" = ${p(q.gatewayId, 'text')}`);
-    if (q.apiKeyId) parts.push(`"apiKeyId" = ${p(q.apiKeyId, 'uuid')}`);
-    if (q.teamId) parts.push(`"teamId" = ${p(q.teamId, 'uuid')}`);
-    if (q.tags && Object.keys(q.tags).length > 0) parts.push(`"tags" @> ${p(JSON.stringify(q.tags), 'jsonb')}`);
-    return parts.map((f) => ` AND ${f}`).join('');
-  };
-  const ledger = (from: Date, to: Date) =>
-    `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
-            "apiKeyId", "teamId", "tags", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
-            "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
-            CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
-            ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests"
-     FROM "UsageRecord"
-     WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
-
-  const fullFrom = dayCeil(q.from);
-  const fullTo = dayFloor(q.to);
-  const parts: string[] = [];
-  if (fullFrom.getTime() < fullTo.getTime()) {
-    parts.push(
-      `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
-              "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
-              "estimatedRequests",
-              CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests"
-       FROM "UsageDaily"
-       WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
-    );
-    if (q.from.getTime() < fullFrom.getTime()) parts.push(ledger(q.from, fullFrom));
-    if (fullTo.getTime() < q.to.getTime()) parts.push(ledger(fullTo, q.to));
-  } else {
-    parts.push(ledger(q.from, q.to));
-  }
-
   const dims = dimensionSql(q.groupBy);
   const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
   const select = [...dims.map((d, i) => `${d.show} AS "d${i}"`), ...sums];
-  let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\n`;
+  let sql = `WITH src AS (${rangeSourceSql(q, p)})\n`;
   if (q.groupBy.includes('TAG')) {
     // Sum per tag set first (few sets: cheap), then expand each set one row per entry for the
     // groups; the totals come from the sets themselves (a call with two tags is one call).
