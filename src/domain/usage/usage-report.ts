@@ -39,6 +39,10 @@ export interface UsageReportRow extends UsageTotals {
   /** TAG: one row per tag key and value (a call with two tags counts in both); untagged calls have null key and value. */
   tagKey: string | null;
   tagValue: string | null;
+  /** The grouped user's email, key's name and team's name (null when not grouped by it, or none). */
+  userEmail: string | null;
+  apiKeyName: string | null;
+  teamName: string | null;
 }
 
 export interface UsageReport {
@@ -46,22 +50,42 @@ export interface UsageReport {
   totals: UsageTotals;
 }
 
-/** Each dimension: the column grouped on (raw, cheap to hash), how it is shown, how it sorts. */
-const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, { group: string; show: string; order: string; key: keyof UsageReportRow }> = {
+interface DimensionSql {
+  /** The column grouped on (raw, cheap to hash). */
+  group: string;
+  /** How it is shown. */
+  show: string;
+  /** How it sorts. */
+  order: string;
+  key: keyof UsageReportRow;
+  /** A people-readable name of the group, looked up once per group row (the outer column is not a column of the looked-up table). */
+  label?: { sql: string; key: 'userEmail' | 'apiKeyName' | 'teamName' };
+}
+
+const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, DimensionSql> = {
   DAY: { group: `"day"`, show: `to_char("day", 'YYYY-MM-DD')`, order: `"day"`, key: 'day' },
   MODEL: { group: `"model"`, show: `"model"`, order: `"model" COLLATE "C"`, key: 'model' },
   GATEWAY: { group: `"gatewayId"`, show: `"gatewayId"`, order: `"gatewayId" COLLATE "C"`, key: 'gatewayId' },
-  USER: { group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId' },
+  USER: {
+    group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId',
+    label: { sql: `(SELECT l."email" FROM "User" l WHERE l."id" = "userId")`, key: 'userEmail' },
+  },
   API: { group: `"api"`, show: `"api"::text`, order: `"api"::text COLLATE "C"`, key: 'api' },
   STATUS: { group: `"status"`, show: `"status"::text`, order: `"status"::text COLLATE "C"`, key: 'status' },
-  API_KEY: { group: `"apiKeyId"`, show: `"apiKeyId"::text`, order: `"apiKeyId"`, key: 'apiKeyId' },
-  TEAM: { group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId' },
+  API_KEY: {
+    group: `"apiKeyId"`, show: `"apiKeyId"::text`, order: `"apiKeyId"`, key: 'apiKeyId',
+    label: { sql: `(SELECT l."name" FROM "ApiKey" l WHERE l."id" = "apiKeyId")`, key: 'apiKeyName' },
+  },
+  TEAM: {
+    group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId',
+    label: { sql: `(SELECT l."name" FROM "Team" l WHERE l."id" = "teamId")`, key: 'teamName' },
+  },
 };
 
 /** TAG is two columns of the calls' tags expanded one row per entry (jsonb_each_text). */
-const TAG_SQL = [
-  { group: `"tagKey"`, show: `"tagKey"`, order: `"tagKey" COLLATE "C"`, key: 'tagKey' as const },
-  { group: `"tagValue"`, show: `"tagValue"`, order: `"tagValue" COLLATE "C"`, key: 'tagValue' as const },
+const TAG_SQL: DimensionSql[] = [
+  { group: `"tagKey"`, show: `"tagKey"`, order: `"tagKey" COLLATE "C"`, key: 'tagKey' },
+  { group: `"tagValue"`, show: `"tagValue"`, order: `"tagValue" COLLATE "C"`, key: 'tagValue' },
 ];
 
 const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d) => (d === 'TAG' ? TAG_SQL : [DIMENSION_SQL[d]]));
@@ -83,7 +107,8 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
   };
   const dims = dimensionSql(q.groupBy);
   const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
-  const select = [...dims.map((d, i) => `${d.show} AS "d${i}"`), ...sums];
+  const shown = dims.flatMap((d, i) => [`${d.show} AS "d${i}"`, ...(d.label ? [`${d.label.sql} AS "l${i}"`] : [])]);
+  const select = [...shown, ...sums];
   let sql = `WITH src AS (${rangeSourceSql(q, p)})\n`;
   if (q.groupBy.includes('TAG')) {
     // Sum per tag set first (few sets: cheap), then expand each set one row per entry for the
@@ -93,7 +118,8 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     sql += `, bySet AS (SELECT ${keep}, ${setSums} FROM src GROUP BY ${keep})\n`;
     sql += `, tagged AS (SELECT bySet.*, t.key AS "tagKey", t.value AS "tagValue" FROM bySet LEFT JOIN LATERAL jsonb_each_text(bySet."tags") AS t(key, value) ON true)\n`;
     sql += `SELECT * FROM (SELECT ${select.join(', ')}, 0 AS "isTotal" FROM tagged GROUP BY ${dims.map((d) => d.group).join(', ')}\n`;
-    sql += ` UNION ALL SELECT ${[...dims.map((_, i) => `NULL AS "d${i}"`), ...sums].join(', ')}, 1 AS "isTotal" FROM bySet) AS grouped`;
+    const none = dims.flatMap((d, i) => [`NULL AS "d${i}"`, ...(d.label ? [`NULL AS "l${i}"`] : [])]);
+    sql += ` UNION ALL SELECT ${[...none, ...sums].join(', ')}, 1 AS "isTotal" FROM bySet) AS grouped`;
     sql += ` ORDER BY "isTotal", ${dims.map((_, i) => `"d${i}" COLLATE "C"`).join(', ')}`;
   } else if (dims.length > 0) {
     sql += `SELECT ${select.join(', ')}, GROUPING(${dims[0]!.group}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.group).join(', ')}), ())`;
@@ -158,9 +184,11 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
       }
       const row: UsageReportRow = {
         day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+        userEmail: null, apiKeyName: null, teamName: null,
         ...totalsOf(r),
       };
-      dims.forEach((d, i) => Object.assign(row, { [d.key]: r[`d${i}`] === null ? null : String(r[`d${i}`]) }));
+      const text = (v: string | number | null | undefined) => (v === null || v === undefined ? null : String(v));
+      dims.forEach((d, i) => Object.assign(row, { [d.key]: text(r[`d${i}`]), ...(d.label && { [d.label.key]: text(r[`l${i}`]) }) }));
       rows.push(row);
     }
     return { rows, totals };
