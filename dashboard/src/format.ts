@@ -19,3 +19,5 @@ export const formatPercent = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /** 2026-11-25 14:03:09 UTC, compact. */
 export const formatTime = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace('Z', ' UTC');
+/** 2026-11-25 14:03:09, for a column whose header already says UTC. */
+export const formatUtcTime = (iso: string): string => formatTime(iso).replace(/ UTC$/, '');

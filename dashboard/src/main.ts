@@ -83,6 +83,7 @@ function renderDashboard(apiKey: string, me: Me): void {
     if (!isAdmin) Object.assign(state, { user: '', key: '', team: '', tag: '' });
     renderControls(state);
     const { from, to, days } = rangeOf(state);
+    const shared = new Map<string, Promise<unknown>>();
     const ctx: PanelContext = {
       apiKey,
       me,
@@ -97,6 +98,10 @@ function renderDashboard(apiKey: string, me: Me): void {
         change(next);
         history.pushState(null, '', `${location.pathname}${writeState(next)}`);
         void load(changedPanels(state, next));
+      },
+      once<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+        if (!shared.has(key)) shared.set(key, fetch());
+        return shared.get(key) as Promise<T>;
       },
     };
     document.documentElement.dataset.state = 'loading';

@@ -4,7 +4,7 @@
 // the scale. When the limit store does not answer (remaining null), the user's limits against its usage.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
-import { OwnUsageQuery, RemainingQuery } from '../documents.ts';
+import { LimitsQuery } from '../documents.ts';
 import { request } from '../graphql.ts';
 import type { Panel } from './context.ts';
 
@@ -43,10 +43,7 @@ export const budgetPanel: Panel = {
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const soon = new Date(now.getTime() + 1000);
     const own = (from: Date) => ({ from: from.toISOString(), to: soon.toISOString(), groupBy: [] });
-    const [{ me }, { minute, day, month }] = await Promise.all([
-      request(RemainingQuery, {}, ctx.apiKey),
-      request(OwnUsageQuery, { minute: own(new Date(now.getTime() - 60_000)), day: own(dayStart), month: own(monthStart) }, ctx.apiKey),
-    ]);
+    const { me, minute, day, month } = await request(LimitsQuery, { minute: own(new Date(now.getTime() - 60_000)), day: own(dayStart), month: own(monthStart) }, ctx.apiKey);
     const remaining = me.remaining;
     const limits = ctx.me.limits;
     const budget = limits.monthlyBudgetUsd === null || limits.monthlyBudgetUsd === undefined ? null : Number(limits.monthlyBudgetUsd);
