@@ -94,3 +94,28 @@ SELECT ("createdAt" AT TIME ZONE 'UTC')::date, "userId", "requestedModel", "gate
        count(*) FILTER (WHERE "usageEstimated"),
        coalesce(sum("upstreamCostUsd"), 0), count("upstreamCostUsd"), coalesce(sum("upstreamCostUsd" - "costUsd"), 0)
 FROM "UsageRecord" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10;
+
+-- reporting.usage_daily is documented as one row per (day, user, model, gateway, API, status):
+-- it sums the roll-up's finer groups (API key, team, tag set, reconciliation state) to that grain.
+CREATE OR REPLACE VIEW "reporting"."usage_daily" AS
+SELECT
+  d."day"                          AS day,
+  d."userId"                       AS user_id,
+  u."email"                        AS user_email,
+  d."model"                        AS model,
+  d."gatewayId"                    AS gateway_id,
+  d."api"::text                    AS api,
+  d."status"::text                 AS status,
+  sum(d."requests")::bigint          AS requests,
+  sum(d."inputTokens")::bigint       AS input_tokens,
+  sum(d."outputTokens")::bigint      AS output_tokens,
+  sum(d."cachedInputTokens")::bigint AS cached_input_tokens,
+  sum(d."cacheWriteTokens")::bigint  AS cache_write_tokens,
+  sum(d."reasoningTokens")::bigint   AS reasoning_tokens,
+  sum(d."totalTokens")::bigint       AS total_tokens,
+  (CASE WHEN sum(d."pricedRequests") > 0 THEN sum(d."costUsd") END)::numeric AS cost_usd,
+  sum(d."pricedRequests")::bigint    AS priced_requests
+FROM "UsageDaily" d
+JOIN "User" u ON u."id" = d."userId"
+WHERE d."requests" > 0
+GROUP BY d."day", d."userId", u."email", d."model", d."gatewayId", d."api", d."status";
