@@ -53,12 +53,16 @@ export const ConversationCostsQuery = graphql(`
 `);
 
 /**
- * The limits panel in one request: what is left of the caller's limits now (the tightest of its
- * key's, user's and team's) and its own usage this minute, today and this month.
+ * The page's first request: who the caller is, its limits and what is left of them now (the
+ * tightest of its key's, user's and team's), and its own usage this minute, today and this month
+ * (the limits panel draws these; its later loads send this again).
  */
-export const LimitsQuery = graphql(`
-  query Limits($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
-    me { remaining { requestsThisMinute tokensToday budgetUsdThisMonth } }
+export const MeAndLimitsQuery = graphql(`
+  query MeAndLimits($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
+    me {
+      id email role limits { requestsPerMinute tokensPerDay monthlyBudgetUsd }
+      remaining { requestsThisMinute tokensToday budgetUsdThisMonth }
+    }
     minute: usageReport(input: $minute) { totals { requests } }
     day: usageReport(input: $day) { totals { totalTokens } }
     month: usageReport(input: $month) { totals { costUsd } }

@@ -2,9 +2,9 @@
 // public GraphQL API with the signed-in key.
 import './style.css';
 import { announce, fill, h } from './dom.ts';
-import { MeQuery } from './documents.ts';
-import { ApiError, request } from './graphql.ts';
-import { budgetPanel } from './panels/budget.ts';
+import { ApiError } from './graphql.ts';
+import { requestMeAndLimits, type MeAndLimits } from './me-and-limits.ts';
+import { budgetPanel, ME_AND_LIMITS } from './panels/budget.ts';
 import type { Me, Panel, PanelContext } from './panels/context.ts';
 import { conversationsPanel } from './panels/conversations.ts';
 import { performancePanel } from './panels/performance.ts';
@@ -30,22 +30,23 @@ async function start(): Promise<void> {
   const apiKey = session.key();
   if (!apiKey) return signOut();
   document.documentElement.dataset.state = 'loading';
-  let me: Me;
+  let first: MeAndLimits;
   try {
-    me = (await request(MeQuery, {}, apiKey)).me;
+    first = await requestMeAndLimits(apiKey);
   } catch (error) {
     if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') return signOut(SIGNED_OUT);
     fill(root, h('main', { id: 'main' }, h('p', { class: 'error', role: 'alert' }, error instanceof Error ? error.message : 'The server failed.')));
     return;
   }
-  renderDashboard(apiKey, me);
+  renderDashboard(apiKey, first.me, first);
 }
 
 const RANGE_LABELS: Array<[ViewState['range'], string]> = [['1d', 'Today'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['custom', 'Custom']];
 const METRIC_LABELS: Record<(typeof METRICS)[number], string> = { cost: 'Spend', tokens: 'Tokens', requests: 'Requests' };
 const STACK_LABELS: Record<(typeof STACKS)[number], string> = { MODEL: 'Model', API: 'API', GATEWAY: 'Gateway', TEAM: 'Team' };
 
-function renderDashboard(apiKey: string, me: Me): void {
+/** `first`: the page's first request, which the first load's limits panel draws. */
+function renderDashboard(apiKey: string, me: Me, first: MeAndLimits): void {
   const isAdmin = me.role === 'ADMIN';
   const usageChart = createUsageChartPanel();
   const panels: Array<{ panel: Panel; wide?: boolean }> = [
@@ -83,7 +84,7 @@ function renderDashboard(apiKey: string, me: Me): void {
     if (!isAdmin) Object.assign(state, { user: '', key: '', team: '', tag: '' });
     renderControls(state);
     const { from, to, days } = rangeOf(state);
-    const shared = new Map<string, Promise<unknown>>();
+    const shared = new Map<string, Promise<unknown>>(run === 1 ? [[ME_AND_LIMITS, Promise.resolve(first)]] : []);
     const ctx: PanelContext = {
       apiKey,
       me,
