@@ -14,11 +14,15 @@ export const UsageSumsFragment = graphql(`
   }
 `);
 
-export const UsageReportQuery = graphql(
+/**
+ * The usage chart's report (by day and one of model / API / gateway / team): only the columns it
+ * draws; the totals in full (the totals panel shows them).
+ */
+export const DailyReportQuery = graphql(
   `
-  query UsageReport($input: UsageReportInput!) {
+  query DailyReport($input: UsageReportInput!) {
     usageReport(input: $input) {
-      rows { day model gatewayId userId api status apiKeyId teamId tagKey tagValue teamName ...UsageSumsFields }
+      rows { day model gatewayId api teamId teamName requests totalTokens costUsd }
       totals { ...UsageSumsFields }
     }
   }
@@ -53,14 +57,14 @@ export const ConversationCostsQuery = graphql(`
 `);
 
 /**
- * The page's first request: who the caller is, its limits and what is left of them now (the
- * tightest of its key's, user's and team's), and its own usage this minute, today and this month
- * (the limits panel draws these; its later loads send this again).
+ * The limits panel in one request: the caller's limits and what is left of them now (the tightest
+ * of its key's, user's and team's), and its own usage this minute, today and this month. It does
+ * not depend on the role, so the page sends it beside MeQuery.
  */
-export const MeAndLimitsQuery = graphql(`
-  query MeAndLimits($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
+export const LimitsQuery = graphql(`
+  query Limits($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
     me {
-      id email role limits { requestsPerMinute tokensPerDay monthlyBudgetUsd }
+      limits { requestsPerMinute tokensPerDay monthlyBudgetUsd }
       remaining { requestsThisMinute tokensToday budgetUsdThisMonth }
     }
     minute: usageReport(input: $minute) { totals { requests } }

@@ -4,7 +4,7 @@
 // the scale. When the limit store does not answer (remaining null), the user's limits against its usage.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
-import { requestMeAndLimits } from '../me-and-limits.ts';
+import { requestLimits } from '../limits-request.ts';
 import type { Panel } from './context.ts';
 
 interface Gauge {
@@ -33,15 +33,15 @@ function meter(g: Gauge): HTMLElement {
   );
 }
 
-/** The key under which a load shares the MeAndLimits result (main.ts seeds the first load with it). */
-export const ME_AND_LIMITS = 'me-and-limits';
+/** The key under which a load shares the limits request (main.ts seeds the first load with it). */
+export const LIMITS = 'limits';
 
 export const budgetPanel: Panel = {
   id: 'budget',
   title: 'Your limits',
   async load(ctx, body) {
-    // The first load has it from the page's first request.
-    const { me, minute, day, month } = await ctx.once(ME_AND_LIMITS, () => requestMeAndLimits(ctx.apiKey));
+    // The first load's was sent beside MeQuery (main.ts).
+    const { me, minute, day, month } = await ctx.once(LIMITS, () => requestLimits(ctx.apiKey));
     const remaining = me.remaining;
     const limits = me.limits;
     const budget = limits.monthlyBudgetUsd === null || limits.monthlyBudgetUsd === undefined ? null : Number(limits.monthlyBudgetUsd);
