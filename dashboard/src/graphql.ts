@@ -44,8 +44,16 @@ async function post<T>(query: string, operationName: string | undefined, variabl
   return body.data;
 }
 
+/** Each document's text and operation name, printed once (the documents are constants). */
+const printed = new WeakMap<object, { query: string; operationName: string | undefined }>();
+
 /** Runs a typed document. */
 export function request<Result, Variables>(document: TadaDocumentNode<Result, Variables>, variables: Variables, apiKey: string): Promise<Result> {
-  const operation = document.definitions.find((d) => d.kind === 'OperationDefinition');
-  return post<Result>(print(document), operation?.name?.value, variables, apiKey);
+  let text = printed.get(document);
+  if (!text) {
+    const operation = document.definitions.find((d) => d.kind === 'OperationDefinition');
+    text = { query: print(document), operationName: operation?.name?.value };
+    printed.set(document, text);
+  }
+  return post<Result>(text.query, text.operationName, variables, apiKey);
 }
