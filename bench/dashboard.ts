@@ -9,7 +9,7 @@
 // panel has its data and is drawn (the page sets data-state=ready). The first run is cold (a
 // fresh server process cache and a fresh browser profile); then 5 warm runs, each in a fresh
 // browser context. Drops the scratch database at the end (--keep keeps it, --reuse NAME runs on a
-// kept one). Options: --rows N.
+// kept one). Options: --rows N; --requests prints each GraphQL request's timing.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
@@ -23,6 +23,8 @@ const reuseArg = args.indexOf('--reuse');
 /** --reuse NAME: a database kept by an earlier run (--keep), already seeded. */
 const reuse = reuseArg >= 0 ? args[reuseArg + 1] : undefined;
 const keep = args.includes('--keep') || reuse !== undefined;
+/** --requests: also print each GraphQL request of the first and the last warm render (operation, start-end from navigation start, duration). */
+const verbose = args.includes('--requests');
 const rowsArg = args.indexOf('--rows');
 const ROWS = rowsArg >= 0 ? Number(args[rowsArg + 1]) : 1_000_000;
 const serverUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -97,10 +99,19 @@ async function main() {
     if (!reuse) await seed(dbUrl);
     app = await createApp(env, { logger: createLogger('silent') });
     const admin = await app.services.access.authenticate(`Bearer ${ADMIN_KEY}`);
-    const userKey = (await app.services.access.createApiKey(admin, { userId: '00000000-0000-7000-a000-000000000007', name: 'bench' })).secret;
+    // One user's key, revoked at the end (a kept database is re-timed many times; a user may hold 20 keys).
+    const benchKey = await app.services.access.createApiKey(admin, { userId: '00000000-0000-7000-a000-000000000007', name: 'bench' });
+    const userKey = benchKey.secret;
     const base = await app.listen(0);
 
-    async function render(key: string, path: string): Promise<{ ms: number; queries: number[] }> {
+    /** One GraphQL request of a render: its operation, when it started and ended (ms from navigation start). */
+    interface Timed {
+      operation: string;
+      start: number;
+      end: number;
+    }
+
+    async function render(key: string, path: string): Promise<{ ms: number; queries: Timed[] }> {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       await context.addInitScript((k) => sessionStorage.setItem('switchboard.apiKey', k), key);
       const page = await context.newPage();
@@ -108,11 +119,18 @@ async function main() {
       await page.waitForFunction(() => document.documentElement.dataset.state === 'ready', undefined, { timeout: 60_000 });
       const result = await page.evaluate(() => ({
         ms: performance.now(),
-        queries: performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/graphql')).map((e) => Math.round(e.duration)),
+        // Resource entries in the order the requests were sent, with the operation the page tagged
+        // them with (?op= on the URL, see dashboard/src/graphql.ts).
+        queries: performance
+          .getEntriesByType('resource')
+          .filter((e): e is PerformanceResourceTiming => new URL(e.name).pathname === '/graphql')
+          .map((e) => ({ operation: new URL(e.name).searchParams.get('op') ?? '?', start: Math.round(e.startTime), end: Math.round(e.responseEnd) })),
       }));
       await context.close();
       return result;
     }
+
+    const slowest = (qs: Timed[]) => Math.max(...qs.map((q) => q.end - q.start));
 
     const report = async (label: string, key: string, path = '/dashboard/?range=30d') => {
       const cold = await render(key, path);
@@ -122,7 +140,12 @@ async function main() {
         last = await render(key, path);
         warm.push(last.ms);
       }
-      console.log(`${label.padEnd(34)} first ${cold.ms.toFixed(0).padStart(5)} ms   warm median ${median(warm).toFixed(0).padStart(5)} ms (max ${Math.max(...warm).toFixed(0)})   ${last.queries.length} GraphQL requests, slowest ${Math.max(...last.queries)} ms`);
+      console.log(`${label.padEnd(34)} first ${cold.ms.toFixed(0).padStart(5)} ms   warm median ${median(warm).toFixed(0).padStart(5)} ms (max ${Math.max(...warm).toFixed(0)})   ${last.queries.length} GraphQL requests, slowest ${slowest(last.queries)} ms`);
+      if (verbose) {
+        for (const [name, run] of [['first', cold], ['last warm', last]] as const) {
+          console.log(`  ${name}: ${run.queries.map((q) => `${q.operation} ${q.start}-${q.end} (${q.end - q.start})`).join(', ')}`);
+        }
+      }
     };
     console.log(`\n/dashboard/?range=30d (30 UTC days), 1280x900, navigation start -> every panel drawn`);
     await report('admin, all users', ADMIN_KEY);
@@ -130,6 +153,7 @@ async function main() {
     // The same page over a range with no rows: what the machine's load and the page itself cost.
     await report('baseline: admin, an empty 30 days', ADMIN_KEY, '/dashboard/?range=custom&from=2020-01-01&to=2020-01-30');
     console.log(`(machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`);
+    await app.services.access.revokeApiKey(admin, benchKey.apiKey.id);
   } finally {
     await browser.close();
     await app.close();

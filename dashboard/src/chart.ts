@@ -60,5 +60,7 @@ export class StackedBars {
     }
     this.version++;
     this.canvas.dataset.version = String(this.version);
+    // The legend is drawn in the canvas: its labels are kept here too (for tests and tools).
+    this.canvas.dataset.series = series.map((s) => s.label).join('|');
   }
 }

@@ -14,11 +14,15 @@ export const UsageSumsFragment = graphql(`
   }
 `);
 
-export const UsageReportQuery = graphql(
+/**
+ * The usage chart's report (by day and one of model / API / gateway / team): only the columns it
+ * draws; the totals in full (the totals panel shows them).
+ */
+export const DailyReportQuery = graphql(
   `
-  query UsageReport($input: UsageReportInput!) {
+  query DailyReport($input: UsageReportInput!) {
     usageReport(input: $input) {
-      rows { day model gatewayId userId api status apiKeyId teamId tagKey tagValue ...UsageSumsFields }
+      rows { day model gatewayId api teamId teamName requests totalTokens costUsd }
       totals { ...UsageSumsFields }
     }
   }
@@ -52,19 +56,20 @@ export const ConversationCostsQuery = graphql(`
   }
 `);
 
-/** The caller's own usage this minute, today and this month, in one request (the limits panel). */
-export const OwnUsageQuery = graphql(`
-  query OwnUsage($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
+/**
+ * The limits panel in one request: the caller's limits and what is left of them now (the tightest
+ * of its key's, user's and team's), and its own usage this minute, today and this month. It does
+ * not depend on the role, so the page sends it beside MeQuery.
+ */
+export const LimitsQuery = graphql(`
+  query Limits($minute: UsageReportInput!, $day: UsageReportInput!, $month: UsageReportInput!) {
+    me {
+      limits { requestsPerMinute tokensPerDay monthlyBudgetUsd }
+      remaining { requestsThisMinute tokensToday budgetUsdThisMonth }
+    }
     minute: usageReport(input: $minute) { totals { requests } }
     day: usageReport(input: $day) { totals { totalTokens } }
     month: usageReport(input: $month) { totals { costUsd } }
-  }
-`);
-
-/** What is left of the caller's limits now: the tightest of its key's, user's and team's. */
-export const RemainingQuery = graphql(`
-  query Remaining {
-    me { remaining { requestsThisMinute tokensToday budgetUsdThisMonth } }
   }
 `);
 
@@ -78,10 +83,10 @@ export const TopQuery = graphql(`
     $tags: UsageReportInput!
     $admin: Boolean!
   ) {
-    users: usageReport(input: $users) @include(if: $admin) { rows { userId requests totalTokens costUsd } }
+    users: usageReport(input: $users) @include(if: $admin) { rows { userId userEmail requests totalTokens costUsd } }
     models: usageReport(input: $models) { rows { model requests totalTokens costUsd } }
-    keys: usageReport(input: $keys) { rows { apiKeyId requests totalTokens costUsd } }
-    teams: usageReport(input: $teams) @include(if: $admin) { rows { teamId requests totalTokens costUsd } }
+    keys: usageReport(input: $keys) { rows { apiKeyId apiKeyName requests totalTokens costUsd } }
+    teams: usageReport(input: $teams) @include(if: $admin) { rows { teamId teamName requests totalTokens costUsd } }
     tags: usageReport(input: $tags) { rows { tagKey tagValue requests totalTokens costUsd } }
   }
 `);

@@ -24,13 +24,15 @@ interface GraphQLBody<T> {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-async function post<T>(query: string, variables: unknown, apiKey: string): Promise<T> {
+async function post<T>(query: string, operationName: string | undefined, variables: unknown, apiKey: string): Promise<T> {
   let res: Response;
   try {
-    res = await fetch('/graphql', {
+    // ?op= names the operation in the URL too, so the browser's network log and resource timings
+    // (the benchmark reads them) tell the requests apart; the server reads only the body.
+    res = await fetch(operationName ? `/graphql?op=${encodeURIComponent(operationName)}` : '/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query, operationName, variables }),
     });
   } catch {
     throw new ApiError('The server cannot be reached.', 'NETWORK');
@@ -42,7 +44,16 @@ async function post<T>(query: string, variables: unknown, apiKey: string): Promi
   return body.data;
 }
 
+/** Each document's text and operation name, printed once (the documents are constants). */
+const printed = new WeakMap<object, { query: string; operationName: string | undefined }>();
+
 /** Runs a typed document. */
 export function request<Result, Variables>(document: TadaDocumentNode<Result, Variables>, variables: Variables, apiKey: string): Promise<Result> {
-  return post<Result>(print(document), variables, apiKey);
+  let text = printed.get(document);
+  if (!text) {
+    const operation = document.definitions.find((d) => d.kind === 'OperationDefinition');
+    text = { query: print(document), operationName: operation?.name?.value };
+    printed.set(document, text);
+  }
+  return post<Result>(text.query, text.operationName, variables, apiKey);
 }

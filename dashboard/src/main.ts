@@ -4,7 +4,8 @@ import './style.css';
 import { announce, fill, h } from './dom.ts';
 import { MeQuery } from './documents.ts';
 import { ApiError, request } from './graphql.ts';
-import { budgetPanel } from './panels/budget.ts';
+import { requestLimits, type Limits } from './limits-request.ts';
+import { budgetPanel, LIMITS } from './panels/budget.ts';
 import type { Me, Panel, PanelContext } from './panels/context.ts';
 import { conversationsPanel } from './panels/conversations.ts';
 import { performancePanel } from './panels/performance.ts';
@@ -30,6 +31,9 @@ async function start(): Promise<void> {
   const apiKey = session.key();
   if (!apiKey) return signOut();
   document.documentElement.dataset.state = 'loading';
+  // The limits panel's request needs no role: it goes beside MeQuery (the other panels need the role).
+  const limits = requestLimits(apiKey);
+  limits.catch(() => undefined); // its failure is the limits panel's to show
   let me: Me;
   try {
     me = (await request(MeQuery, {}, apiKey)).me;
@@ -38,14 +42,15 @@ async function start(): Promise<void> {
     fill(root, h('main', { id: 'main' }, h('p', { class: 'error', role: 'alert' }, error instanceof Error ? error.message : 'The server failed.')));
     return;
   }
-  renderDashboard(apiKey, me);
+  renderDashboard(apiKey, me, limits);
 }
 
 const RANGE_LABELS: Array<[ViewState['range'], string]> = [['1d', 'Today'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['custom', 'Custom']];
 const METRIC_LABELS: Record<(typeof METRICS)[number], string> = { cost: 'Spend', tokens: 'Tokens', requests: 'Requests' };
 const STACK_LABELS: Record<(typeof STACKS)[number], string> = { MODEL: 'Model', API: 'API', GATEWAY: 'Gateway', TEAM: 'Team' };
 
-function renderDashboard(apiKey: string, me: Me): void {
+/** `limits`: the limits request sent beside MeQuery, which the first load's limits panel draws. */
+function renderDashboard(apiKey: string, me: Me, limits: Promise<Limits>): void {
   const isAdmin = me.role === 'ADMIN';
   const usageChart = createUsageChartPanel();
   const panels: Array<{ panel: Panel; wide?: boolean }> = [
@@ -83,6 +88,7 @@ function renderDashboard(apiKey: string, me: Me): void {
     if (!isAdmin) Object.assign(state, { user: '', key: '', team: '', tag: '' });
     renderControls(state);
     const { from, to, days } = rangeOf(state);
+    const shared = new Map<string, Promise<unknown>>(run === 1 ? [[LIMITS, limits]] : []);
     const ctx: PanelContext = {
       apiKey,
       me,
@@ -97,6 +103,10 @@ function renderDashboard(apiKey: string, me: Me): void {
         change(next);
         history.pushState(null, '', `${location.pathname}${writeState(next)}`);
         void load(changedPanels(state, next));
+      },
+      once<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+        if (!shared.has(key)) shared.set(key, fetch());
+        return shared.get(key) as Promise<T>;
       },
     };
     document.documentElement.dataset.state = 'loading';

@@ -10,19 +10,31 @@ export interface Column<Row> {
   /** The CSV value when it differs from the shown text (e.g. an exact decimal). */
   raw?: (row: Row) => string;
   numeric?: boolean;
+  /**
+   * A long value shown cut to a width with an ellipsis ('id': a short monospace width, 'name': an
+   * email or a model); the cell's text, its title and the CSV keep it whole.
+   */
+  clip?: 'id' | 'name';
   /** The cell's content when it is more than text (a button); the CSV still takes raw or text. */
   cell?: (row: Row) => Node;
 }
 
-export function dataTable<Row>(opts: { id: string; caption: string; columns: Column<Row>[]; rows: Row[]; empty: string; csvName: string }): HTMLElement {
+function cellOf<Row>(c: Column<Row>, r: Row): HTMLElement {
+  if (c.clip === 'id') return h('td', { class: 'clip id' }, h('code', { title: c.text(r) }, c.text(r)));
+  if (c.clip === 'name') return h('td', { class: 'clip', title: c.text(r) }, c.text(r));
+  return h('td', { class: c.numeric ? 'num' : null }, c.cell ? c.cell(r) : c.text(r));
+}
+
+/** compact: many columns, set tighter (the recent calls fit 1280 px). */
+export function dataTable<Row>(opts: { id: string; caption: string; columns: Column<Row>[]; rows: Row[]; empty: string; csvName: string; compact?: boolean }): HTMLElement {
   const { id, caption, columns, rows } = opts;
   if (rows.length === 0) return h('p', { class: 'empty', 'data-testid': `${id}-empty` }, opts.empty);
   const table = h(
     'table',
-    { id: `${id}-table`, 'data-testid': `${id}-table` },
+    { id: `${id}-table`, 'data-testid': `${id}-table`, class: opts.compact ? 'compact' : null },
     h('caption', { class: 'visually-hidden' }, caption),
     h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...columns.map((c) => h('td', { class: c.numeric ? 'num' : null }, c.cell ? c.cell(r) : c.text(r)))))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...columns.map((c) => cellOf(c, r))))),
   );
   const exportCsv = () =>
     downloadCsv(

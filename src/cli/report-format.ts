@@ -15,14 +15,14 @@ function csvCell(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** `emails` maps user ids to emails for the USER column, when known. */
-export function formatReport(report: UsageReport, groupBy: readonly UsageDimension[], format: ReportFormat, emails: ReadonlyMap<string, string> = new Map()): string {
+/** The USER column shows the user's email (the report's userEmail) when it has one. */
+export function formatReport(report: UsageReport, groupBy: readonly UsageDimension[], format: ReportFormat): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
   const dims = groupBy.flatMap((d) => DIM_COLUMNS[d]);
   const header = [...dims.map((d) => (d === 'userId' ? 'user' : d)), ...SUM_COLUMNS];
   const cell = (row: Record<string, unknown>, column: string): string => {
     const value = row[column];
-    if (column === 'userId' && typeof value === 'string') return emails.get(value) ?? value;
+    if (column === 'userId' && typeof value === 'string') return (typeof row.userEmail === 'string' && row.userEmail) || value;
     return value === null || value === undefined ? '' : String(value);
   };
   const body = report.rows.map((r) => [...dims, ...SUM_COLUMNS].map((c) => cell(r as unknown as Record<string, unknown>, c)));

@@ -41,8 +41,7 @@ export async function report(argv: string[], ctx: CliContext): Promise<void> {
   });
   if (!parsed.success) throw new CliError(badInputFromZod(parsed.error).message);
   const result = await ctx.usage.report(ctx.principal, parsed.data);
-  const ids = [...new Set(result.rows.map((r) => r.userId).filter((id): id is string => id !== null))];
-  ctx.out(formatReport(result, groupBy as UsageDimension[], values.format as ReportFormat, await ctx.users.emailsOf(ctx.principal, ids)));
+  ctx.out(formatReport(result, groupBy as UsageDimension[], values.format as ReportFormat));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

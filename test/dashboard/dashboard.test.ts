@@ -18,6 +18,9 @@ let server: TestServer;
 let browser: Browser;
 let alice: { userId: string; key: string };
 let bob: { userId: string; key: string };
+/** dave is in the team "Research"; two of his calls carry the tag app=billing. */
+let dave: { userId: string; key: string };
+let teamId: string;
 
 /** The page's range: whole UTC days ending with today. */
 function pageRange(days: number) {
@@ -91,6 +94,13 @@ beforeAll(async () => {
   const b = server.trpc(bob.key);
   await b.generate.mutate({ model: PRICED, prompt: 'bob secret prompt' });
   await b.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'bob again' });
+  const team = await server.gql<{ createTeam: { id: string } }>('mutation($i: CreateTeamInput!) { createTeam(input: $i) { id } }', { i: { name: 'Research' } });
+  teamId = team.data!.createTeam.id;
+  dave = await createUserWithKey(server, 'dave@example.com');
+  expect((await server.gql('mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: dave.userId })).errors).toBeUndefined();
+  const d = server.trpc(dave.key);
+  for (const prompt of ['invoice one', 'invoice two']) await d.generate.mutate({ model: PRICED, prompt, metadata: { app: 'billing' } });
+  await d.generate.mutate({ model: 'openai/gpt-5.5', prompt: 'untagged' });
   await seedEarlierDays(alice.userId, [2, 3, 5, 9, 12, 20], PRICED);
   await seedEarlierDays(bob.userId, [1, 4, 6, 15, 40], 'openai/gpt-5.5');
   // Limits for alice (after her calls), so the limits panel has me.remaining to show.
@@ -171,19 +181,33 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     const admin = server.trpc(ADMIN_KEY);
     const all = await admin.usage.report.query({ from, to, groupBy: [], allUsers: true });
     expect(await totalsOnPage(page)).toEqual({ costUsd: all.totals.costUsd, requests: all.totals.requests, totalTokens: all.totals.totalTokens });
-    // Top users list both users.
+    // The top users are shown by email, ranked by spend as usageReport has them.
+    const byUser = await admin.usage.report.query({ from, to, groupBy: ['USER'], allUsers: true });
+    const ranked = [...byUser.rows].sort((a, b) => Number(b.costUsd ?? 0) - Number(a.costUsd ?? 0) || b.requests - a.requests);
     const top = await tableRows(page, 'top-users-table');
-    expect(top.map((r) => r[0]).sort()).toEqual([alice.userId, bob.userId].sort());
+    expect(top.map((r) => r[0])).toEqual(ranked.map((r) => r.userEmail));
+    expect(top.map((r) => r[0]).sort()).toEqual(['alice@example.com', 'bob@example.com', 'dave@example.com']);
+    expect(await page.locator('body').innerText()).not.toContain(alice.userId);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-admin-1280.png'), fullPage: true });
 
-    const before = await loads(page);
-    await page.locator('#filter-user').fill(bob.userId);
-    await page.locator('#filter-user').press('Enter');
-    await page.locator('#filter-user').blur();
+    // Clicking an email narrows the page to that user (the URL takes the user's id).
+    let before = await loads(page);
+    await page.getByTestId('top-users-table').getByRole('button', { name: 'bob@example.com' }).click();
     await ready(page, before);
     const bobs = await admin.usage.report.query({ from, to, groupBy: [], userId: bob.userId });
     expect(await totalsOnPage(page)).toEqual({ costUsd: bobs.totals.costUsd, requests: bobs.totals.requests, totalTokens: bobs.totals.totalTokens });
     expect(new URL(page.url()).searchParams.get('user')).toBe(bob.userId);
+    expect(await page.locator('#filter-user').inputValue()).toBe(bob.userId);
+
+    // Typing an id in the user field does the same.
+    before = await loads(page);
+    await page.locator('#filter-user').fill(alice.userId);
+    await page.locator('#filter-user').press('Enter');
+    await page.locator('#filter-user').blur();
+    await ready(page, before);
+    const alices = await admin.usage.report.query({ from, to, groupBy: [], userId: alice.userId });
+    expect(await totalsOnPage(page)).toEqual({ costUsd: alices.totals.costUsd, requests: alices.totals.requests, totalTokens: alices.totals.totalTokens });
+    expect(new URL(page.url()).searchParams.get('user')).toBe(alice.userId);
     await context.close();
   });
 
@@ -239,6 +263,115 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     const groups = new Set((await tableRows(page, 'usage-table')).map((r) => r[1]));
     expect([...groups].every((g) => ['CHAT_COMPLETIONS', 'MESSAGES', 'RESPONSES', 'RUN'].includes(g!))).toBe(true);
     expect(new URL(page.url()).searchParams.get('stack')).toBe('API');
+    await context.close();
+  });
+
+  it('an admin narrows to one API key, one team or one tag: totals, chart, top lists and recent calls follow; the URL keeps it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, ADMIN_KEY);
+    const admin = server.trpc(ADMIN_KEY);
+    const { from, to } = pageRange(30);
+    const setFilter = async (id: string, value: string) => {
+      const before = await loads(page);
+      await page.locator(id).fill(value);
+      await page.locator(id).press('Enter');
+      await page.locator(id).blur();
+      await ready(page, before);
+    };
+    const callUsers = async () => {
+      const header = await tableHeader(page, 'calls-table');
+      return (await tableRows(page, 'calls-table')).map((r) => r[header.indexOf('User')]);
+    };
+    const chartRequests = async () => (await tableRows(page, 'usage-table')).reduce((sum, r) => sum + Number(r[2]!.replace(/,/g, '')), 0);
+
+    // One API key: bob's.
+    const bobKey = (await server.app.db.prisma.apiKey.findFirstOrThrow({ where: { userId: bob.userId } })).id;
+    await setFilter('#filter-key', bobKey);
+    const byKey = await admin.usage.report.query({ from, to, groupBy: [], allUsers: true, apiKeyId: bobKey });
+    expect(byKey.totals.requests).toBe(2);
+    expect(await totalsOnPage(page)).toEqual({ costUsd: byKey.totals.costUsd, requests: byKey.totals.requests, totalTokens: byKey.totals.totalTokens });
+    expect(await chartRequests()).toBe(byKey.totals.requests);
+    expect(await callUsers()).toEqual(['bob@example.com', 'bob@example.com']);
+    expect((await tableRows(page, 'top-keys-table')).map((r) => r[0])).toEqual(['test']);
+    expect(new URL(page.url()).searchParams.get('key')).toBe(bobKey);
+    // Panels whose reads do not take the filter say so.
+    for (const panel of ['performance', 'conversations', 'reconciliation']) expect(await page.getByTestId(`${panel}-not-narrowed`).textContent()).toContain('key filter');
+    expect(await page.getByTestId('calls-not-narrowed').count()).toBe(0);
+
+    // One team: only dave's calls, the team named in the top list.
+    await setFilter('#filter-key', '');
+    await setFilter('#filter-team', teamId);
+    const byTeam = await admin.usage.report.query({ from, to, groupBy: [], allUsers: true, teamId });
+    expect(byTeam.totals.requests).toBe(3);
+    expect(await totalsOnPage(page)).toEqual({ costUsd: byTeam.totals.costUsd, requests: byTeam.totals.requests, totalTokens: byTeam.totals.totalTokens });
+    expect(await chartRequests()).toBe(3);
+    expect(new Set(await callUsers())).toEqual(new Set(['dave@example.com']));
+    expect((await tableRows(page, 'top-teams-table')).map((r) => r[0])).toEqual(['Research']);
+    expect(new URL(page.url()).searchParams.get('team')).toBe(teamId);
+    expect(new URL(page.url()).searchParams.get('key')).toBeNull();
+
+    // One tag: dave's two billing calls; the recent calls panel says it is not narrowed by tags.
+    await setFilter('#filter-team', '');
+    await setFilter('#filter-tag', 'app=billing');
+    const byTag = await admin.usage.report.query({ from, to, groupBy: [], allUsers: true, tags: { app: 'billing' } });
+    expect(byTag.totals.requests).toBe(2);
+    expect(await totalsOnPage(page)).toEqual({ costUsd: byTag.totals.costUsd, requests: byTag.totals.requests, totalTokens: byTag.totals.totalTokens });
+    expect(await chartRequests()).toBe(2);
+    expect((await tableRows(page, 'top-tags-table')).map((r) => r[0])).toEqual(['app=billing']);
+    expect(await page.getByTestId('calls-not-narrowed').textContent()).toContain('tag filter');
+    expect(new URL(page.url()).searchParams.get('tag')).toBe('app=billing');
+
+    // A shared URL with the filters opens narrowed.
+    const shared = await signIn(context, ADMIN_KEY, `/dashboard/?team=${teamId}`);
+    expect((await totalsOnPage(shared)).requests).toBe(3);
+    expect(await shared.locator('#filter-team').inputValue()).toBe(teamId);
+    await context.close();
+  });
+
+  it('stacked by team, the chart and its table show each team by name with usageReport\'s numbers', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, ADMIN_KEY);
+    const chart = page.getByTestId('usage-chart');
+    const v1 = Number(await chart.getAttribute('data-version'));
+    const p1 = await chart.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    const before = await loads(page);
+    await page.locator('#stack').selectOption('TEAM');
+    await ready(page, before);
+    expect(new URL(page.url()).searchParams.get('stack')).toBe('TEAM');
+    expect(Number(await chart.getAttribute('data-version'))).toBeGreaterThan(v1);
+    expect(await chart.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(p1);
+    expect(await page.getByTestId('usage-heading').textContent()).toBe('Spend (USD) per day by team');
+    expect(await chart.getAttribute('aria-label')).toContain('by team');
+    expect(await tableHeader(page, 'usage-table')).toEqual(['Day (UTC)', 'Team', 'Requests', 'Tokens', 'Spend (USD)']);
+    const { from, to } = pageRange(30);
+    const report = await server.trpc(ADMIN_KEY).usage.report.query({ from, to, groupBy: ['DAY', 'TEAM'], allUsers: true });
+    const expected = report.rows.map((r) => [r.day, r.teamId === null ? 'no team' : r.teamName, formatInt(r.requests), formatInt(r.totalTokens), formatUsd(r.costUsd)]);
+    expect(await tableRows(page, 'usage-table')).toEqual(expected);
+    expect(new Set(expected.map((r) => r[1]))).toEqual(new Set(['Research', 'no team']));
+    // The legend names the series, the biggest spender first (Chart.js draws it in the canvas; the chart keeps its labels).
+    const spend = new Map<string, number>();
+    for (const r of expected) spend.set(r[1]!, (spend.get(r[1]!) ?? 0) + Number(report.rows[expected.indexOf(r)]!.costUsd ?? 0));
+    const ranked = [...spend.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+    expect(await chart.getAttribute('data-series')).toBe(ranked.join('|'));
+    await context.close();
+  });
+
+  it('at 1280 px every table fits its panel (the recent calls show a shortened id; text, title and CSV keep it whole)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    for (const key of [ADMIN_KEY, alice.key]) {
+      const page = await signIn(context, key);
+      const overflowing = await page.evaluate(() =>
+        [...document.querySelectorAll('main .scroll')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => `${el.getAttribute('aria-label')}: ${el.scrollWidth} > ${el.clientWidth}`),
+      );
+      expect(overflowing).toEqual([]);
+      const id = page.getByTestId('calls-table').locator('tbody tr').first().locator('td.clip.id code');
+      const text = await id.textContent();
+      expect(text).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(await id.getAttribute('title')).toBe(text);
+      const box = await page.getByTestId('calls-table').locator('tbody tr').first().locator('td.clip.id').boundingBox();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(1280);
+      await page.close();
+    }
     await context.close();
   });
 

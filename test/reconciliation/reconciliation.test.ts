@@ -7,6 +7,7 @@ import { restLogSource, type LogSource } from '../../src/domain/reconciliation/l
 import { createReconciliationService } from '../../src/domain/reconciliation/reconciliation-service.ts';
 import { createGatewayLogsClient } from '../../src/upstream/gateway-logs-client.ts';
 import { uuidv7 } from '../../src/ids.ts';
+import { normalizeDecimal } from '../../src/domain/usage/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -94,6 +95,28 @@ describe('reconciliation against the simulator', () => {
     expect(await snapshot()).toBe(before);
     expect(await prisma().reconcileStagedLog.count()).toBe(0);
   }, 60_000);
+
+  it('over whole UTC days the report reads the daily roll-up, which followed every state change: it equals the ledger', async () => {
+    const DAY = 86_400_000;
+    const from = new Date(Math.floor(start.getTime() / DAY) * DAY);
+    const to = new Date(Math.floor(Date.now() / DAY) * DAY + DAY);
+    const report = await server.trpc().usage.reconciliation.query({ from, to, allUsers: true });
+    const ledger = await prisma().$queryRawUnsafe<Array<{ state: string; requests: number; costUsd: string | null; upstreamCostUsd: string | null; driftUsd: string | null }>>(
+      `SELECT "reconciliation"::text AS "state", count(*)::int AS "requests", sum("costUsd")::text AS "costUsd", sum("upstreamCostUsd")::text AS "upstreamCostUsd",
+              sum("upstreamCostUsd" - "costUsd") FILTER (WHERE "reconciliation" = 'DRIFT')::text AS "driftUsd"
+       FROM "UsageRecord" WHERE "createdAt" >= $1::timestamptz AND "createdAt" < $2::timestamptz GROUP BY 1`,
+      from.toISOString(),
+      to.toISOString(),
+    );
+    const dec = (v: string | null) => (v === null ? null : normalizeDecimal(v));
+    const rowStates = report.byState.filter((s) => s.state !== 'MISSING_LOCAL' && s.requests > 0);
+    expect(rowStates.map((s) => ({ ...s, costUsd: dec(s.costUsd), upstreamCostUsd: dec(s.upstreamCostUsd) })).sort((a, b) => a.state.localeCompare(b.state))).toEqual(
+      ledger.map((l) => ({ state: l.state, requests: l.requests, costUsd: dec(l.costUsd), upstreamCostUsd: dec(l.upstreamCostUsd) })).sort((a, b) => a.state.localeCompare(b.state)),
+    );
+    expect(Object.fromEntries(rowStates.map((s) => [s.state, s.requests]))).toEqual({ MATCHED: 994, DRIFT: 3, MISSING_UPSTREAM: 2 });
+    expect(report.driftUsd).toBe(normalizeDecimal(ledger.find((l) => l.state === 'DRIFT')!.driftUsd!));
+    expect(Number(report.driftUsd)).toBeGreaterThan(4.9);
+  });
 
   it.each([
     [401, /refused the API token.*401/],

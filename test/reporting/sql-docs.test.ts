@@ -180,6 +180,28 @@ describe('reporting views', () => {
     expect(totals.requests).toBe(rows.filter((r) => inRange(r)).length);
   });
 
+  it("reporting.usage_daily has one row per (day, user, model, gateway, API, status), summing the roll-up's finer groups", async () => {
+    const daily = (
+      await server.app.db.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(
+        `SELECT day::text AS day, user_id::text AS user_id, model, gateway_id, api, status, requests, cost_usd FROM reporting.usage_daily
+         WHERE day >= '2026-11-01' AND day < '2026-12-01'`,
+      )
+    ).map(plain);
+    const keyOf = (parts: unknown[]) => parts.join('|');
+    const shown = new Map(daily.map((d) => [keyOf([d.day, d.user_id, d.model, d.gateway_id, d.api, d.status]), { requests: d.requests, cost: d.cost_usd }]));
+    expect(shown.size).toBe(daily.length);
+    const groups = new Map<string, Row[]>();
+    for (const r of rows.filter((x) => inRange(x))) {
+      const key = keyOf([r.createdAt.toISOString().slice(0, 10), r.userId, r.requestedModel, r.gatewayId, r.api, r.status]);
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    const expected = new Map([...groups].map(([key, members]) => [key, { requests: members.length, cost: decSum(members.map((m) => m.costUsd)) }]));
+    expect(Object.fromEntries(shown)).toEqual(Object.fromEntries(expected));
+    // The fixture's rows do split those groups in the roll-up (reconciliation states, keys, tags).
+    const [rollUp] = (await server.app.db.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`SELECT count(*) AS n FROM "UsageDaily" WHERE "requests" > 0 AND "day" >= '2026-11-01' AND "day" < '2026-12-01'`)).map(plain);
+    expect(Number(rollUp!.n)).toBeGreaterThan(daily.length);
+  });
+
   it('docs/sql.md has the ten queries the issue names', () => {
     const titles = [...docQueries().entries()].map(([n, q]) => `${n}. ${q.title}`);
     expect(titles).toEqual([

@@ -131,3 +131,39 @@ describe('conversationCosts', () => {
     expect(admin.map((c) => c.conversationId)).toEqual([conversationId]);
   });
 });
+
+// Runs last: it adds a team and a call of bob's in it.
+describe('report groups carry names', () => {
+  it("usageReport rows name the grouped user (email), API key and team, over both APIs; a user sees only its own", async () => {
+    const team = await server.gql<{ createTeam: { id: string } }>('mutation($i: CreateTeamInput!) { createTeam(input: $i) { id } }', { i: { name: 'Research' } });
+    expect(team.errors).toBeUndefined();
+    const teamId = team.data!.createTeam.id;
+    expect((await server.gql('mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: bob.userId })).errors).toBeUndefined();
+    await server.trpc(bob.key).generate.mutate({ model: PRICED, prompt: 'bob in a team' });
+    const keys = await server.app.db.prisma.apiKey.findMany({ where: { userId: { in: [alice.userId, bob.userId] } }, select: { id: true, userId: true, name: true } });
+    const keyOf = (userId: string) => keys.find((k) => k.userId === userId)!;
+    expect(keyOf(bob.userId).name).toBe('test');
+
+    type Row = { userId: string | null; userEmail: string | null; apiKeyId: string | null; apiKeyName: string | null; teamId: string | null; teamName: string | null; requests: number };
+    const q = `query($input: UsageReportInput!) { usageReport(input: $input) { rows { userId userEmail apiKeyId apiKeyName teamId teamName requests } } }`;
+    const input = { from, to, groupBy: ['USER', 'API_KEY', 'TEAM'], allUsers: true };
+    const gql = await server.gql<{ usageReport: { rows: Row[] } }>(q, { input });
+    expect(gql.errors).toBeUndefined();
+    const named = gql.data!.usageReport.rows.map(({ requests: _, ...r }) => r);
+    expect(named).toEqual(
+      expect.arrayContaining([
+        { userId: alice.userId, userEmail: 'alice@example.com', apiKeyId: keyOf(alice.userId).id, apiKeyName: 'test', teamId: null, teamName: null },
+        { userId: bob.userId, userEmail: 'bob@example.com', apiKeyId: keyOf(bob.userId).id, apiKeyName: 'test', teamId: null, teamName: null },
+        { userId: bob.userId, userEmail: 'bob@example.com', apiKeyId: keyOf(bob.userId).id, apiKeyName: 'test', teamId, teamName: 'Research' },
+      ]),
+    );
+    // tRPC returns the same rows; a dimension that is not grouped has no name.
+    const trpc = await server.trpc().usage.report.query({ ...input, from: new Date(from), to: new Date(to), groupBy: ['USER', 'API_KEY', 'TEAM'] });
+    expect(trpc.rows.map((r) => ({ userId: r.userId, userEmail: r.userEmail, apiKeyId: r.apiKeyId, apiKeyName: r.apiKeyName, teamId: r.teamId, teamName: r.teamName }))).toEqual(named);
+    const byModel = await server.trpc().usage.report.query({ from: new Date(from), to: new Date(to), groupBy: ['MODEL'], allUsers: true });
+    expect(byModel.rows.every((r) => r.userEmail === null && r.apiKeyName === null && r.teamName === null)).toBe(true);
+    // A user's own report names its own groups, and only those.
+    const own = await server.trpc(alice.key).usage.report.query({ from: new Date(from), to: new Date(to), groupBy: ['USER', 'TEAM'] });
+    expect(own.rows.map((r) => [r.userEmail, r.teamName])).toEqual([['alice@example.com', null]]);
+  });
+});

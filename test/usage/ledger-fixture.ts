@@ -98,7 +98,26 @@ const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null
 const FIELD: Record<Exclude<UsageDimension, 'TAG'>, keyof UsageReportRow> = {
   DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId',
 };
-const EMPTY_DIMENSIONS = { day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null };
+const EMPTY_DIMENSIONS = {
+  day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+  userEmail: null, apiKeyName: null, teamName: null,
+};
+
+/** The people-readable names a report shows beside grouped ids (id -> email / name); unknown ids have none. */
+export interface Names {
+  users?: Readonly<Record<string, string>>;
+  apiKeys?: Readonly<Record<string, string>>;
+  teams?: Readonly<Record<string, string>>;
+}
+
+function namesOf(dims: Record<string, string | null>, groupBy: readonly UsageDimension[], names: Names): Record<string, string | null> {
+  const of = (table: Readonly<Record<string, string>> | undefined, id: string | null | undefined) => (id ? (table?.[id] ?? null) : null);
+  return {
+    ...(groupBy.includes('USER') && { userEmail: of(names.users, dims.userId) }),
+    ...(groupBy.includes('API_KEY') && { apiKeyName: of(names.apiKeys, dims.apiKeyId) }),
+    ...(groupBy.includes('TEAM') && { teamName: of(names.teams, dims.teamId) }),
+  };
+}
 
 /** A row's groups: one per tag entry under TAG (an untagged row: one with null key and value). */
 function groupKeys(r: UsageRow, groupBy: readonly UsageDimension[]): Array<Record<string, string | null>> {
@@ -127,7 +146,7 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
 }
 
 /** The report computed independently, in JS, from the ledger rows: rows sorted like the server sorts them. */
-export function expectedReport(rows: readonly UsageRow[], groupBy: readonly UsageDimension[]) {
+export function expectedReport(rows: readonly UsageRow[], groupBy: readonly UsageDimension[], names: Names = {}) {
   const groups = new Map<string, { dims: Record<string, string | null>; members: UsageRow[] }>();
   for (const r of rows) {
     for (const dims of groupKeys(r, groupBy)) {
@@ -137,7 +156,7 @@ export function expectedReport(rows: readonly UsageRow[], groupBy: readonly Usag
       groups.set(key, g);
     }
   }
-  const out = [...groups.values()].map(({ dims, members }) => ({ ...EMPTY_DIMENSIONS, ...dims, ...sums(members) }) as UsageReportRow);
+  const out = [...groups.values()].map(({ dims, members }) => ({ ...EMPTY_DIMENSIONS, ...dims, ...namesOf(dims, groupBy, names), ...sums(members) }) as UsageReportRow);
   // The server's order: by the grouped dimensions in turn, bytewise (COLLATE "C"), nulls last.
   const columns = groupBy.flatMap((d) => (d === 'TAG' ? (['tagKey', 'tagValue'] as const) : [FIELD[d]]));
   const sortKey = (r: UsageReportRow) => columns.map((c) => (r[c] === null ? '\uffff' : String(r[c])));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
 import { USAGE_DIMENSIONS, type UsageDimension } from '../../src/domain/usage/schemas.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
-import { expectedReport, makeRows, recordAll, type Attribution } from './ledger-fixture.ts';
+import { expectedReport as expectedFromLedger, makeRows, recordAll, type Attribution } from './ledger-fixture.ts';
 import { trpcCode } from '../helpers/errors.ts';
 
 let server: TestServer;
@@ -34,6 +34,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
+
+/** The report expected from the ledger, with the users' emails beside their ids (the fixture's keys and teams are not stored: no names). */
+const expectedReport = (ledger: readonly UsageRow[], groupBy: readonly UsageDimension[]) =>
+  expectedFromLedger(ledger, groupBy, { users: { [alice.userId]: 'alice@example.com', [bob.userId]: 'bob@example.com' } });
 
 const inRange = (from: Date, to: Date, pred: (r: UsageRow) => boolean = () => true) =>
   rows.filter((r) => r.createdAt >= from && r.createdAt < to && pred(r));
@@ -103,12 +107,12 @@ describe('report rows and totals equal independent sums from the ledger', () => 
     const [, from, to] = ranges[0]!;
     const res = await server.gql<{ usageReport: unknown }>(
       `query($input: UsageReportInput!) { usageReport(input: $input) {
-        rows { day model gatewayId userId api status apiKeyId teamId tagKey tagValue requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd }
+        rows { day model gatewayId userId api status apiKeyId teamId tagKey tagValue userEmail apiKeyName teamName requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd }
         totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd } } }`,
-      { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'GATEWAY'], allUsers: true } },
+      { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'USER'], allUsers: true } },
     );
     expect(res.errors).toBeUndefined();
-    expect(res.data!.usageReport).toEqual(expectedReport(inRange(from, to), ['DAY', 'GATEWAY']));
+    expect(res.data!.usageReport).toEqual(expectedReport(inRange(from, to), ['DAY', 'USER']));
   });
 });
 

@@ -4,8 +4,7 @@
 // the scale. When the limit store does not answer (remaining null), the user's limits against its usage.
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
-import { OwnUsageQuery, RemainingQuery } from '../documents.ts';
-import { request } from '../graphql.ts';
+import { requestLimits } from '../limits-request.ts';
 import type { Panel } from './context.ts';
 
 interface Gauge {
@@ -34,21 +33,17 @@ function meter(g: Gauge): HTMLElement {
   );
 }
 
+/** The key under which a load shares the limits request (main.ts seeds the first load with it). */
+export const LIMITS = 'limits';
+
 export const budgetPanel: Panel = {
   id: 'budget',
   title: 'Your limits',
   async load(ctx, body) {
-    const now = new Date();
-    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const soon = new Date(now.getTime() + 1000);
-    const own = (from: Date) => ({ from: from.toISOString(), to: soon.toISOString(), groupBy: [] });
-    const [{ me }, { minute, day, month }] = await Promise.all([
-      request(RemainingQuery, {}, ctx.apiKey),
-      request(OwnUsageQuery, { minute: own(new Date(now.getTime() - 60_000)), day: own(dayStart), month: own(monthStart) }, ctx.apiKey),
-    ]);
+    // The first load's was sent beside MeQuery (main.ts).
+    const { me, minute, day, month } = await ctx.once(LIMITS, () => requestLimits(ctx.apiKey));
     const remaining = me.remaining;
-    const limits = ctx.me.limits;
+    const limits = me.limits;
     const budget = limits.monthlyBudgetUsd === null || limits.monthlyBudgetUsd === undefined ? null : Number(limits.monthlyBudgetUsd);
     const gauges: Gauge[] = [
       { id: 'rpm', label: 'Requests this minute', limit: limits.requestsPerMinute ?? null, used: minute.totals.requests, remaining: remaining?.requestsThisMinute ?? null, format: formatInt },

@@ -17,6 +17,8 @@ export interface PanelContext {
   scope: { userId?: string; allUsers?: boolean };
   /** Writes a new state to the URL and reloads what depends on it. */
   update(change: (state: ViewState) => void): void;
+  /** One value per key for the panels of one load: a request that feeds two panels is sent once. */
+  once<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
 export interface Panel {

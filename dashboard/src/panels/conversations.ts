@@ -1,10 +1,11 @@
 // Conversations active in the range with what each cost over its life.
 import { fill } from '../dom.ts';
 import { ConversationCostsQuery } from '../documents.ts';
-import { formatInt, formatTime, formatUsd } from '../format.ts';
+import { formatInt, formatUsd, formatUtcTime } from '../format.ts';
 import { request } from '../graphql.ts';
 import { dataTable } from '../table.ts';
 import type { Panel } from './context.ts';
+import { unappliedFilters } from './unapplied-filters.ts';
 
 export const conversationsPanel: Panel = {
   id: 'conversations',
@@ -14,6 +15,7 @@ export const conversationsPanel: Panel = {
     const { conversationCosts: rows } = await request(ConversationCostsQuery, { input }, ctx.apiKey);
     fill(
       body,
+      unappliedFilters(ctx, 'conversations'),
       dataTable({
         id: 'conversations',
         caption: 'Conversations active in the range, most recent first, with their cost',
@@ -24,7 +26,7 @@ export const conversationsPanel: Panel = {
           { label: 'Title', text: (r) => r.title },
           ...(ctx.isAdmin ? [{ label: 'User', text: (r: (typeof rows)[number]) => r.userEmail }] : []),
           { label: 'Model', text: (r) => r.model },
-          { label: 'Last active', text: (r) => formatTime(r.updatedAt), raw: (r) => r.updatedAt },
+          { label: 'Last active (UTC)', text: (r) => formatUtcTime(r.updatedAt), raw: (r) => r.updatedAt },
           { label: 'Calls', text: (r) => formatInt(r.requests), raw: (r) => String(r.requests), numeric: true },
           { label: 'Tokens', text: (r) => formatInt(r.totalTokens), raw: (r) => String(r.totalTokens), numeric: true },
           { label: 'Cost', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },

@@ -5,6 +5,7 @@ import { formatInt, formatMs, formatPercent } from '../format.ts';
 import { request } from '../graphql.ts';
 import { dataTable } from '../table.ts';
 import type { Panel } from './context.ts';
+import { unappliedFilters } from './unapplied-filters.ts';
 
 export const performancePanel: Panel = {
   id: 'performance',
@@ -15,6 +16,7 @@ export const performancePanel: Panel = {
     const ms = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
     fill(
       body,
+      unappliedFilters(ctx, 'performance'),
       dataTable({
         id: 'performance',
         caption: 'Errors and latency by model',

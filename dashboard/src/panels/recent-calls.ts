@@ -2,11 +2,12 @@
 import type { ResultOf, VariablesOf } from 'gql.tada';
 import { fill, h } from '../dom.ts';
 import { RecentCallsQuery } from '../documents.ts';
-import { formatInt, formatMs, formatTime, formatUsd } from '../format.ts';
+import { formatInt, formatMs, formatUsd, formatUtcTime } from '../format.ts';
 import { request } from '../graphql.ts';
 import { dataTable } from '../table.ts';
 import type { CallFilters } from '../view-state.ts';
 import type { Panel, PanelContext } from './context.ts';
+import { unappliedFilters } from './unapplied-filters.ts';
 
 type Row = ResultOf<typeof RecentCallsQuery>['recentCalls']['rows'][number];
 type Input = VariablesOf<typeof RecentCallsQuery>['input'];
@@ -86,20 +87,24 @@ export const recentCallsPanel: Panel = {
     const rows: Row[] = [];
     const form = filterForm(ctx);
     const results = h('div', { 'data-testid': 'calls-results' });
-    fill(body, form, results);
+    // On a phone the nine filters fold away (unless one is set), so the calls come first.
+    const filtering = Object.values(ctx.state.calls).some(Boolean);
+    const filters = h('details', { class: 'calls-filters', open: filtering || matchMedia('(min-width: 701px)').matches }, h('summary', {}, filtering ? 'Filters (some set)' : 'Filters'), form);
+    fill(body, unappliedFilters(ctx, 'calls', ['key', 'team']), filters, results);
     const more = async (after: string | null) => {
       const page = (await request(RecentCallsQuery, { input: inputOf(ctx, ctx.state.calls, after) }, ctx.apiKey)).recentCalls;
       rows.push(...page.rows);
       const table = dataTable<Row>({
         id: 'calls',
+        compact: true,
         caption: 'Recent calls, newest first',
         rows,
         empty: 'No calls match in this range.',
         csvName: 'switchboard-calls.csv',
         columns: [
-          { label: 'Time (UTC)', text: (r) => formatTime(r.createdAt), raw: (r) => r.createdAt },
-          ...(ctx.isAdmin ? [{ label: 'User', text: (r: Row) => r.userEmail ?? r.userId }] : []),
-          { label: 'Model', text: (r) => r.model },
+          { label: 'Time (UTC)', text: (r) => formatUtcTime(r.createdAt), raw: (r) => r.createdAt },
+          ...(ctx.isAdmin ? [{ label: 'User', text: (r: Row) => r.userEmail ?? r.userId, clip: 'name' as const }] : []),
+          { label: 'Model', text: (r) => r.model, clip: 'name' },
           { label: 'Gateway', text: (r) => r.gatewayId },
           { label: 'Status', text: (r) => (r.errorCode ? `${r.status} (${r.errorCode})` : r.status), raw: (r) => r.status },
           { label: 'Latency', text: (r) => formatMs(r.latencyMs), raw: (r) => String(r.latencyMs), numeric: true },
@@ -108,7 +113,7 @@ export const recentCallsPanel: Panel = {
           { label: 'Cost', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
           { label: 'Estimated', text: (r) => (r.usageEstimated ? 'yes' : 'no') },
           { label: 'Reconciliation', text: (r) => r.reconciliation.replace('_', ' ').toLowerCase(), raw: (r) => r.reconciliation },
-          { label: 'Id', text: (r) => r.id },
+          { label: 'Id', text: (r) => r.id, clip: 'id' },
         ],
       });
       const next = page.nextCursor;

@@ -5,6 +5,7 @@ import { ReconciliationQuery } from '../documents.ts';
 import { request } from '../graphql.ts';
 import { dataTable } from '../table.ts';
 import type { Panel } from './context.ts';
+import { unappliedFilters } from './unapplied-filters.ts';
 
 export const reconciliationPanel: Panel = {
   id: 'reconciliation',
@@ -14,6 +15,7 @@ export const reconciliationPanel: Panel = {
     const { reconciliation: report } = await request(ReconciliationQuery, { input }, ctx.apiKey);
     fill(
       body,
+      unappliedFilters(ctx, 'reconciliation'),
       h(
         'div',
         { class: 'tiles' },

@@ -1,12 +1,10 @@
-// usageReport for the panels: the typed document, with the admin's user / key / team / tag filters.
-import type { ResultOf, VariablesOf } from 'gql.tada';
-import { UsageReportQuery } from '../documents.ts';
-import { request } from '../graphql.ts';
+// usageReport's input for the panels: the range, the scope and the admin's key / team / tag filters.
+import type { VariablesOf } from 'gql.tada';
+import type { DailyReportQuery } from '../documents.ts';
 import { tagFilter } from '../view-state.ts';
 import type { PanelContext } from './context.ts';
 
-export type ReportResult = ResultOf<typeof UsageReportQuery>['usageReport'];
-type ReportInput = VariablesOf<typeof UsageReportQuery>['input'];
+type ReportInput = VariablesOf<typeof DailyReportQuery>['input'];
 export type Dimension = ReportInput['groupBy'][number];
 
 /** The admin's filters beyond the user (none for a user: the server scopes it to itself). */
@@ -20,17 +18,7 @@ function filters(ctx: PanelContext): Pick<ReportInput, 'apiKeyId' | 'teamId' | '
   };
 }
 
-/** A UsageReportInput over the range (or the given one), scoped and filtered as the page is. */
-export function reportInput(ctx: PanelContext, groupBy: Dimension[], range?: { from: Date; to: Date }): ReportInput {
-  return {
-    from: (range?.from ?? ctx.from).toISOString(),
-    to: (range?.to ?? ctx.to).toISOString(),
-    groupBy,
-    ...ctx.scope,
-    ...(range ? {} : filters(ctx)),
-  };
-}
-
-export async function usageReport(ctx: PanelContext, groupBy: Dimension[], range?: { from: Date; to: Date }): Promise<ReportResult> {
-  return (await request(UsageReportQuery, { input: reportInput(ctx, groupBy, range) }, ctx.apiKey)).usageReport;
+/** A UsageReportInput over the page's range, scoped and filtered as the page is. */
+export function reportInput(ctx: PanelContext, groupBy: Dimension[]): ReportInput {
+  return { from: ctx.from.toISOString(), to: ctx.to.toISOString(), groupBy, ...ctx.scope, ...filters(ctx) };
 }

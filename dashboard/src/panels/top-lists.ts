@@ -11,6 +11,9 @@ import { reportInput, type Dimension } from './report.ts';
 const TOP = 5;
 
 interface Ranked {
+  /** What a filter takes (a user's, key's or team's id; a model; key=value); null: the calls without one. */
+  id: string | null;
+  /** What people read: an email or a name where the group has one, else the id. */
   name: string;
   requests: number;
   totalTokens: number;
@@ -29,17 +32,24 @@ async function load(ctx: PanelContext): Promise<Lists> {
     { users: input('USER'), models: input('MODEL'), keys: input('API_KEY'), teams: input('TEAM'), tags: input('TAG'), admin: ctx.isAdmin },
     ctx.apiKey,
   );
-  const ranked = (r: { requests: number; totalTokens: number; costUsd?: string | null }, name: string | null | undefined): Ranked => ({ name: name ?? '(none)', requests: r.requests, totalTokens: r.totalTokens, costUsd: r.costUsd ?? null });
+  const ranked = (r: { requests: number; totalTokens: number; costUsd?: string | null }, id: string | null | undefined, name: string | null | undefined, none: string): Ranked => ({
+    id: id ?? null,
+    name: name ?? id ?? none,
+    requests: r.requests,
+    totalTokens: r.totalTokens,
+    costUsd: r.costUsd ?? null,
+  });
   return {
-    users: (result.users?.rows ?? []).map((r) => ranked(r, r.userId)),
-    models: result.models.rows.map((r) => ranked(r, r.model)),
-    keys: result.keys.rows.map((r) => ranked(r, r.apiKeyId)),
-    teams: (result.teams?.rows ?? []).map((r) => ranked(r, r.teamId)),
-    tags: result.tags.rows.map((r) => ranked(r, r.tagKey === null || r.tagKey === undefined ? null : `${r.tagKey}=${r.tagValue ?? ''}`)),
+    users: (result.users?.rows ?? []).map((r) => ranked(r, r.userId, r.userEmail, '(unknown user)')),
+    models: result.models.rows.map((r) => ranked(r, r.model, null, '(unknown model)')),
+    // Calls without a stored key: made with the bootstrap ADMIN_API_KEY.
+    keys: result.keys.rows.map((r) => ranked(r, r.apiKeyId, r.apiKeyName, '(no key)')),
+    teams: (result.teams?.rows ?? []).map((r) => ranked(r, r.teamId, r.teamName, '(no team)')),
+    tags: result.tags.rows.map((r) => ranked(r, r.tagKey === null || r.tagKey === undefined ? null : `${r.tagKey}=${r.tagValue ?? ''}`, null, '(untagged)')),
   };
 }
 
-function list(id: string, title: string, rows: Ranked[], nameLabel: string, filter?: (name: string) => void): HTMLElement {
+function list(id: string, title: string, rows: Ranked[], nameLabel: string, filter?: (id: string) => void): HTMLElement {
   return h(
     'section',
     { class: 'top-list', 'aria-labelledby': `${id}-h` },
@@ -54,7 +64,10 @@ function list(id: string, title: string, rows: Ranked[], nameLabel: string, filt
         {
           label: nameLabel,
           text: (r) => r.name,
-          cell: filter ? (r) => r.name === '(none)' ? h('span', {}, r.name) : h('button', { type: 'button', class: 'link', title: `Show only ${r.name}`, onclick: () => filter(r.name) }, r.name) : undefined,
+          cell: (r) =>
+            filter && r.id !== null
+              ? h('button', { type: 'button', class: 'link', title: `Show only ${r.name}${r.name === r.id ? '' : ` (${r.id})`}`, 'data-id': r.id, onclick: () => filter(r.id!) }, r.name)
+              : h('span', { title: r.id !== null && r.id !== r.name ? r.id : null }, r.name),
         },
         { label: 'Spend', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
         { label: 'Requests', text: (r) => formatInt(r.requests), raw: (r) => String(r.requests), numeric: true },
@@ -70,10 +83,10 @@ export const topListsPanel: Panel = {
     const lists = await load(ctx);
     const filter = (set: (s: ViewState, name: string) => void) => (name: string) => ctx.update((s) => set(s, name));
     const sections = [
-      ctx.isAdmin ? list('top-users', 'Users', lists.users, 'User id', filter((s, v) => (s.user = v))) : null,
+      ctx.isAdmin ? list('top-users', 'Users', lists.users, 'User', filter((s, v) => (s.user = v))) : null,
       list('top-models', 'Models', lists.models, 'Model'),
-      list('top-keys', 'API keys', lists.keys, 'Key id', ctx.isAdmin ? filter((s, v) => (s.key = v)) : undefined),
-      ctx.isAdmin ? list('top-teams', 'Teams', lists.teams, 'Team id', filter((s, v) => (s.team = v))) : null,
+      list('top-keys', 'API keys', lists.keys, 'Key', ctx.isAdmin ? filter((s, v) => (s.key = v)) : undefined),
+      ctx.isAdmin ? list('top-teams', 'Teams', lists.teams, 'Team', filter((s, v) => (s.team = v))) : null,
       list('top-tags', 'Tags', lists.tags, 'Tag', ctx.isAdmin ? filter((s, v) => (s.tag = v)) : undefined),
     ];
     fill(body, h('div', { class: 'top-grid' }, ...sections));

@@ -1,8 +1,9 @@
-// The range's totals: exactly usageReport's totals for the same range and filters.
+// The range's totals: exactly usageReport's totals for the same range and filters (those of the
+// daily report the usage chart draws: one request for both panels).
 import { h, fill } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
 import type { Panel } from './context.ts';
-import { usageReport } from './report.ts';
+import { dailyReport } from './daily-report.ts';
 
 const tile = (id: string, label: string, shown: string, raw: string, note?: string) =>
   h('div', { class: 'tile', 'data-testid': `total-${id}`, 'data-value': raw }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, shown), note ? h('div', { class: 'tile-note' }, note) : null);
@@ -11,7 +12,7 @@ export const totalsPanel: Panel = {
   id: 'totals',
   title: 'Totals',
   async load(ctx, body) {
-    const { totals } = await usageReport(ctx, []);
+    const { totals } = await dailyReport(ctx);
     fill(
       body,
       tile('cost', 'Spend', formatUsd(totals.costUsd ?? '0'), totals.costUsd ?? '', totals.costUsd === null && totals.requests > 0 ? 'no priced calls' : undefined),

@@ -1,12 +1,15 @@
 // Spend, tokens or requests per UTC day over the range, stacked by model, API, gateway or team,
 // with the same numbers as a table (for screen readers and the CSV).
-import { StackedBars } from '../chart.ts';
+import type { StackedBars } from '../chart.ts';
 import { fill, h } from '../dom.ts';
 import { formatCompact, formatInt, formatUsd } from '../format.ts';
 import { dataTable } from '../table.ts';
 import type { Metric, Stack } from '../view-state.ts';
 import type { Panel, PanelContext } from './context.ts';
-import { usageReport } from './report.ts';
+import { dailyReport } from './daily-report.ts';
+
+/** Chart.js is most of the page's JavaScript: it loads beside the first data requests instead of before them. */
+const charts = import('../chart.ts');
 
 const MAX_SERIES = 8;
 const STACK_LABEL: Record<Stack, string> = { MODEL: 'model', API: 'API', GATEWAY: 'gateway', TEAM: 'team' };
@@ -24,10 +27,11 @@ const valueOf = (r: DayRow, metric: Metric): number => (metric === 'cost' ? Numb
 
 async function rowsFor(ctx: PanelContext): Promise<DayRow[]> {
   const stack = ctx.state.stack;
-  const report = await usageReport(ctx, ['DAY', stack]);
+  const report = await dailyReport(ctx);
   return report.rows.map((r) => ({
     day: r.day ?? '',
-    group: (stack === 'MODEL' ? r.model : stack === 'API' ? r.api : stack === 'TEAM' ? (r.teamId ?? 'no team') : r.gatewayId) ?? '—',
+    // Teams by name (unique); calls outside any team as "no team".
+    group: (stack === 'MODEL' ? r.model : stack === 'API' ? r.api : stack === 'TEAM' ? (r.teamId === null ? 'no team' : (r.teamName ?? r.teamId)) : r.gatewayId) ?? '—',
     requests: r.requests,
     totalTokens: r.totalTokens,
     costUsd: r.costUsd ?? null,
@@ -85,7 +89,7 @@ export function createUsageChartPanel(): Panel {
       canvas.setAttribute('aria-label', `${heading}, ${ctx.days.length} days; the table below holds the same numbers`);
       wrap ??= h('div', { class: 'chart-wrap' }, canvas);
       fill(body, h('p', { class: 'panel-sub', 'data-testid': 'usage-heading' }, heading), wrap, h('details', {}, h('summary', {}, 'Show the numbers as a table'), table));
-      chart ??= new StackedBars(canvas);
+      chart ??= new (await charts).StackedBars(canvas);
       chart.draw(ctx.days, [...seriesOf.entries()].map(([label, values]) => ({ label, values })), format);
     },
   };

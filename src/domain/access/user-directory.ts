@@ -1,4 +1,4 @@
-// Looking users up by email and ids, for operator tools (the CLIs): admin only.
+// Looking a user up by email, for operator tools (the CLIs): admin only.
 import type { PrismaClient } from '../../db/index.ts';
 import { notFound } from '../../errors.ts';
 import { requireAdmin, type Principal } from './principal.ts';
@@ -14,15 +14,7 @@ export function createUserDirectory({ prisma }: { prisma: PrismaClient }) {
     return user.id;
   }
 
-  /** id -> email for the given ids (unknown ids are left out). */
-  async function emailsOf(principal: Principal, ids: readonly string[]): Promise<Map<string, string>> {
-    requireAdmin(principal);
-    if (ids.length === 0) return new Map();
-    const users = await prisma.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, email: true } });
-    return new Map(users.map((u) => [u.id, u.email]));
-  }
-
-  return { idOf, emailsOf };
+  return { idOf };
 }
 
 export type UserDirectory = ReturnType<typeof createUserDirectory>;

@@ -19,6 +19,7 @@ import type { Logger } from '../../logger.ts';
 import { GatewayLogsError } from '../../upstream/gateway-logs-client.ts';
 import { requireAdmin, type Principal } from '../access/principal.ts';
 import { normalizeDecimal } from '../usage/pricing.ts';
+import { rangeSourceSql } from '../usage/range-source.ts';
 import { APPLY_STATEMENTS, STAGE_SQL } from './apply-sql.ts';
 import type { GatewayLog, LogSource } from './log-source.ts';
 import type { ReconcileUsageInput, ReconciliationReportInput } from './schemas.ts';
@@ -224,25 +225,33 @@ export function createReconciliationService(deps: ReconciliationDeps) {
     return row ? toView(row) : null;
   }
 
-  /** reconciliation / usage.reconciliation: counts and sums per state, drift in dollars, the last run. */
+  /**
+   * reconciliation / usage.reconciliation: counts and sums per state, drift in dollars, the last run.
+   * The rows' sums come from the range source (whole days from the roll-up, the edges from the
+   * ledger); the logs with no row and the last run are read beside them, all three at once.
+   */
   async function report(principal: Principal, input: ReconciliationReportInput): Promise<ReconciliationReport> {
     const userId = await deps.scopeOf(principal, input);
-    const params: unknown[] = [input.from.toISOString(), input.to.toISOString()];
-    let where = `"createdAt" >= $1::timestamptz AND "createdAt" < $2::timestamptz`;
-    if (userId) {
-      params.push(userId);
-      where += ` AND "userId" = $${params.length}::uuid`;
-    }
-    if (input.gatewayId) {
-      params.push(input.gatewayId);
-      where += ` AND "gatewayId" = $${params.length}`;
-    }
-    const rows = await prisma.$queryRawUnsafe<Array<{ state: string; requests: bigint | number; costUsd: string | null; upstreamCostUsd: string | null; driftUsd: string | null }>>(
-      `SELECT "reconciliation"::text AS "state", count(*) AS "requests", sum("costUsd")::text AS "costUsd", sum("upstreamCostUsd")::text AS "upstreamCostUsd",
-              sum("upstreamCostUsd" - "costUsd") FILTER (WHERE "reconciliation" = 'DRIFT')::text AS "driftUsd"
-       FROM "UsageRecord" WHERE ${where} GROUP BY 1`,
-      ...params,
-    );
+    const params: unknown[] = [];
+    const p = (value: unknown, cast: string) => `$${params.push(value)}::${cast}`;
+    const source = rangeSourceSql({ from: input.from, to: input.to, userId, gatewayId: input.gatewayId }, p);
+    // Logs without a row belong to no user: only a report over every user shows them.
+    const missingLocal = () =>
+      prisma.$queryRawUnsafe<Array<{ requests: bigint | number; costUsd: string | null }>>(
+        `SELECT count(*) AS "requests", sum("costUsd")::text AS "costUsd" FROM "MissingLocalLog"
+         WHERE "loggedAt" >= $1::timestamptz AND "loggedAt" < $2::timestamptz${input.gatewayId ? ` AND "gatewayId" = $3` : ''}`,
+        ...[input.from.toISOString(), input.to.toISOString(), ...(input.gatewayId ? [input.gatewayId] : [])],
+      );
+    const [rows, local, last] = await Promise.all([
+      prisma.$queryRawUnsafe<Array<{ state: string; requests: bigint | number; costUsd: string | null; upstreamCostUsd: string | null; driftUsd: string | null }>>(
+        `SELECT "reconciliation"::text AS "state", sum("requests")::text AS "requests", sum("costUsd")::text AS "costUsd", sum("upstreamCostUsd")::text AS "upstreamCostUsd",
+                sum("driftUsd") FILTER (WHERE "reconciliation" = 'DRIFT')::text AS "driftUsd"
+         FROM (${source}) AS src GROUP BY 1`,
+        ...params,
+      ),
+      userId === null ? missingLocal() : Promise.resolve(null),
+      lastRun(input.gatewayId),
+    ]);
     const byState = new Map<ReconcileStateName, ReconciliationStateSum>(RECONCILE_STATES.map((state) => [state, { state, requests: 0, costUsd: null, upstreamCostUsd: null }]));
     let drift = normalizeDecimal('0');
     for (const r of rows) {
@@ -254,16 +263,10 @@ export function createReconciliationService(deps: ReconciliationDeps) {
       });
       if (r.driftUsd !== null) drift = normalizeDecimal(r.driftUsd);
     }
-    // Logs without a row belong to no user: only a report over every user shows them.
-    if (userId === null) {
-      const [local] = await prisma.$queryRawUnsafe<Array<{ requests: bigint | number; costUsd: string | null }>>(
-        `SELECT count(*) AS "requests", sum("costUsd")::text AS "costUsd" FROM "MissingLocalLog"
-         WHERE "loggedAt" >= $1::timestamptz AND "loggedAt" < $2::timestamptz${input.gatewayId ? ` AND "gatewayId" = $3` : ''}`,
-        ...[input.from.toISOString(), input.to.toISOString(), ...(input.gatewayId ? [input.gatewayId] : [])],
-      );
-      byState.set('MISSING_LOCAL', { state: 'MISSING_LOCAL', requests: Number(local?.requests ?? 0), costUsd: null, upstreamCostUsd: local?.costUsd == null ? null : normalizeDecimal(local.costUsd) });
+    if (local) {
+      const [l] = local;
+      byState.set('MISSING_LOCAL', { state: 'MISSING_LOCAL', requests: Number(l?.requests ?? 0), costUsd: null, upstreamCostUsd: l?.costUsd == null ? null : normalizeDecimal(l.costUsd) });
     }
-    const last = await lastRun(input.gatewayId);
     return { byState: [...byState.values()], driftUsd: drift, lastRunAt: last?.finishedAt ?? null, lastRun: last };
   }
 

@@ -1,7 +1,7 @@
 // usageReport / usage.report: the ledger aggregated in the database. Whole UTC days come from
 // the "UsageDaily" roll-up (kept by triggers on the ledger), the partial days at either edge of
-// the range from "UsageRecord" itself (through its createdAt indexes); one GROUP BY GROUPING
-// SETS query returns the grouped rows and the totals together.
+// the range from "UsageRecord" itself (range-source.ts); one GROUP BY GROUPING SETS query returns
+// the grouped rows and the totals together.
 //
 // Who may see what: a USER sees only its own rows. A USER naming another user's id gets
 // NOT_FOUND (another user's usage is indistinguishable from a missing one); a USER asking for
@@ -12,6 +12,7 @@ import type { PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { isAdmin, type Principal } from '../access/principal.ts';
 import { normalizeDecimal } from './pricing.ts';
+import { rangeSourceSql, type RangeFilter } from './range-source.ts';
 import type { UsageDimension, UsageReportInput } from './schemas.ts';
 
 /** Every token category of the ledger, summed (see Usage), plus the request counts. */
@@ -38,6 +39,10 @@ export interface UsageReportRow extends UsageTotals {
   /** TAG: one row per tag key and value (a call with two tags counts in both); untagged calls have null key and value. */
   tagKey: string | null;
   tagValue: string | null;
+  /** The grouped user's email, key's name and team's name (null when not grouped by it, or none). */
+  userEmail: string | null;
+  apiKeyName: string | null;
+  teamName: string | null;
 }
 
 export interface UsageReport {
@@ -45,22 +50,42 @@ export interface UsageReport {
   totals: UsageTotals;
 }
 
-/** Each dimension: the column grouped on (raw, cheap to hash), how it is shown, how it sorts. */
-const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, { group: string; show: string; order: string; key: keyof UsageReportRow }> = {
+interface DimensionSql {
+  /** The column grouped on (raw, cheap to hash). */
+  group: string;
+  /** How it is shown. */
+  show: string;
+  /** How it sorts. */
+  order: string;
+  key: keyof UsageReportRow;
+  /** A people-readable name of the group, looked up once per group row (the outer column is not a column of the looked-up table). */
+  label?: { sql: string; key: 'userEmail' | 'apiKeyName' | 'teamName' };
+}
+
+const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, DimensionSql> = {
   DAY: { group: `"day"`, show: `to_char("day", 'YYYY-MM-DD')`, order: `"day"`, key: 'day' },
   MODEL: { group: `"model"`, show: `"model"`, order: `"model" COLLATE "C"`, key: 'model' },
   GATEWAY: { group: `"gatewayId"`, show: `"gatewayId"`, order: `"gatewayId" COLLATE "C"`, key: 'gatewayId' },
-  USER: { group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId' },
+  USER: {
+    group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId',
+    label: { sql: `(SELECT l."email" FROM "User" l WHERE l."id" = "userId")`, key: 'userEmail' },
+  },
   API: { group: `"api"`, show: `"api"::text`, order: `"api"::text COLLATE "C"`, key: 'api' },
   STATUS: { group: `"status"`, show: `"status"::text`, order: `"status"::text COLLATE "C"`, key: 'status' },
-  API_KEY: { group: `"apiKeyId"`, show: `"apiKeyId"::text`, order: `"apiKeyId"`, key: 'apiKeyId' },
-  TEAM: { group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId' },
+  API_KEY: {
+    group: `"apiKeyId"`, show: `"apiKeyId"::text`, order: `"apiKeyId"`, key: 'apiKeyId',
+    label: { sql: `(SELECT l."name" FROM "ApiKey" l WHERE l."id" = "apiKeyId")`, key: 'apiKeyName' },
+  },
+  TEAM: {
+    group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId',
+    label: { sql: `(SELECT l."name" FROM "Team" l WHERE l."id" = "teamId")`, key: 'teamName' },
+  },
 };
 
 /** TAG is two columns of the calls' tags expanded one row per entry (jsonb_each_text). */
-const TAG_SQL = [
-  { group: `"tagKey"`, show: `"tagKey"`, order: `"tagKey" COLLATE "C"`, key: 'tagKey' as const },
-  { group: `"tagValue"`, show: `"tagValue"`, order: `"tagValue" COLLATE "C"`, key: 'tagValue' as const },
+const TAG_SQL: DimensionSql[] = [
+  { group: `"tagKey"`, show: `"tagKey"`, order: `"tagKey" COLLATE "C"`, key: 'tagKey' },
+  { group: `"tagValue"`, show: `"tagValue"`, order: `"tagValue" COLLATE "C"`, key: 'tagValue' },
 ];
 
 const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d) => (d === 'TAG' ? TAG_SQL : [DIMENSION_SQL[d]]));
@@ -68,22 +93,10 @@ const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d)
 const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests'] as const;
 
 /** The scope of a report once access is checked: one user or everyone. */
-export interface ReportQuery {
-  from: Date;
-  to: Date;
+export interface ReportQuery extends RangeFilter {
   groupBy: UsageDimension[];
   userId: string | null;
-  model?: string | null;
-  gatewayId?: string | null;
-  apiKeyId?: string | null;
-  teamId?: string | null;
-  tags?: Record<string, string | number | boolean> | null;
 }
-
-const DAY_MS = 86_400_000;
-const dayFloor = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
-const dayCeil = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The SQL and parameters of a report (exported for the benchmark's EXPLAIN). */
 export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
@@ -92,47 +105,11 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     params.push(value);
     return `$${params.length}::${cast}`;
   };
-  const filters = (modelColumn: string): string => {
-    const parts: string[] = [];
-    if (q.userId) parts.push(`"userId" = ${p(q.userId, 'uuid')}`);
-    if (q.model) parts.push(`${modelColumn} = ${p(q.model, 'text')}`);
-    if (q.gatewayId) parts.push(`"gatewayId" = ${p(q.gatewayId, 'text')}`);
-    if (q.apiKeyId) parts.push(`"apiKeyId" = ${p(q.apiKeyId, 'uuid')}`);
-    if (q.teamId) parts.push(`"teamId" = ${p(q.teamId, 'uuid')}`);
-    if (q.tags && Object.keys(q.tags).length > 0) parts.push(`"tags" @> ${p(JSON.stringify(q.tags), 'jsonb')}`);
-    return parts.map((f) => ` AND ${f}`).join('');
-  };
-  const ledger = (from: Date, to: Date) =>
-    `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
-            "apiKeyId", "teamId", "tags", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
-            "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
-            CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
-            ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests"
-     FROM "UsageRecord"
-     WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
-
-  const fullFrom = dayCeil(q.from);
-  const fullTo = dayFloor(q.to);
-  const parts: string[] = [];
-  if (fullFrom.getTime() < fullTo.getTime()) {
-    parts.push(
-      `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
-              "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
-              "estimatedRequests",
-              CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests"
-       FROM "UsageDaily"
-       WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
-    );
-    if (q.from.getTime() < fullFrom.getTime()) parts.push(ledger(q.from, fullFrom));
-    if (fullTo.getTime() < q.to.getTime()) parts.push(ledger(fullTo, q.to));
-  } else {
-    parts.push(ledger(q.from, q.to));
-  }
-
   const dims = dimensionSql(q.groupBy);
   const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
-  const select = [...dims.map((d, i) => `${d.show} AS "d${i}"`), ...sums];
-  let sql = `WITH src AS (${parts.join('\n UNION ALL\n')})\n`;
+  const shown = dims.flatMap((d, i) => [`${d.show} AS "d${i}"`, ...(d.label ? [`${d.label.sql} AS "l${i}"`] : [])]);
+  const select = [...shown, ...sums];
+  let sql = `WITH src AS (${rangeSourceSql(q, p)})\n`;
   if (q.groupBy.includes('TAG')) {
     // Sum per tag set first (few sets: cheap), then expand each set one row per entry for the
     // groups; the totals come from the sets themselves (a call with two tags is one call).
@@ -141,7 +118,8 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     sql += `, bySet AS (SELECT ${keep}, ${setSums} FROM src GROUP BY ${keep})\n`;
     sql += `, tagged AS (SELECT bySet.*, t.key AS "tagKey", t.value AS "tagValue" FROM bySet LEFT JOIN LATERAL jsonb_each_text(bySet."tags") AS t(key, value) ON true)\n`;
     sql += `SELECT * FROM (SELECT ${select.join(', ')}, 0 AS "isTotal" FROM tagged GROUP BY ${dims.map((d) => d.group).join(', ')}\n`;
-    sql += ` UNION ALL SELECT ${[...dims.map((_, i) => `NULL AS "d${i}"`), ...sums].join(', ')}, 1 AS "isTotal" FROM bySet) AS grouped`;
+    const none = dims.flatMap((d, i) => [`NULL AS "d${i}"`, ...(d.label ? [`NULL AS "l${i}"`] : [])]);
+    sql += ` UNION ALL SELECT ${[...none, ...sums].join(', ')}, 1 AS "isTotal" FROM bySet) AS grouped`;
     sql += ` ORDER BY "isTotal", ${dims.map((_, i) => `"d${i}" COLLATE "C"`).join(', ')}`;
   } else if (dims.length > 0) {
     sql += `SELECT ${select.join(', ')}, GROUPING(${dims[0]!.group}) AS "isTotal" FROM src GROUP BY GROUPING SETS ((${dims.map((d) => d.group).join(', ')}), ())`;
@@ -206,9 +184,11 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
       }
       const row: UsageReportRow = {
         day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+        userEmail: null, apiKeyName: null, teamName: null,
         ...totalsOf(r),
       };
-      dims.forEach((d, i) => Object.assign(row, { [d.key]: r[`d${i}`] === null ? null : String(r[`d${i}`]) }));
+      const text = (v: string | number | null | undefined) => (v === null || v === undefined ? null : String(v));
+      dims.forEach((d, i) => Object.assign(row, { [d.key]: text(r[`d${i}`]), ...(d.label && { [d.label.key]: text(r[`l${i}`]) }) }));
       rows.push(row);
     }
     return { rows, totals };

@@ -42,6 +42,9 @@ const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
     teamId: t.exposeID('teamId', { nullable: true }),
     tagKey: t.exposeString('tagKey', { nullable: true, description: 'TAG: the tag key (null: the calls without tags)' }),
     tagValue: t.exposeString('tagValue', { nullable: true, description: 'TAG: the tag value, as text' }),
+    userEmail: t.exposeString('userEmail', { nullable: true, description: "USER: the user's email" }),
+    apiKeyName: t.exposeString('apiKeyName', { nullable: true, description: "API_KEY: the key's name (null for calls made without a stored key)" }),
+    teamName: t.exposeString('teamName', { nullable: true, description: "TEAM: the team's name" }),
   }),
 });
 

@@ -1,0 +1,70 @@
+// The ledger's rows over a range, as SQL the reports aggregate: whole UTC days from the
+// "UsageDaily" roll-up (kept by triggers on the ledger), the partial days at either edge of the
+// range from "UsageRecord" itself (through its createdAt indexes). Both sides give the same
+// columns, so a sum over the source equals the same sum over the ledger's rows:
+//
+//   day, userId, model, gatewayId, api, status, apiKeyId, teamId, tags, reconciliation,
+//   requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
+//   totalTokens, estimatedRequests, unpricedRequests (bigint);
+//   costUsd, upstreamCostUsd (numeric; null where no row had one, so their sums are null when none did),
+//   driftUsd (numeric: upstreamCostUsd - costUsd where both are known; 0 or null where none is).
+//
+// Used by usageReport (usage-report.ts) and the reconciliation report.
+
+/** The range and the filters a source applies (all must match). */
+export interface RangeFilter {
+  from: Date;
+  to: Date;
+  userId?: string | null;
+  model?: string | null;
+  gatewayId?: string | null;
+  apiKeyId?: string | null;
+  teamId?: string | null;
+  tags?: Record<string, string | number | boolean> | null;
+}
+
+/** Adds a parameter and returns its placeholder with a cast, e.g. `$3::uuid`. */
+export type Param = (value: unknown, cast: string) => string;
+
+const DAY_MS = 86_400_000;
+const dayFloor = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+const dayCeil = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/** A UNION ALL of SELECTs (no WITH, no trailing semicolon) over the range's rows. */
+export function rangeSourceSql(q: RangeFilter, p: Param): string {
+  const filters = (modelColumn: string): string => {
+    const parts: string[] = [];
+    if (q.userId) parts.push(`"userId" = ${p(q.userId, 'uuid')}`);
+    if (q.model) parts.push(`${modelColumn} = ${p(q.model, 'text')}`);
+    if (q.gatewayId) parts.push(`"gatewayId" = ${p(q.gatewayId, 'text')}`);
+    if (q.apiKeyId) parts.push(`"apiKeyId" = ${p(q.apiKeyId, 'uuid')}`);
+    if (q.teamId) parts.push(`"teamId" = ${p(q.teamId, 'uuid')}`);
+    if (q.tags && Object.keys(q.tags).length > 0) parts.push(`"tags" @> ${p(JSON.stringify(q.tags), 'jsonb')}`);
+    return parts.map((f) => ` AND ${f}`).join('');
+  };
+  const ledger = (from: Date, to: Date) =>
+    `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
+            "apiKeyId", "teamId", "tags", "reconciliation", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
+            "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
+            CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
+            ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests",
+            "upstreamCostUsd"::numeric AS "upstreamCostUsd", ("upstreamCostUsd" - "costUsd")::numeric AS "driftUsd"
+     FROM "UsageRecord"
+     WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
+
+  const fullFrom = dayCeil(q.from);
+  const fullTo = dayFloor(q.to);
+  if (fullFrom.getTime() >= fullTo.getTime()) return ledger(q.from, q.to);
+  const parts = [
+    `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "reconciliation", "requests", "inputTokens", "outputTokens",
+            "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
+            "estimatedRequests", CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests",
+            CASE WHEN "upstreamPricedRequests" > 0 THEN "upstreamCostUsd" END AS "upstreamCostUsd", "driftUsd"
+     FROM "UsageDaily"
+     WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
+  ];
+  if (q.from.getTime() < fullFrom.getTime()) parts.push(ledger(q.from, fullFrom));
+  if (fullTo.getTime() < q.to.getTime()) parts.push(ledger(fullTo, q.to));
+  return parts.join('\n UNION ALL\n');
+}
