@@ -24,9 +24,9 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
 }
 
-export async function startTestServer(env: Record<string, string | undefined> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
-  const db = await freshDatabase();
-  const config = loadEnv({
+/** The test app's configuration on a given database (offline, port 0, quiet), with overrides. */
+export function testEnv(db: { databaseUrl?: string; dataDir: string }, env: Record<string, string | undefined> = {}) {
+  return loadEnv({
     NODE_ENV: 'test',
     PORT: '0',
     ADMIN_API_KEY: ADMIN_KEY,
@@ -36,6 +36,11 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
+}
+
+export async function startTestServer(env: Record<string, string | undefined> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
+  const db = await freshDatabase();
+  const config = testEnv(db, env);
   const app = await createApp(config, { logger: createLogger('silent'), ...overrides });
   const url = await app.listen(0);
 

@@ -11,11 +11,10 @@ import type { LimitStore } from '../../src/domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from '../../src/domain/limits/memory-limit-store.ts';
 import { usdToUnits } from '../../src/domain/limits/money.ts';
 import { createRedisLimitStore } from '../../src/domain/limits/redis-limit-store.ts';
-import { loadEnv } from '../../src/env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { closeRedisClient, createRedisClient } from '../../src/redis.ts';
 import { freshDatabase } from '../helpers/database.ts';
-import { ADMIN_KEY } from '../helpers/server.ts';
+import { testEnv } from '../helpers/server.ts';
 import { deleteRedisKeys, flatPricing, postTrpc, REDIS_URL, uniquePrefix, userWithKey } from './helpers.ts';
 
 const MODEL = '@cf/moonshotai/kimi-k2.6';
@@ -32,17 +31,7 @@ describe.each([
     const db = await freshDatabase();
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const env = loadEnv({
-      NODE_ENV: 'test',
-      PORT: '0',
-      ADMIN_API_KEY: ADMIN_KEY,
-      DATABASE_URL: db.databaseUrl,
-      DATA_DIR: db.dataDir,
-      LOG_LEVEL: 'silent',
-      SHUTDOWN_GRACE_MS: '2000',
-      AUTH_CACHE_TTL_MS: '0',
-      ...(withRedis && { REDIS_URL, REDIS_KEY_PREFIX: prefix }),
-    });
+    const env = testEnv(db, { AUTH_CACHE_TTL_MS: '0', ...(withRedis && { REDIS_URL, REDIS_KEY_PREFIX: prefix }) });
     let user: { userId: string; key: string } | undefined;
     const admitted: number[] = [];
     try {

@@ -5,10 +5,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { Dec } from '../../src/domain/usage/pricing.ts';
-import { loadEnv } from '../../src/env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
-import { ADMIN_KEY } from '../helpers/server.ts';
+import { ADMIN_KEY, testEnv } from '../helpers/server.ts';
 import { flatPricing, postTrpc, type TrpcResult } from '../limits/helpers.ts';
 
 const MODEL = '@cf/moonshotai/kimi-k2.6';
@@ -21,16 +20,7 @@ afterAll(() => db?.cleanup());
 describe('key and team limits across a restart (in-process limit store, same database)', () => {
   it("a key's tokensPerDay and a team's monthlyBudgetUsd, nearly spent before the restart, refuse the next call after it", async () => {
     db = await freshDatabase();
-    const env = loadEnv({
-      NODE_ENV: 'test',
-      PORT: '0',
-      ADMIN_API_KEY: ADMIN_KEY,
-      DATABASE_URL: db.databaseUrl,
-      DATA_DIR: db.dataDir,
-      LOG_LEVEL: 'silent',
-      SHUTDOWN_GRACE_MS: '2000',
-      AUTH_CACHE_TTL_MS: '0',
-    });
+    const env = testEnv(db, { AUTH_CACHE_TTL_MS: '0' });
     // $0.001 a token: a call's worst case is ~$0.039, its actual cost ~$0.027.
     const start = () => createApp(env, { logger: createLogger('silent'), pricing: flatPricing(1_000) });
     const call = (url: string, key: string, i: number): Promise<TrpcResult> => postTrpc(url, key, 'generate', { model: MODEL, prompt: prompt(i), maxTokens: 20 });
