@@ -21,6 +21,7 @@ import { createApiKeyLimits, type ApiKeyLimits } from '../domain/access/api-key-
 import { createKeySettings } from '../domain/access/key-settings.ts';
 import { createTeamService, type TeamService } from '../domain/teams/team-service.ts';
 import { createTeamSettings } from '../domain/teams/team-settings.ts';
+import { helpRequested } from './help.ts';
 
 export interface CliContext {
   principal: Principal;
@@ -62,12 +63,7 @@ export function cliContext(
   };
 }
 
-/** `--help` / `-h` anywhere in argv: print the usage and stop, before the database is opened. */
-export function helpRequested(argv: readonly string[], usage: string): boolean {
-  if (!argv.includes('--help') && !argv.includes('-h')) return false;
-  process.stdout.write(`${usage}\n`);
-  return true;
-}
+export { helpRequested };
 
 /**
  * Opens the configured database, runs `fn`, closes; prints errors and sets the exit code.

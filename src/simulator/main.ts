@@ -1,6 +1,15 @@
 // `npm run simulator`: the simulator alone, on SIMULATOR_PORT (default 8787). A standalone
 // entry, so it reads process.env itself.
+import { helpRequested } from '../cli/help.ts';
 import { startSimulator } from './server.ts';
+
+const USAGE = `usage: npm run simulator
+  Runs the Cloudflare unified AI API simulator alone (offline; see src/simulator/README.md).
+  SIMULATOR_PORT (default 8787), SIMULATOR_HOST (default 127.0.0.1),
+  SIMULATOR_TOKEN (a bearer token to require; default: any non-empty token),
+  SIMULATOR_GATEWAYS (comma-separated gateway ids it knows).
+  Point Switchboard at it with CLOUDFLARE_API_BASE_URL (printed on start).`;
+if (helpRequested(process.argv.slice(2), USAGE)) process.exit(0);
 
 const port = Number(process.env.SIMULATOR_PORT ?? 8787);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -144,4 +144,11 @@ describe('--help on every CLI', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^usage: /);
   });
+
+  it('npm run simulator --help prints its usage and exits 0 without listening', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url)), '--help'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run simulator/);
+    expect(run.stdout).not.toContain('listening');
+  });
 });
