@@ -15,7 +15,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
 import { applyMigrations } from './migrate.ts';
 import { openPGlite, pgliteSessions } from './pglite.ts';
-import { createPostgresPool, postgresSessions } from './postgres.ts';
+import { createDedicatedExecutor, createPostgresPool, postgresSessions } from './postgres.ts';
 import type { WithSqlSession } from './sql-session.ts';
 
 export type { PrismaClient };
@@ -28,9 +28,10 @@ export interface Database {
   /** Resolves when the database answers a query; throws if it fails or takes over ~2 s. */
   ping(): Promise<void>;
   /**
-   * One parameterized write straight through the driver (node-postgres pool or PGlite), without
-   * Prisma's query engine: for the ledger's group commits on the hot path. On PGlite it waits for
-   * any transaction in progress, like every other query. Decimals go as strings (see raw-insert.ts).
+   * One parameterized write straight through the driver (on PostgreSQL a connection of its own,
+   * see createDedicatedExecutor; on PGlite its one connection), without Prisma's query engine:
+   * for the ledger's group commits on the hot path. On PGlite it waits for any transaction in
+   * progress, like every other query. Decimals go as strings (see raw-insert.ts).
    */
   execute(sql: string, params: readonly unknown[]): Promise<void>;
   /** Disconnects Prisma and closes the pool or PGlite (and its directory lock). Idempotent. */
@@ -71,15 +72,8 @@ async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => vo
   if (options.databaseUrl) {
     const pool = createPostgresPool(options.databaseUrl, log);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    // Named (prepared) statements: each connection parses and plans a statement once, not per
-    // write (the ledger's two statements cost ~0.3 ms of parse and bind a call otherwise).
-    const names = new Map<string, string>();
-    const execute = async (sql: string, params: readonly unknown[]) => {
-      let name = names.get(sql);
-      if (name === undefined) names.set(sql, (name = `sb_execute_${names.size + 1}`));
-      await pool.query({ name, text: sql, values: [...params] });
-    };
-    return { kind: 'postgres', prisma, sessions: postgresSessions(pool), execute, closeDriver: () => pool.end() };
+    const writer = createDedicatedExecutor(options.databaseUrl, log);
+    return { kind: 'postgres', prisma, sessions: postgresSessions(pool), execute: writer.execute, closeDriver: () => Promise.all([writer.close(), pool.end()]).then(() => undefined) };
   }
   const opened = await openPGlite(options.dataDir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite.asPGlite()) });

@@ -1,5 +1,6 @@
 // PostgreSQL through node-postgres: one pool shared by Prisma's adapter and our raw sessions.
 import pg from 'pg';
+import { dbErrorKind } from './errors.ts';
 import type { SqlRow, SqlSession, WithSqlSession } from './sql-session.ts';
 
 export const POOL_SIZE = 10;
@@ -46,5 +47,77 @@ export function postgresSessions(pool: pg.Pool): WithSqlSession {
       // A connection that saw an error may be mid-transaction or broken: do not reuse it.
       client.release(failed);
     }
+  };
+}
+
+/**
+ * One connection of its own for `Database.execute` (the ledger's group commits): the group commit
+ * has at most one statement in flight, and a held, idle connection sends it synchronously, in
+ * the caller's tick, where a pool checkout would send it a tick later (after the upstream request
+ * was built and sent). So the write-ahead insert leaves first, and its commit overlaps more of the
+ * upstream request. Named (prepared) statements: parsed and planned once per connection.
+ * A connection that fails or ends is dropped; the next statement opens a new one.
+ */
+/** Its application_name, as pg_stat_activity shows it. */
+export const LEDGER_CONNECTION_NAME = 'switchboard-ledger';
+
+export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) => void) {
+  let client: pg.Client | undefined;
+  let connecting: Promise<pg.Client> | undefined;
+  let closed = false;
+  const names = new Map<string, string>();
+
+  async function connect(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: LEDGER_CONNECTION_NAME });
+    const drop = () => {
+      if (client === c) client = undefined;
+    };
+    c.on('error', (err) => {
+      log(`database: ledger connection error: ${err.message}`);
+      drop();
+    });
+    c.on('end', drop);
+    try {
+      await c.connect();
+    } catch (e) {
+      c.end().catch(() => undefined);
+      throw e;
+    }
+    if (closed) {
+      await c.end();
+      throw new Error('The database is closed');
+    }
+    client = c;
+    return c;
+  }
+
+  return {
+    execute(sql: string, params: readonly unknown[]): Promise<void> {
+      let name = names.get(sql);
+      if (name === undefined) names.set(sql, (name = `sb_execute_${names.size + 1}`));
+      const query = { name, text: sql, values: [...params] };
+      const send = (c: pg.Client) =>
+        c.query(query).then(
+          () => undefined,
+          (error: unknown) => {
+            // A broken connection is not reused (a statement's own error leaves it usable).
+            if (!(error instanceof pg.DatabaseError) || dbErrorKind(error) === 'connection') {
+              if (client === c) client = undefined;
+              c.end().catch(() => undefined);
+            }
+            throw error;
+          },
+        );
+      if (client) return send(client);
+      if (closed) return Promise.reject(new Error('The database is closed'));
+      connecting ??= connect().finally(() => (connecting = undefined));
+      return connecting.then(send);
+    },
+    async close(): Promise<void> {
+      closed = true;
+      const c = client ?? (await connecting?.catch(() => undefined));
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
   };
 }

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dbErrorKind, openDatabase, readMigrations } from '../../src/db/index.ts';
 import type { Database } from '../../src/db/index.ts';
 import { LOCK_FILE } from '../../src/db/pglite-lock.ts';
+import { LEDGER_CONNECTION_NAME } from '../../src/db/postgres.ts';
 import { freshDatabase } from '../helpers/database.ts';
 import type { FreshDatabase } from '../helpers/database.ts';
 
@@ -117,6 +118,28 @@ describe.runIf(usesPostgres)('ping on PostgreSQL', () => {
     } finally {
       await db.close();
       await proxy.stop().catch(() => undefined);
+    }
+  });
+
+  it("replaces the ledger's own connection when it is lost: the next write opens a new one", async () => {
+    const db = await openDatabase({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir });
+    const backends = () =>
+      db.prisma.$queryRawUnsafe<Array<{ pid: number }>>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = '${LEDGER_CONNECTION_NAME}'`);
+    try {
+      await db.execute('CREATE TABLE ledger_conn_probe (n int)', []);
+      const [first] = await backends();
+      expect(first).toBeDefined();
+      await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(${first!.pid})`);
+      // The lost connection fails at most the write that was on it; a later one goes through a new connection.
+      await db.execute('INSERT INTO ledger_conn_probe VALUES ($1)', [1]).catch((e: unknown) => expect(dbErrorKind(e)).not.toBe('other'));
+      await db.execute('INSERT INTO ledger_conn_probe VALUES ($1)', [2]);
+      const now = await backends();
+      expect(now).toHaveLength(1);
+      expect(now[0]!.pid).not.toBe(first!.pid);
+      const [{ n }] = await db.prisma.$queryRawUnsafe<Array<{ n: number }>>('SELECT max(n)::int AS n FROM ledger_conn_probe');
+      expect(n).toBe(2);
+    } finally {
+      await db.close();
     }
   });
 

@@ -29,6 +29,9 @@ beforeAll(async () => {
   alice = await createUserWithKey(server, 'alice@example.com');
   bob = await createUserWithKey(server, 'bob@example.com');
   rows = makeRows([alice.userId, bob.userId], 400, START, SPAN, 7, ATTRIBUTION);
+  // Some attempts still in flight: the roll-up holds finished rows only, so whole days must add
+  // their PENDING rows from the ledger.
+  rows = rows.map((r, i) => (i % 25 === 0 ? { ...r, status: 'PENDING', costUsd: null, usageEstimated: true } : r));
   await recordAll(server.app, rows);
 });
 afterAll(async () => {
@@ -70,6 +73,22 @@ describe('report rows and totals equal independent sums from the ledger', () => 
       }
     });
   }
+
+  it('in-flight rows: counted on whole days though the roll-up holds none; finishing one moves it into the roll-up', async () => {
+    const [, from, to] = ranges[1]!;
+    const pendingInRange = inRange(from, to, (r) => r.status === 'PENDING');
+    expect(pendingInRange.length).toBeGreaterThan(0);
+    const [inRollUp] = await server.app.db.prisma.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n FROM "UsageDaily" WHERE "status" = 'PENDING' AND "requests" <> 0`);
+    expect(Number(inRollUp!.n)).toBe(0);
+    const byStatus = async () => (await server.trpc().usage.report.query({ from, to, groupBy: ['STATUS'], allUsers: true })).rows;
+    expect((await byStatus()).find((r) => r.status === 'PENDING')?.requests).toBe(pendingInRange.length);
+
+    const done = { ...pendingInRange[0]!, status: 'OK' as const, costUsd: '0.0000012345', outputTokens: 7, finishedAt: new Date() };
+    await server.app.ledger.finish(done);
+    rows = rows.map((r) => (r.id === done.id ? done : r));
+    expect(await server.trpc().usage.report.query({ from, to, groupBy: ['STATUS', 'DAY'], allUsers: true })).toEqual(expectedReport(inRange(from, to), ['STATUS', 'DAY']));
+    expect((await byStatus()).find((r) => r.status === 'PENDING')?.requests ?? 0).toBe(pendingInRange.length - 1);
+  });
 
   it('filters by model and gateway, and by one user (admin)', async () => {
     const [, from, to] = ranges[0]!;

@@ -1,6 +1,6 @@
 // The usage ledger writer, with group commit. Two operations, both batched: `begin` inserts an
 // attempt's row as PENDING (the write-ahead), `finish` turns it into its final state. A write
-// goes out at once when none is in flight; operations that arrive while one is in flight are
+// goes out at once (in the caller's own tick) when none is in flight; operations that arrive while one is in flight are
 // gathered and written together by the next one (one INSERT and one UPDATE statement per
 // flush). Each caller resolves only after its own row is committed. Never held on a timer.
 //
@@ -127,8 +127,8 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
   }
 
   async function flushLoop(): Promise<void> {
-    // Yield once so that rows handed in during this tick join the first batch.
-    await Promise.resolve();
+    // No yield before the first write: with nothing in flight, a row's statement is sent in the
+    // caller's own tick (the write-ahead insert leaves before the upstream request is built).
     try {
       while (queue.length > 0) {
         const batch = queue.slice(0, MAX_BATCH);

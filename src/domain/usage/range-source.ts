@@ -1,7 +1,9 @@
 // The ledger's rows over a range, as SQL the reports aggregate: whole UTC days from the
-// "UsageDaily" roll-up (kept by triggers on the ledger), the partial days at either edge of the
-// range from "UsageRecord" itself (through its createdAt indexes). Both sides give the same
-// columns, so a sum over the source equals the same sum over the ledger's rows:
+// "UsageDaily" roll-up (kept by triggers on the ledger; it holds finished rows only) plus the
+// PENDING rows of those days (through the ledger's partial index on PENDING rows), the partial
+// days at either edge of the range from "UsageRecord" itself (through its createdAt indexes).
+// Every part gives the same columns, so a sum over the source equals the same sum over the
+// ledger's rows:
 //
 //   day, userId, model, gatewayId, api, status, apiKeyId, teamId, tags, reconciliation,
 //   requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
@@ -43,7 +45,7 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
     if (q.tags && Object.keys(q.tags).length > 0) parts.push(`"tags" @> ${p(JSON.stringify(q.tags), 'jsonb')}`);
     return parts.map((f) => ` AND ${f}`).join('');
   };
-  const ledger = (from: Date, to: Date) =>
+  const ledger = (from: Date, to: Date, where = '') =>
     `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
             "apiKeyId", "teamId", "tags", "reconciliation", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
             "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
@@ -51,7 +53,7 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
             ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests",
             "upstreamCostUsd"::numeric AS "upstreamCostUsd", ("upstreamCostUsd" - "costUsd")::numeric AS "driftUsd"
      FROM "UsageRecord"
-     WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${filters('"requestedModel"')}`;
+     WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${where}${filters('"requestedModel"')}`;
 
   const fullFrom = dayCeil(q.from);
   const fullTo = dayFloor(q.to);
@@ -63,6 +65,8 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
             CASE WHEN "upstreamPricedRequests" > 0 THEN "upstreamCostUsd" END AS "upstreamCostUsd", "driftUsd"
      FROM "UsageDaily"
      WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
+    // Attempts in flight on those days (the roll-up adds a row once it is finished).
+    ledger(fullFrom, fullTo, ` AND "status" = 'PENDING'`),
   ];
   if (q.from.getTime() < fullFrom.getTime()) parts.push(ledger(q.from, fullFrom));
   if (fullTo.getTime() < q.to.getTime()) parts.push(ledger(fullTo, q.to));
