@@ -136,8 +136,8 @@ describe.runIf(usesPostgres)('ping on PostgreSQL', () => {
       const now = await backends();
       expect(now).toHaveLength(1);
       expect(now[0]!.pid).not.toBe(first!.pid);
-      const [{ n }] = await db.prisma.$queryRawUnsafe<Array<{ n: number }>>('SELECT max(n)::int AS n FROM ledger_conn_probe');
-      expect(n).toBe(2);
+      const [max] = await db.prisma.$queryRawUnsafe<Array<{ n: number }>>('SELECT max(n)::int AS n FROM ledger_conn_probe');
+      expect(max?.n).toBe(2);
     } finally {
       await db.close();
     }
