@@ -82,6 +82,8 @@ export interface AppOverrides {
   admission?: Admission;
   /** Tests: traces go to this exporter (tracing on without OTEL_EXPORTER_OTLP_ENDPOINT). */
   spanExporter?: SpanExporter;
+  /** Tests: false sends every tRPC request through tRPC's own handler (src/trpc/fast-path.ts). */
+  trpcFastPath?: boolean;
 }
 
 /** Limits shared through Redis when REDIS_URL is set, else kept in this process. */
@@ -232,6 +234,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       maxBodyBytes: env.MAX_BODY_BYTES,
       dashboard: createDashboardHandler(),
       trpcMaxBatch: env.TRPC_MAX_BATCH,
+      trpcFastPath: overrides.trpcFastPath,
       metricsToken: env.METRICS_TOKEN,
       corsOrigins: corsOrigins(env),
       sockets,

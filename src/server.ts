@@ -18,6 +18,8 @@ import type { Metrics } from './metrics.ts';
 import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from './request-context.ts';
 import type { SocketGuard } from './socket-guard.ts';
 import { appErrorOf } from './trpc/errors.ts';
+import { createTrpcFastPath } from './trpc/fast-path.ts';
+import type { TRPCError } from '@trpc/server';
 import type { createContextFactory } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
 import { withRequestSpan } from './tracing.ts';
@@ -34,6 +36,8 @@ export interface ServerDeps {
   dashboard?: DashboardHandler;
   /** The largest tRPC batch; a bigger one is refused whole. */
   trpcMaxBatch: number;
+  /** false: every tRPC request through tRPC's own handler (the fast path's tests compare the two). */
+  trpcFastPath?: boolean;
   /** /metrics needs `Authorization: Bearer <token>` when set. */
   metricsToken?: string;
   corsOrigins: readonly string[];
@@ -54,18 +58,21 @@ export interface HttpServer {
 
 export function createHttpServer(deps: ServerDeps): HttpServer {
   const allowedOrigins = new Set(deps.corsOrigins);
+  const onTrpcError = ({ error }: { error: TRPCError }) => {
+    const code = appErrorOf(error).code;
+    deps.metrics.error('trpc', code);
+    noteRequest({ appCode: code });
+  };
   const trpc = createHTTPHandler({
     router: deps.router,
     basePath: '/trpc/',
     createContext: deps.createContext,
     maxBodySize: deps.maxBodyBytes,
     maxBatchSize: deps.trpcMaxBatch,
-    onError: ({ error }) => {
-      const code = appErrorOf(error).code;
-      deps.metrics.error('trpc', code);
-      noteRequest({ appCode: code });
-    },
+    onError: onTrpcError,
   });
+  // Single queries and mutations skip the adapter's Fetch objects (fast-path.ts); the rest goes to tRPC's handler.
+  const trpcFast = deps.trpcFastPath === false ? () => undefined : createTrpcFastPath({ router: deps.router, basePath: '/trpc/', createContext: deps.createContext, onError: onTrpcError });
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -143,7 +150,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       await deps.yoga(req, res);
       return;
     }
-    if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
+    if (path === '/trpc' || path.startsWith('/trpc/')) return trpcFast(req, res) ?? trpc(req, res);
     if (deps.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'))) return deps.dashboard(req, res);
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${path}` } });
   }
