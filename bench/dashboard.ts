@@ -15,7 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { createApp } from '../src/app.ts';
 import { loadEnv } from '../src/env.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger, type LogLevel } from '../src/logger.ts';
 import { ensureDashboardBuilt, launchChromium } from '../test/helpers/browser.ts';
 
 const args = process.argv.slice(2);
@@ -91,13 +91,13 @@ async function main() {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const dbUrl = url.toString();
-  const env = loadEnv({ NODE_ENV: 'bench', DATABASE_URL: dbUrl, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', GATEWAYS: 'gw-a,gw-b' });
-  let app = await createApp(env, { logger: createLogger('silent') });
+  const env = loadEnv({ NODE_ENV: 'bench', DATABASE_URL: dbUrl, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', GATEWAYS: 'gw-a,gw-b', LOG_PROMPTS: process.env.LOG_PROMPTS });
+  let app = await createApp(env, { logger: createLogger((process.env.BENCH_LOG_LEVEL ?? 'silent') as LogLevel) });
   await app.close(); // migrations applied
   const browser = await launchChromium();
   try {
     if (!reuse) await seed(dbUrl);
-    app = await createApp(env, { logger: createLogger('silent') });
+    app = await createApp(env, { logger: createLogger((process.env.BENCH_LOG_LEVEL ?? 'silent') as LogLevel) });
     const admin = await app.services.access.authenticate(`Bearer ${ADMIN_KEY}`);
     // One user's key, revoked at the end (a kept database is re-timed many times; a user may hold 20 keys).
     const benchKey = await app.services.access.createApiKey(admin, { userId: '00000000-0000-7000-a000-000000000007', name: 'bench' });
