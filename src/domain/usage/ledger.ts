@@ -36,8 +36,8 @@ const quoted = (columns: ReadonlyArray<string>) => columns.map((c) => `"${c}"`).
 const INSERT_SQL = `INSERT INTO "UsageRecord" (${quoted(INSERT_COLUMNS)}) SELECT ${quoted(INSERT_COLUMNS)} FROM json_populate_recordset(NULL::"UsageRecord", $1::json)`;
 /**
  * Only a PENDING row is finalised: a row that recovery already marked INTERRUPTED (its owner
- * was presumed dead) keeps that state. The UsageDaily triggers move the row's sums from its
- * PENDING bucket to its final one, so the roll-up stays equal to the ledger.
+ * was presumed dead) keeps that state. The UsageDaily trigger adds the finished row to the
+ * roll-up (which holds finished rows only; readers take PENDING rows from the ledger).
  */
 const FINISH_SQL = `UPDATE "UsageRecord" AS u SET ${FINAL_COLUMNS.map((c) => `"${c}" = r."${c}"`).join(', ')}
   FROM json_populate_recordset(NULL::"UsageRecord", $1::json) AS r WHERE u."id" = r."id" AND u."status" = 'PENDING'`;
