@@ -50,6 +50,9 @@ export function postgresSessions(pool: pg.Pool): WithSqlSession {
   };
 }
 
+/** Its application_name, as pg_stat_activity shows it. */
+export const LEDGER_CONNECTION_NAME = 'switchboard-ledger';
+
 /**
  * One connection of its own for `Database.execute` (the ledger's group commits): the group commit
  * has at most one statement in flight, and a held, idle connection sends it synchronously, in
@@ -58,9 +61,6 @@ export function postgresSessions(pool: pg.Pool): WithSqlSession {
  * upstream request. Named (prepared) statements: parsed and planned once per connection.
  * A connection that fails or ends is dropped; the next statement opens a new one.
  */
-/** Its application_name, as pg_stat_activity shows it. */
-export const LEDGER_CONNECTION_NAME = 'switchboard-ledger';
-
 export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) => void) {
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;

@@ -47,7 +47,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
     cors: false,
     // Bodies are bounded before yoga: a declared Content-Length by the server (over MAX_BODY_BYTES:
     // 413; node:http never reads past it), a chunked body by bodyLimitPlugin. Yoga's own limiter
-    // would wrap every body in a TransformStream and a second Request (~5% of a call's CPU).
+    // would wrap every body in a TransformStream and a second Request (~6% of a call's CPU).
     maxRequestBodySize: false,
     graphiql: graphiql ? GRAPHIQL_OPTIONS : false,
     renderGraphiQL: renderGraphiQLLazily,

@@ -1,8 +1,9 @@
 // The usage ledger writer, with group commit. Two operations, both batched: `begin` inserts an
 // attempt's row as PENDING (the write-ahead), `finish` turns it into its final state. A write
-// goes out at once (in the caller's own tick) when none is in flight; operations that arrive while one is in flight are
-// gathered and written together by the next one (one INSERT and one UPDATE statement per
-// flush). Each caller resolves only after its own row is committed. Never held on a timer.
+// goes out at once (in the caller's own tick) when none is in flight; operations that arrive
+// while one is in flight are gathered and written together by the next one (one INSERT and one
+// UPDATE statement per flush). Each caller resolves only after its own row is committed. Never
+// held on a timer.
 //
 // Isolation: when a batch statement fails, its rows are written again one by one, so a row the
 // database refuses fails only its own call; transient failures (connection, serialization) of a
