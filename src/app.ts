@@ -82,8 +82,8 @@ export interface AppOverrides {
   admission?: Admission;
   /** Tests: traces go to this exporter (tracing on without OTEL_EXPORTER_OTLP_ENDPOINT). */
   spanExporter?: SpanExporter;
-  /** Tests: false sends every tRPC request through tRPC's own handler (src/trpc/fast-path.ts). */
-  trpcFastPath?: boolean;
+  /** Tests: false sends every request through yoga's and tRPC's own handlers (the fast paths). */
+  fastPaths?: boolean;
 }
 
 /** Limits shared through Redis when REDIS_URL is set, else kept in this process. */
@@ -234,7 +234,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       maxBodyBytes: env.MAX_BODY_BYTES,
       dashboard: createDashboardHandler(),
       trpcMaxBatch: env.TRPC_MAX_BATCH,
-      trpcFastPath: overrides.trpcFastPath,
+      fastPaths: overrides.fastPaths,
       metricsToken: env.METRICS_TOKEN,
       corsOrigins: corsOrigins(env),
       sockets,

@@ -19,6 +19,7 @@ import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from 
 import type { SocketGuard } from './socket-guard.ts';
 import { appErrorOf } from './trpc/errors.ts';
 import { createTrpcFastPath } from './trpc/fast-path.ts';
+import { createGraphQLFastPath } from './graphql/fast-path.ts';
 import type { TRPCError } from '@trpc/server';
 import type { createContextFactory } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
@@ -36,8 +37,8 @@ export interface ServerDeps {
   dashboard?: DashboardHandler;
   /** The largest tRPC batch; a bigger one is refused whole. */
   trpcMaxBatch: number;
-  /** false: every tRPC request through tRPC's own handler (the fast path's tests compare the two). */
-  trpcFastPath?: boolean;
+  /** false: every request through yoga's and tRPC's own handlers (the fast paths' tests compare them). */
+  fastPaths?: boolean;
   /** /metrics needs `Authorization: Bearer <token>` when set. */
   metricsToken?: string;
   corsOrigins: readonly string[];
@@ -72,7 +73,9 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     onError: onTrpcError,
   });
   // Single queries and mutations skip the adapter's Fetch objects (fast-path.ts); the rest goes to tRPC's handler.
-  const trpcFast = deps.trpcFastPath === false ? () => undefined : createTrpcFastPath({ router: deps.router, basePath: '/trpc/', createContext: deps.createContext, onError: onTrpcError });
+  const trpcFast = deps.fastPaths === false ? () => undefined : createTrpcFastPath({ router: deps.router, basePath: '/trpc/', createContext: deps.createContext, onError: onTrpcError });
+  // One JSON operation per POST skips @whatwg-node/server's Fetch objects (graphql/fast-path.ts).
+  const graphqlFast = deps.fastPaths === false ? () => undefined : createGraphQLFastPath(deps.yoga, '/graphql');
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -147,7 +150,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     }
     if (deps.graphiqlPage?.wants(req, path)) return deps.graphiqlPage.serve(req, res);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      await deps.yoga(req, res);
+      await (graphqlFast(req, res) ?? deps.yoga(req, res));
       return;
     }
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpcFast(req, res) ?? trpc(req, res);

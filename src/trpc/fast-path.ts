@@ -22,6 +22,7 @@ import {
   TRPCError,
   type TRPCRequestInfo,
 } from '@trpc/server/unstable-core-do-not-import';
+import { clientGone, isJson, readBody } from '../node-request.ts';
 
 export interface TrpcFastPathOptions<Ctx extends object> {
   router: AnyTRPCRouter;
@@ -35,38 +36,9 @@ const PROCEDURE_PATH = /^[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$/;
 const METHOD_OF = { query: 'GET', mutation: 'POST' } as const;
 type CallType = keyof typeof METHOD_OF;
 
-const isJson = (contentType: string | undefined) => contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+/** Fetch's Request.text(), which tRPC's handler reads, drops a UTF-8 byte order mark; so does this. */
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 const isDataStream = (v: unknown) => typeof v === 'object' && v !== null && (v instanceof ReadableStream || Symbol.asyncIterator in v);
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => {
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
-      // Fetch's Request.text() drops a UTF-8 byte order mark; so does this.
-      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    });
-    req.once('error', reject);
-  });
-}
-
-/** Aborts when the client goes away before the answer is written (as the adapter's Request signal). */
-function clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal {
-  const ac = new AbortController();
-  const onAbort = () => {
-    res.off('close', onClose);
-    req.off('aborted', onAbort);
-    ac.abort();
-  };
-  const onClose = () => {
-    if (res.writableEnded) req.off('aborted', onAbort);
-    else onAbort();
-  };
-  res.once('close', onClose);
-  req.once('aborted', onAbort);
-  return ac.signal;
-}
 
 /**
  * Returns a promise when it takes the request (it never rejects: failures are answered), or
@@ -100,7 +72,7 @@ export function createTrpcFastPath<Ctx extends object>(opts: TrpcFastPathOptions
 
   async function answer(req: IncomingMessage, res: ServerResponse, procedure: AnyTRPCProcedure, path: string, type: CallType, isBatchCall: boolean, search: URLSearchParams | undefined): Promise<void> {
     const signal = clientGone(req, res);
-    const raw = type === 'mutation' ? await readBody(req).catch(() => '') : (search?.get('input') ?? '');
+    const raw = type === 'mutation' ? withoutBom(await readBody(req).catch(() => '')) : (search?.get('input') ?? '');
     let parsed: { input: unknown } | undefined;
     const readInput = (): unknown => {
       if (parsed) return parsed.input;

@@ -16,7 +16,7 @@ let fast: Side;
 let slow: Side;
 
 beforeAll(async () => {
-  const [a, b] = await Promise.all([startTestServer(), startTestServer({}, { trpcFastPath: false })]);
+  const [a, b] = await Promise.all([startTestServer(), startTestServer({}, { fastPaths: false })]);
   fast = { server: a, userKey: (await createUserWithKey(a, 'fast@example.com')).key };
   slow = { server: b, userKey: (await createUserWithKey(b, 'fast@example.com')).key };
 });
