@@ -3,7 +3,7 @@
 // means a null cost, never zero.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { costAt, type PriceVersion } from '../../src/domain/usage/pricing.ts';
+import { costAt, Dec, type PriceVersion } from '../../src/domain/usage/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { trpcCode } from '../helpers/errors.ts';
 
@@ -43,6 +43,22 @@ describe('costAt (pure)', () => {
         const price = { inputPerMTok: ip, outputPerMTok: op, cachedInputPerMTok: cp, cacheWritePerMTok: wp, reasoningPerMTok: rp };
         const usage = { inputTokens: i, outputTokens: o, cachedInputTokens: c, cacheWriteTokens: w, reasoningTokens: r };
         expect(costAt(price as PriceVersion, usage)).toBe(referenceCost(price, usage));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('equals decimal.js arithmetic for prices with any number of fraction digits, in plain or exponent notation', () => {
+    const anyDecimal = fc.oneof(
+      fc.tuple(fc.integer({ min: 0, max: 9_999 }), fc.integer({ min: 0, max: 99_999_999 }), fc.integer({ min: 0, max: 14 })).map(([i, f, d]) => (d === 0 ? String(i) : `${i}.${String(f).padStart(d, '0').slice(0, d)}`)),
+      fc.integer({ min: 1, max: 999 }).map((m) => `${m}e-7`),
+    );
+    fc.assert(
+      fc.property(anyDecimal, anyDecimal, fc.option(anyDecimal, { nil: null }), tokens, tokens, tokens, (ip, op, cp, i, o, c) => {
+        const price = { inputPerMTok: ip, outputPerMTok: op, cachedInputPerMTok: cp, cacheWritePerMTok: null, reasoningPerMTok: null } as PriceVersion;
+        const usage = { inputTokens: i, outputTokens: o, cachedInputTokens: c, cacheWriteTokens: 0, reasoningTokens: 0 };
+        const expected = new Dec(i).times(ip).plus(new Dec(c).times(cp ?? ip)).plus(new Dec(o).times(op)).times('0.000001').toDecimalPlaces(10, Dec.ROUND_HALF_UP).toFixed();
+        expect(costAt(price, usage)).toBe(new Dec(expected).toFixed());
       }),
       { numRuns: 300 },
     );

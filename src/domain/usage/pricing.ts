@@ -45,18 +45,54 @@ export interface PriceVersion {
 
 type CostUsage = Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens' | 'cacheWriteTokens' | 'reasoningTokens'>;
 
-/** The exact cost of `usage` at `price`, rounded half-up to COST_SCALE places, as a plain decimal string. */
+/** A decimal string as an integer and its count of fraction digits: "1.25" -> [125n, 2]. */
+function fixedPoint(decimal: string): [bigint, number] {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(decimal);
+  if (!m) return fixedPoint(new Dec(decimal).toFixed()); // exponent notation ("1e-7")
+  const fraction = m[3] ?? '';
+  return [BigInt(`${m[1]}${m[2]}${fraction}`), fraction.length];
+}
+
+/**
+ * The exact cost of `usage` at `price`, rounded half-up (away from zero) to COST_SCALE places, as
+ * a plain decimal string. Exact integer arithmetic: prices as integers at their largest number of
+ * fraction digits, times token counts, summed, then one rounding.
+ */
 export function costAt(price: PriceVersion, usage: CostUsage): string {
-  const input = new Dec(price.inputPerMTok);
-  const output = new Dec(price.outputPerMTok);
   const reasoning = Math.min(Math.max(usage.reasoningTokens, 0), usage.outputTokens);
-  const perMillion = new Dec(usage.inputTokens)
-    .times(input)
-    .plus(new Dec(usage.cachedInputTokens).times(price.cachedInputPerMTok ?? input))
-    .plus(new Dec(usage.cacheWriteTokens).times(price.cacheWritePerMTok ?? input))
-    .plus(new Dec(usage.outputTokens - reasoning).times(output))
-    .plus(new Dec(reasoning).times(price.reasoningPerMTok ?? output));
-  return normalizeDecimal(perMillion.times('0.000001').toDecimalPlaces(COST_SCALE, Dec.ROUND_HALF_UP));
+  const terms: Array<[number, string]> = [
+    [usage.inputTokens, price.inputPerMTok],
+    [usage.cachedInputTokens, price.cachedInputPerMTok ?? price.inputPerMTok],
+    [usage.cacheWriteTokens, price.cacheWritePerMTok ?? price.inputPerMTok],
+    [usage.outputTokens - reasoning, price.outputPerMTok],
+    [reasoning, price.reasoningPerMTok ?? price.outputPerMTok],
+  ];
+  const prices = terms.map(([, p]) => fixedPoint(p));
+  const scale = Math.max(...prices.map(([, digits]) => digits));
+  let sum = 0n;
+  terms.forEach(([tokens], i) => {
+    const [units, digits] = prices[i]!;
+    sum += BigInt(tokens) * units * 10n ** BigInt(scale - digits);
+  });
+  // sum is in 10^-(scale + 6) USD (a price per million tokens): round to 10^-COST_SCALE.
+  const shift = scale + 6 - COST_SCALE;
+  let scaled = sum;
+  if (shift > 0) {
+    const divisor = 10n ** BigInt(shift);
+    const magnitude = sum < 0n ? -sum : sum;
+    const rounded = (magnitude + divisor / 2n) / divisor;
+    scaled = sum < 0n ? -rounded : rounded;
+  } else if (shift < 0) scaled = sum * 10n ** BigInt(-shift);
+  return plainDecimal(scaled, COST_SCALE);
+}
+
+/** An integer in 10^-digits as a plain decimal string without trailing zeros. */
+function plainDecimal(value: bigint, digits: number): string {
+  const sign = value < 0n ? '-' : '';
+  const text = (value < 0n ? -value : value).toString().padStart(digits + 1, '0');
+  const fraction = text.slice(-digits).replace(/0+$/, '');
+  const whole = text.slice(0, -digits);
+  return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
 /** The same formula in SQL over a "UsageRecord" row, with the price's columns as $n::numeric parameters. */
