@@ -45,13 +45,13 @@ function isOperationParams(body: unknown): body is OperationParams {
 }
 
 /** The parts of a Fetch Request that yoga's hooks and our context read: method, url, headers, signal. */
-function requestView(req: IncomingMessage, signal: AbortSignal): Request {
+function requestView(req: IncomingMessage, url: string, signal: AbortSignal): Request {
   const headers = req.headers;
   const get = (name: string): string | null => {
     const value = headers[name.toLowerCase()];
     return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
   };
-  return { method: 'POST', url: `http://${headers.host ?? 'localhost'}${req.url ?? '/'}`, headers: { get, has: (name: string) => get(name) !== null }, signal } as unknown as Request;
+  return { method: 'POST', url, headers: { get, has: (name: string) => get(name) !== null }, signal } as unknown as Request;
 }
 
 /**
@@ -108,6 +108,7 @@ export function createGraphQLFastPath(yoga: GraphQLHandler, endpoint: string) {
     const raw = await readBody(req);
     // What @whatwg-node/server gives yoga as the server context for a node:http request.
     const serverContext = { req, res } as Parameters<GraphQLHandler['getResultForParams']>[1];
+    const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
     let params: unknown;
     try {
       params = JSON.parse(raw);
@@ -115,10 +116,10 @@ export function createGraphQLFastPath(yoga: GraphQLHandler, endpoint: string) {
       params = undefined;
     }
     if (!isOperationParams(params)) {
-      const request = new yoga.fetchAPI.Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers: toHeaders(req), body: raw, signal });
+      const request = new yoga.fetchAPI.Request(url, { method: 'POST', headers: toHeaders(req), body: raw, signal });
       return send(res, await yoga.handleRequest(request, serverContext), true);
     }
-    const request = requestView(req, signal);
+    const request = requestView(req, url, signal);
     let result: unknown = await yoga.getResultForParams({ params: params as GraphQLParams, request }, serverContext);
     // As yoga's processResult: the hooks choose the processor for the accepted media type.
     let processor: ResultProcessor | undefined;
