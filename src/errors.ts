@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'UPSTREAM_TIMEOUT',
   'GUARDRAIL_BLOCKED',
   'INTERNAL',
+  'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -20,7 +21,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorDetails {
   /** BAD_INPUT: the offending field, as a dotted path. */
   field?: string;
-  /** RATE_LIMITED: when to try again. */
+  /** RATE_LIMITED / UNAVAILABLE: when to try again. */
   retryAfterMs?: number;
   /** RATE_LIMITED / BUDGET_EXCEEDED: which limit ("tokensPerDay" for the user's own, "key:requestsPerMinute", "team:monthlyBudgetUsd", ...). */
   limit?: string;
@@ -67,4 +68,5 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UPSTREAM_TIMEOUT: 504,
   GUARDRAIL_BLOCKED: 422,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 };
