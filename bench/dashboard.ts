@@ -17,6 +17,12 @@ import { createApp } from '../src/app.ts';
 import { loadEnv } from '../src/env.ts';
 import { createLogger, type LogLevel } from '../src/logger.ts';
 import { ensureDashboardBuilt, launchChromium } from '../test/helpers/browser.ts';
+import { helpRequested } from '../src/cli/help.ts';
+
+const USAGE = `usage: npm run bench:dashboard [-- --rows N] [--keep | --reuse NAME] [--requests]
+
+The dashboard's first full render in headless Chromium over a seeded ledger on PostgreSQL.`;
+if (helpRequested(process.argv.slice(2), USAGE)) process.exit(0);
 
 const args = process.argv.slice(2);
 const reuseArg = args.indexOf('--reuse');

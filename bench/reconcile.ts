@@ -10,6 +10,12 @@ import { uuidv7 } from '../src/ids.ts';
 import { createLogger } from '../src/logger.ts';
 import { startSimulator } from '../src/simulator/server.ts';
 import { createGatewayLogsClient } from '../src/upstream/gateway-logs-client.ts';
+import { helpRequested } from '../src/cli/help.ts';
+
+const USAGE = `usage: npm run bench:reconcile [-- ROWS]
+
+Reconciles one day of ROWS (default 100,000) ledger rows against the simulator's logs.`;
+if (helpRequested(process.argv.slice(2), USAGE)) process.exit(0);
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const fresh = await freshDatabase();

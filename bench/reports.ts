@@ -13,6 +13,12 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/index.ts';
 import { createUsageReports, reportSql, type ReportQuery } from '../src/domain/usage/usage-report.ts';
 import type { UsageDimension } from '../src/domain/usage/schemas.ts';
+import { helpRequested } from '../src/cli/help.ts';
+
+const USAGE = `usage: npm run bench:reports [-- --rows N] [--keep]
+
+Usage reports over a seeded ledger (default 1,000,000 rows) in a scratch database on DATABASE_URL's server.`;
+if (helpRequested(process.argv.slice(2), USAGE)) process.exit(0);
 
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');

@@ -17,6 +17,17 @@ import { issueTargets, printIssueTargets, type BenchRow } from './lib/issue-targ
 import { Caller, closedLoop, percentile, type CallSpec } from './lib/load.ts';
 import { PgBackends } from './lib/pg-backends.ts';
 import { holdSnapshot, type HoldSnapshot } from './lib/write-ahead-hold.ts';
+import { helpRequested } from '../src/cli/help.ts';
+
+const USAGE = `usage: npm run bench [-- options]
+
+Switchboard's overhead against the direct upstream, a bare relay and the frameworks' floor.
+  --duration S     measured seconds per target (default 3)    --warmup S   (default 1)
+  --rounds N       (default 2)                                 --concurrency 1,32
+  --quick          1.5 s, 0.5 s warm-up, 1 round               --scenario generate,stream,stream1
+  --targets REGEX  keep only matching targets                  --soak S, --rate R (calls/s)
+  --cpu-prof       profile the Switchboard child               --out FILE (default bench/results/latest.json)`;
+if (helpRequested(process.argv.slice(2), USAGE)) process.exit(0);
 
 // ---- options ----------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -6,6 +6,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { calcPrice, findProvider, type ModelPrice } from '@pydantic/genai-prices';
+import { helpRequested } from '../src/cli/help.ts';
+
+const USAGE = `usage: npm run prices:build
+
+Rewrites prisma/prices/2026-11.json from @pydantic/genai-prices (review and commit the diff).`;
+if (helpRequested(process.argv.slice(2), USAGE)) process.exit(0);
 
 const OUT = fileURLToPath(new URL('../prisma/prices/2026-11.json', import.meta.url));
 const PKG = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/@pydantic/genai-prices/package.json', import.meta.url)), 'utf8')) as { version: string };

@@ -1,9 +1,18 @@
 // Entry point: environment -> app -> listen; SIGTERM/SIGINT drain and close.
 import 'dotenv/config';
 import { createApp } from './app.ts';
+import { helpRequested } from './cli/help.ts';
 import { EnvError, loadEnv } from './env.ts';
 
+const USAGE = `usage: npm start   (node dist/main.js; \`npm run dev\` runs src/ through tsx)
+
+Serves GraphQL (/graphql), tRPC (/trpc), /healthz, /readyz, /metrics and /dashboard on one port.
+Configuration comes from the environment (and .env): PORT, HOST, DATABASE_URL, DATA_DIR,
+REDIS_URL, ADMIN_API_KEY, CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN, ... (README: Configuration).
+Without CLOUDFLARE_API_TOKEN outside production it runs offline against the built-in simulator.`;
+
 async function main(): Promise<void> {
+  if (helpRequested(process.argv.slice(2), USAGE)) return;
   let env;
   try {
     env = loadEnv();

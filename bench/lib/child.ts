@@ -15,6 +15,24 @@ export interface BenchChild<T> {
   stop(): Promise<void>;
 }
 
+/** Every bench server still running: stopped when the runner is interrupted or exits. */
+const running = new Set<ChildProcess>();
+let exitHooked = false;
+function stopAllOnExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const killAll = () => {
+    for (const child of running) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
 export async function startChild<T extends Record<string, unknown>>(
   name: string,
   file: string,
@@ -28,6 +46,9 @@ export async function startChild<T extends Record<string, unknown>>(
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  stopAllOnExit();
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -48,7 +48,7 @@ describe('the built package', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }>; scripts: Record<string, string> };
     expect(pkg.exports['./client']).toEqual({ types: './dist/client/index.d.ts', default: './dist/client/index.js' });
     expect(pkg.exports['.']!.types).toMatch(/\.d\.ts$/);
-    expect(pkg.scripts.prepare).toContain('scripts/build.ts');
+    expect(pkg.scripts.build).toContain('scripts/build.mjs');
     const dts = readFileSync(join(root, 'dist/client/types.d.ts'), 'utf8');
     expect(dts).toContain('GenerationEvent');
   });

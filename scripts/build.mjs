@@ -1,0 +1,90 @@
+// npm run build (also run by postinstall): the server as plain JavaScript in dist/, one file per
+// source file at the same depth as in src/ (so paths relative to a file, such as the migrations
+// folder, resolve the same from both), the dashboard page in dist/dashboard, and, where
+// TypeScript is installed (a development install), the package's declarations.
+//
+// Plain Node (no tsx): it must run after `npm ci --omit=dev`, where only `dependencies` exist.
+import { existsSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const USAGE = `usage: npm run build [-- --server-only]
+
+Emits the server as JavaScript into dist/ (run it with \`npm start\`, i.e. node dist/main.js),
+builds the dashboard into dist/dashboard, and, when TypeScript is installed, the package's
+declarations. --server-only: the server's JavaScript alone (about a second).`;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+function sourceFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Every src/**\/*.ts as its own ESM module; relative imports keep pointing at files, now .js. */
+async function buildServer() {
+  const esbuild = await import('esbuild');
+  const src = join(root, 'src');
+  const relativeJs = {
+    name: 'relative-imports-as-js',
+    setup(build) {
+      build.onResolve({ filter: /^\.{1,2}\// }, (args) =>
+        args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
+      );
+    },
+  };
+  await esbuild.build({
+    entryPoints: sourceFiles(src),
+    outdir: join(root, 'dist'),
+    outbase: src,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [relativeJs],
+  });
+  for (const file of ['db/pglite-worker.mjs']) {
+    mkdirSync(dirname(join(root, 'dist', file)), { recursive: true });
+    copyFileSync(join(src, file), join(root, 'dist', file));
+  }
+}
+
+async function buildDashboard() {
+  const { build } = await import('vite');
+  await build({ configFile: join(root, 'dashboard/vite.config.ts'), logLevel: 'warn' });
+}
+
+/** Declarations of the package entry points (development installs only: needs TypeScript). */
+async function buildDeclarations() {
+  try {
+    require.resolve('typescript');
+    require.resolve('tsx');
+  } catch {
+    return; // a production install: no declarations needed to serve
+  }
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts')], { stdio: 'inherit' });
+}
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`${USAGE}\n`);
+} else {
+  const started = performance.now();
+  await buildServer();
+  if (!process.argv.includes('--server-only')) {
+    await buildDashboard();
+    await buildDeclarations();
+  }
+  if (!process.env.npm_config_loglevel?.match(/silent/)) {
+    process.stderr.write(`switchboard: built ${relative(process.cwd(), join(root, 'dist')) || 'dist'}/ in ${Math.round(performance.now() - started)} ms\n`);
+  }
+  if (!existsSync(join(root, 'dist/main.js'))) process.exitCode = 1;
+}
