@@ -44,6 +44,8 @@ async function main(): Promise<void> {
       ...(app.devAdminKey && { devAdminKey: app.devAdminKey }),
     };
     process.stderr.write(JSON.stringify(banner) + '\n');
+    // The key again on a line of its own, for a person reading the terminal.
+    if (app.devAdminKey) process.stderr.write(`\n*** No ADMIN_API_KEY: this run's admin key is ${app.devAdminKey}\n\n`);
   }
 
   let stopping = false;

@@ -57,7 +57,7 @@ it('runs the five-minute path as written', async () => {
     const onData = (d: Buffer) => {
       stderr += d.toString();
       const url = stderr.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-      const adminKey = stderr.match(/this run's admin key is (dev_\S+)/)?.[1];
+      const adminKey = stderr.match(/^\*\*\* No ADMIN_API_KEY: this run's admin key is (dev_\S+)$/m)?.[1]; // a line of its own, as the README quotes it
       if (url && adminKey) {
         clearTimeout(timer);
         resolve({ url, adminKey });
