@@ -15,14 +15,21 @@ function csvCell(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** The USER column shows the user's email (the report's userEmail) when it has one. */
+/** Id columns that show a name: the user's email, the key's name, the team's name (the id when there is none). */
+const LABELS: Partial<Record<keyof UsageReportRow, { header: string; label: keyof UsageReportRow }>> = {
+  userId: { header: 'user', label: 'userEmail' },
+  apiKeyId: { header: 'apiKey', label: 'apiKeyName' },
+  teamId: { header: 'team', label: 'teamName' },
+};
+
 export function formatReport(report: UsageReport, groupBy: readonly UsageDimension[], format: ReportFormat): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
   const dims = groupBy.flatMap((d) => DIM_COLUMNS[d]);
-  const header = [...dims.map((d) => (d === 'userId' ? 'user' : d)), ...SUM_COLUMNS];
+  const header = [...dims.map((d) => LABELS[d]?.header ?? d), ...SUM_COLUMNS];
   const cell = (row: Record<string, unknown>, column: string): string => {
     const value = row[column];
-    if (column === 'userId' && typeof value === 'string') return (typeof row.userEmail === 'string' && row.userEmail) || value;
+    const label = LABELS[column as keyof UsageReportRow]?.label;
+    if (label && typeof value === 'string') return (typeof row[label] === 'string' && (row[label] as string)) || value;
     return value === null || value === undefined ? '' : String(value);
   };
   const body = report.rows.map((r) => [...dims, ...SUM_COLUMNS].map((c) => cell(r as unknown as Record<string, unknown>, c)));
