@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const USAGE = `usage: npm run build [-- --server-only]
 
-Emits the server as JavaScript into dist/ (run it with \`npm start\`, i.e. node dist/main.js),
-builds the dashboard into dist/dashboard, and, when TypeScript is installed, the package's
-declarations. --server-only: the server's JavaScript alone (about a second).`;
+Emits the server as JavaScript into dist/ (run it with \`npm start\`, i.e. node dist/main.js) and
+the client package (packages/client/dist), builds the dashboard into dist/dashboard, and, when
+TypeScript is installed, the declarations (the client's bundled into one file).
+--server-only: the JavaScript alone (about a second).`;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -57,6 +58,23 @@ async function buildServer() {
   }
 }
 
+/** The client package's JavaScript: one ESM file, its npm dependencies left as imports. */
+async function buildClient() {
+  const esbuild = await import('esbuild');
+  const out = join(root, 'packages/client/dist');
+  await esbuild.build({
+    entryPoints: [join(root, 'packages/client/src/index.ts')],
+    outfile: join(out, 'index.js'),
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  copyFileSync(join(root, 'schema.graphql'), join(out, 'schema.graphql'));
+}
+
 async function buildDashboard() {
   const { build } = await import('vite');
   await build({ configFile: join(root, 'dashboard/vite.config.ts'), logLevel: 'warn' });
@@ -71,7 +89,9 @@ async function buildDeclarations() {
     return; // a production install: no declarations needed to serve
   }
   const { execFileSync } = await import('node:child_process');
-  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts')], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts'), ...process.argv.filter((a) => a === '--strict')], { stdio: 'inherit' });
+  // The GraphQL schema's introspection for gql.tada users of the client package.
+  execFileSync(join(root, 'node_modules/.bin/gql.tada'), ['generate-output', '--tsconfig', 'dashboard/tsconfig.json', '--output', 'packages/client/dist/graphql-env.d.ts'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -79,6 +99,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 } else {
   const started = performance.now();
   await buildServer();
+  await buildClient();
   if (!process.argv.includes('--server-only')) {
     await buildDashboard();
     await buildDeclarations();

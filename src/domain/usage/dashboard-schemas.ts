@@ -3,8 +3,9 @@
 // usageReport's access rules.
 import { z } from 'zod';
 import { decimalString } from './schemas.ts';
+import { dateInput as date } from '../validation.ts';
 
-const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
+
 
 export const CALL_STATUSES = ['PENDING', 'OK', 'ERROR', 'CANCELLED', 'INTERRUPTED'] as const;
 export const RECONCILE_STATES = ['UNCHECKED', 'MATCHED', 'DRIFT', 'MISSING_UPSTREAM'] as const;

@@ -10,7 +10,7 @@ import {
   type GenerationEvent,
   type RouterInputs,
   type UsageReportInput,
-} from 'switchboard/client';
+} from '@switchboard/client';
 
 const url = process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:4000';
 const apiKey = process.env.SWITCHBOARD_API_KEY ?? '';

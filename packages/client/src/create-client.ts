@@ -4,7 +4,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient, type TRPCLink } from '@trpc/client';
 import { EventSource as UndiciEventSource } from 'undici';
 import NodeWebSocket from 'ws';
-import type { AppRouter } from '../trpc/router.ts';
+import type { AppRouter } from '../../../src/trpc/router.ts';
 
 export interface SwitchboardClientOptions {
   /** The server's base URL, e.g. http://127.0.0.1:4000 (the client adds /trpc). */

@@ -1,7 +1,7 @@
 // The types a TypeScript service needs, as emitted declarations (dist/client/types.d.ts):
 // the router, every procedure's input and output, and the stream events.
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import type { AppRouter } from '../trpc/router.ts';
+import type { AppRouter } from '../../../src/trpc/router.ts';
 
 export type { AppRouter };
 
