@@ -31,7 +31,9 @@ const env = loadEnv({
   DEFAULT_TOKENS_PER_DAY: '2000000000',
   SHUTDOWN_GRACE_MS: '2000',
 });
-const app = await createApp(env, process.env.BENCH_LOG_LEVEL ? {} : { logger: createLogger('silent') });
+// BENCH_FAST_PATHS=false: every request through yoga's and tRPC's own handlers (bench/fast-path-ab.ts).
+const fastPaths = process.env.BENCH_FAST_PATHS !== 'false';
+const app = await createApp(env, { fastPaths, ...(process.env.BENCH_LOG_LEVEL ? {} : { logger: createLogger('silent') }) });
 const url = await app.listen(0);
 
 const admin = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' as const };
