@@ -35,7 +35,7 @@ export const RecentCallsQuery = graphql(`
     recentCalls(input: $input) {
       nextCursor
       rows {
-        id createdAt userId userEmail model api gatewayId status errorCode streamed latencyMs timeToFirstTokenMs
+        id callId attempt createdAt userId userEmail model api gatewayId status errorCode streamed latencyMs timeToFirstTokenMs
         inputTokens outputTokens totalTokens costUsd usageEstimated reconciliation conversationId
       }
     }

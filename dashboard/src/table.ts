@@ -25,8 +25,8 @@ function cellOf<Row>(c: Column<Row>, r: Row): HTMLElement {
   return h('td', { class: c.numeric ? 'num' : null }, c.cell ? c.cell(r) : c.text(r));
 }
 
-/** compact: many columns, set tighter (the recent calls fit 1280 px). */
-export function dataTable<Row>(opts: { id: string; caption: string; columns: Column<Row>[]; rows: Row[]; empty: string; csvName: string; compact?: boolean }): HTMLElement {
+/** compact: many columns, set tighter (the recent calls fit 1280 px). rowClass: a class for a row (e.g. a retry under its call). */
+export function dataTable<Row>(opts: { id: string; caption: string; columns: Column<Row>[]; rows: Row[]; empty: string; csvName: string; compact?: boolean; rowClass?: (row: Row) => string | null }): HTMLElement {
   const { id, caption, columns, rows } = opts;
   if (rows.length === 0) return h('p', { class: 'empty', 'data-testid': `${id}-empty` }, opts.empty);
   const table = h(
@@ -34,7 +34,7 @@ export function dataTable<Row>(opts: { id: string; caption: string; columns: Col
     { id: `${id}-table`, 'data-testid': `${id}-table`, class: opts.compact ? 'compact' : null },
     h('caption', { class: 'visually-hidden' }, caption),
     h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...columns.map((c) => cellOf(c, r))))),
+    h('tbody', {}, ...rows.map((r) => h('tr', { class: opts.rowClass?.(r) ?? null }, ...columns.map((c) => cellOf(c, r))))),
   );
   const exportCsv = () =>
     downloadCsv(

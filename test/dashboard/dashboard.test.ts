@@ -90,6 +90,8 @@ beforeAll(async () => {
   const a = server.trpc(alice.key);
   for (const prompt of ['hello', 'a longer prompt here', 'third call']) await a.generate.mutate({ model: PRICED, prompt });
   await a.generate.mutate({ model: 'anthropic/claude-sonnet-4-5', prompt: 'unpriced model' });
+  // A call the upstream refuses every time: retried, three ERROR attempts sharing one callId.
+  await expect(a.generate.mutate({ model: PRICED, prompt: 'always failing [[fault:server_error:503]]' })).rejects.toThrow();
   await a.chat.mutate({ model: PRICED, message: 'a conversation about budgets' });
   const b = server.trpc(bob.key);
   await b.generate.mutate({ model: PRICED, prompt: 'bob secret prompt' });
@@ -147,7 +149,7 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     const report = await server.trpc(alice.key).usage.report.query({ from, to, groupBy: [] });
     const shown = await totalsOnPage(page);
     expect(shown).toEqual({ costUsd: report.totals.costUsd, requests: report.totals.requests, totalTokens: report.totals.totalTokens });
-    expect(report.totals.requests).toBe(5 + 6);
+    expect(report.totals.requests).toBe(5 + 3 + 6); // five calls, one retried call of three attempts, six seeded rows
     // The admin-only controls and lists are not there for a user.
     expect(await page.locator('#filter-user').count()).toBe(0);
     expect(await page.getByTestId('top-users-table').count()).toBe(0);
@@ -372,6 +374,25 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
       expect(box!.x + box!.width).toBeLessThanOrEqual(1280);
       await page.close();
     }
+    await context.close();
+  });
+
+  it("a retried call's attempts show together (1 of 3 ... 3 of 3), its error code under the status, and the table fits 1280 px", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, alice.key);
+    const header = await tableHeader(page, 'calls-table');
+    const rows = page.getByTestId('calls-table').locator('tbody tr');
+    const classes = await rows.evaluateAll((trs) => trs.map((tr) => tr.className));
+    const first = classes.indexOf('attempt');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(classes.slice(first, first + 3)).toEqual(['attempt', 'attempt retry', 'attempt retry']);
+    const shown = (await tableRows(page, 'calls-table')).slice(first, first + 3);
+    expect(shown.map((r) => r[header.indexOf('Attempt')])).toEqual(['1 of 3', '2 of 3', '3 of 3']);
+    for (const r of shown) expect(r[header.indexOf('Status')]).toBe('ERRORUPSTREAM_ERROR');
+    const overflow = await page.evaluate(() => [...document.querySelectorAll('main .scroll')].filter((el) => el.scrollWidth > el.clientWidth + 1).length);
+    expect(overflow).toBe(0);
+    await page.getByTestId('calls-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-retried-call-1280.png'), fullPage: true });
     await context.close();
   });
 

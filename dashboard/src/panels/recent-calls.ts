@@ -41,6 +41,16 @@ function inputOf(ctx: PanelContext, f: CallFilters, after: string | null): Input
   };
 }
 
+/**
+ * A call's attempts together: calls stay newest first; a retried call's attempts follow one
+ * another in attempt order. Returns the rows and, per row, how many attempts its call has here.
+ */
+export function groupAttempts(rows: readonly Row[]): Array<{ row: Row; attempts: number }> {
+  const byCall = new Map<string, Row[]>();
+  for (const row of rows) byCall.set(row.callId, [...(byCall.get(row.callId) ?? []), row]);
+  return [...byCall.values()].flatMap((attempts) => attempts.sort((a, b) => a.attempt - b.attempt).map((row) => ({ row, attempts: attempts.length })));
+}
+
 function field(label: string, control: HTMLElement): HTMLElement {
   return h('label', { class: 'field' }, h('span', {}, label), control);
 }
@@ -94,26 +104,33 @@ export const recentCallsPanel: Panel = {
     const more = async (after: string | null) => {
       const page = (await request(RecentCallsQuery, { input: inputOf(ctx, ctx.state.calls, after) }, ctx.apiKey)).recentCalls;
       rows.push(...page.rows);
-      const table = dataTable<Row>({
+      const table = dataTable<{ row: Row; attempts: number }>({
         id: 'calls',
         compact: true,
-        caption: 'Recent calls, newest first',
-        rows,
+        caption: "Recent calls, newest first (a retried call's attempts together)",
+        rows: groupAttempts(rows),
+        rowClass: ({ row, attempts }) => (attempts > 1 ? (row.attempt > 1 ? 'attempt retry' : 'attempt') : null),
         empty: 'No calls match in this range.',
         csvName: 'switchboard-calls.csv',
         columns: [
-          { label: 'Time (UTC)', text: (r) => formatUtcTime(r.createdAt), raw: (r) => r.createdAt },
-          ...(ctx.isAdmin ? [{ label: 'User', text: (r: Row) => r.userEmail ?? r.userId, clip: 'name' as const }] : []),
-          { label: 'Model', text: (r) => r.model, clip: 'name' },
-          { label: 'Gateway', text: (r) => r.gatewayId },
-          { label: 'Status', text: (r) => (r.errorCode ? `${r.status} (${r.errorCode})` : r.status), raw: (r) => r.status },
-          { label: 'Latency', text: (r) => formatMs(r.latencyMs), raw: (r) => String(r.latencyMs), numeric: true },
-          { label: 'TTFT', text: (r) => formatMs(r.timeToFirstTokenMs), raw: (r) => (r.timeToFirstTokenMs === null ? '' : String(r.timeToFirstTokenMs)), numeric: true },
-          { label: 'Tokens', text: (r) => `${formatInt(r.totalTokens)}${r.usageEstimated ? ' (est.)' : ''}`, raw: (r) => String(r.totalTokens), numeric: true },
-          { label: 'Cost', text: (r) => formatUsd(r.costUsd), raw: (r) => r.costUsd ?? '', numeric: true },
-          { label: 'Estimated', text: (r) => (r.usageEstimated ? 'yes' : 'no') },
-          { label: 'Reconciliation', text: (r) => r.reconciliation.replace('_', ' ').toLowerCase(), raw: (r) => r.reconciliation },
-          { label: 'Id', text: (r) => r.id, clip: 'id' },
+          { label: 'Time (UTC)', text: ({ row: r }) => formatUtcTime(r.createdAt), raw: ({ row: r }) => r.createdAt },
+          ...(ctx.isAdmin ? [{ label: 'User', text: ({ row: r }: { row: Row }) => r.userEmail ?? r.userId, clip: 'name' as const }] : []),
+          { label: 'Model', text: ({ row: r }) => r.model, clip: 'name' },
+          { label: 'Gateway', text: ({ row: r }) => r.gatewayId, clip: 'name' },
+          {
+            label: 'Status',
+            // The error code on a line of its own, so a long code never widens the table.
+            text: ({ row: r }) => (r.errorCode ? `${r.status} (${r.errorCode})` : r.status),
+            raw: ({ row: r }) => r.status,
+            cell: ({ row: r }) => (r.errorCode ? h('span', { class: 'status' }, r.status, h('br'), h('small', { class: 'code', title: r.errorCode }, r.errorCode)) : document.createTextNode(r.status)),
+          },
+          { label: 'Attempt', text: ({ row: r, attempts }) => (attempts > 1 ? `${r.attempt} of ${attempts}` : String(r.attempt)), raw: ({ row: r }) => String(r.attempt), numeric: true },
+          { label: 'Latency', text: ({ row: r }) => formatMs(r.latencyMs), raw: ({ row: r }) => String(r.latencyMs), numeric: true },
+          { label: 'TTFT', text: ({ row: r }) => formatMs(r.timeToFirstTokenMs), raw: ({ row: r }) => (r.timeToFirstTokenMs === null ? '' : String(r.timeToFirstTokenMs)), numeric: true },
+          { label: 'Tokens', text: ({ row: r }) => `${formatInt(r.totalTokens)}${r.usageEstimated ? ' (est.)' : ''}`, raw: ({ row: r }) => String(r.totalTokens), numeric: true },
+          { label: 'Cost', text: ({ row: r }) => formatUsd(r.costUsd), raw: ({ row: r }) => r.costUsd ?? '', numeric: true },
+          { label: 'Reconciliation', text: ({ row: r }) => r.reconciliation.replace('_', ' ').toLowerCase(), raw: ({ row: r }) => r.reconciliation },
+          { label: 'Id', text: ({ row: r }) => r.id, clip: 'id' },
         ],
       });
       const next = page.nextCursor;
