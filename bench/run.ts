@@ -4,7 +4,7 @@
 //
 // Flags: --duration S (measured seconds per target, default 3), --warmup S (default 1),
 //        --rounds N (default 2), --concurrency 1,32, --quick (1.5 s, 0.5 s warm-up, 1 round),
-//        --scenario generate,stream, --targets REGEX (e.g. 'relay|floor/trpc|switchboard/trpc'),
+//        --scenario generate,stream, --targets REGEX (e.g. 'relay|floor/trpc|switchboard/(trpc|openai)'),
 //        --soak S, --rate R (soak calls/s, default 100), --cpu-prof (profile the Switchboard child
 //        into bench/results/profiles), --out FILE (default bench/results/latest.json).
 // Every server runs as its own Node process; CPU per call is the server process's user+system
@@ -84,6 +84,12 @@ function upstreamSpec(origin: string, path: string, scenario: Scenario, auth: bo
   };
 }
 
+/** The drop-in surface: the same Chat Completions body an OpenAI client sends, with a Switchboard key. */
+function openaiSpec(origin: string, key: string, scenario: Scenario): CallSpec {
+  const spec = upstreamSpec(origin, '/v1/chat/completions', scenario, false);
+  return { ...spec, headers: { ...spec.headers, authorization: `Bearer ${key}` } };
+}
+
 function trpcSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
   const input = inputOf(scenario);
   if (scenario === 'generate') {
@@ -152,6 +158,7 @@ async function targetsOf(s: Awaited<ReturnType<typeof startServers>>): Promise<T
     const hold = child.info.metricsToken ? (streamed: boolean) => holdSnapshot(child.info.url, child.info.metricsToken!, streamed) : undefined;
     targets.push({ name: `${label}/trpc`, server: child, backends, hold, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
     targets.push({ name: `${label}/graphql`, server: child, backends, hold, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
+    targets.push({ name: `${label}/openai`, server: child, backends, hold, spec: (sc) => openaiSpec(child.info.url, child.info.key, sc) });
   }
   return targets;
 }
