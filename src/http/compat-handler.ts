@@ -36,6 +36,8 @@ function authorizationOf(req: IncomingMessage): string | undefined {
 
 /** The body as JSON within the byte limit: an object, else BAD_INPUT (413 over the limit). */
 function readJson(req: IncomingMessage, limit: number): Promise<Json> {
+  const tooLarge = () => new AppError('BAD_INPUT', `Request body over ${limit} bytes`, { field: 'body' });
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -47,7 +49,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<Json> {
     });
     req.once('error', reject);
     req.once('end', () => {
-      if (over) return reject(new AppError('BAD_INPUT', `Request body over ${limit} bytes`, { field: 'body' }));
+      if (over) return reject(tooLarge());
       let body: unknown;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
