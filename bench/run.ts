@@ -198,8 +198,10 @@ async function bench(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const concurrency of concurrencies) {
         for (const scenario of scenarios) {
-          // Alternate: each round starts the rotation at a different target.
-          const order = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
+          // Alternate: each round starts the rotation at a different target, and odd rounds run it
+          // backwards (so two targets swap places round by round, whatever the number of targets).
+          const rotation = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
+          const order = round % 2 === 1 ? rotation.reverse() : rotation;
           for (const target of order) {
             if (!runs(scenario, concurrency, target)) continue;
             let cpuStart = 0;
@@ -246,7 +248,8 @@ async function bench(): Promise<void> {
             cell.peakRss = Math.max(cell.peakRss, peakRss);
             cells.set(key, cell);
             done++;
-            process.stderr.write(`  [${done}/${total}] ${scenario} c=${concurrency} ${target.name}: ${Math.round((result.windowCalls * 1000) / result.windowMs)} req/s, ${result.errors} errors\n`);
+            const cpuPerCall = Math.round((cpuEnd - cpuStart) / Math.max(1, result.windowCalls));
+            process.stderr.write(`  [${done}/${total}] ${scenario} c=${concurrency} ${target.name}: ${Math.round((result.windowCalls * 1000) / result.windowMs)} req/s, ${cpuPerCall} µs CPU/call, ${result.errors} errors\n`);
           }
         }
       }
