@@ -163,6 +163,38 @@ describe('passthrough, headers, idempotency', () => {
   });
 });
 
+describe('streams that do not finish', () => {
+  it('a client that leaves mid-stream: one CANCELLED row with estimated usage; a cut upstream: an error the SDK raises, one ERROR row', async () => {
+    const { userId, key } = await createUserWithKey(server, 'leaver@example.com');
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: CLAUDE, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'a slow story of many words [[fault:slow_stream:150]]' }] }),
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^event: message_start\n/);
+    controller.abort();
+    await expect.poll(async () => (await rowsOf(userId)).map((r) => r.status), { timeout: 10_000 }).toEqual(['CANCELLED']);
+    const [cancelled] = await rowsOf(userId);
+    expect(cancelled).toMatchObject({ surface: 'ANTHROPIC', streamed: true });
+    expect(cancelled!.inputTokens + cancelled!.cachedInputTokens + cancelled!.cacheWriteTokens).toBeGreaterThan(0);
+
+    const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    const consume = async () => {
+      for await (const chunk of await openai.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'cut me off [[fault:cut_stream:2]]' }] })) void chunk;
+    };
+    await expect(consume()).rejects.toThrow();
+    const rows = await rowsOf(userId);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatchObject({ surface: 'OPENAI', status: 'ERROR', usageEstimated: true });
+  });
+});
+
 describe('one ledger, one budget, three surfaces', () => {
   it('a mixed burst over GraphQL, tRPC and /v1/chat/completions never exceeds the budget', async () => {
     const { userId, key } = await createUserWithKey(server, 'burst@example.com');
