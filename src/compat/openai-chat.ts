@@ -7,23 +7,11 @@ import type { Generation } from '../domain/generation/generation-view.ts';
 import { badInput, type AppError } from '../errors.ts';
 import { errorBody } from './error-envelopes.ts';
 import type { CompatRoute, Json } from './route.ts';
-import { imageFromUrl, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
+import { contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
 
-/** Text of a content (a string, null, or parts): text parts joined; other parts as their JSON (counted, checked). */
-function partsOf(content: unknown, field: string): { text: string; images: Json[] } {
-  if (content === undefined || content === null) return { text: '', images: [] };
-  if (typeof content === 'string') return { text: content, images: [] };
-  if (!Array.isArray(content)) throw badInput(field, `${field} must be a string or an array of parts`);
-  const texts: string[] = [];
-  const images: Json[] = [];
-  content.forEach((part: unknown, i) => {
-    if (!isRecord(part)) throw badInput(`${field}.${i}`, 'a content part must be an object');
-    if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
-    else if (part.type === 'image_url') images.push(imageFromUrl(isRecord(part.image_url) ? part.image_url.url : part.image_url, `${field}.${i}.image_url`));
-    else texts.push(JSON.stringify(part));
-  });
-  return { text: texts.join('\n'), images };
-}
+/** Chat Completions parts: text, and image_url ({url} or a bare string). */
+const partsOf = (content: unknown, field: string) =>
+  contentOf(content, field, (type) => type === 'text', (part) => (part.type === 'image_url' ? (isRecord(part.image_url) ? part.image_url.url : part.image_url) : undefined));
 
 function messageOf(m: unknown, i: number): Json {
   const field = `messages.${i}`;

@@ -6,22 +6,11 @@ import type { Generation } from '../domain/generation/generation-view.ts';
 import { badInput } from '../errors.ts';
 import { openAiErrorFrame } from './openai-chat.ts';
 import type { CompatRoute, Json } from './route.ts';
-import { imageFromUrl, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
+import { contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
 
-function partsOf(content: unknown, field: string): { text: string; images: Json[] } {
-  if (content === undefined || content === null) return { text: '', images: [] };
-  if (typeof content === 'string') return { text: content, images: [] };
-  if (!Array.isArray(content)) throw badInput(field, `${field} must be a string or an array of parts`);
-  const texts: string[] = [];
-  const images: Json[] = [];
-  content.forEach((part: unknown, i) => {
-    if (!isRecord(part)) throw badInput(`${field}.${i}`, 'a content part must be an object');
-    if ((part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') texts.push(part.text);
-    else if (part.type === 'input_image' && typeof part.image_url === 'string') images.push(imageFromUrl(part.image_url, `${field}.${i}.image_url`));
-    else texts.push(JSON.stringify(part));
-  });
-  return { text: texts.join('\n'), images };
-}
+/** Responses parts: input_text / output_text, and input_image (its image_url). */
+const partsOf = (content: unknown, field: string) =>
+  contentOf(content, field, (type) => type === 'input_text' || type === 'output_text' || type === 'text', (part) => (part.type === 'input_image' ? part.image_url : undefined));
 
 /** The input items as GenerateInput messages: function calls join an assistant turn, their outputs become tool turns. */
 function messagesOf(input: unknown): Json[] {

@@ -58,6 +58,27 @@ export function imageFromUrl(url: unknown, field: string): Json {
   return data ? { data: data[2], mediaType: data[1] } : { url };
 }
 
+/**
+ * A message content (a string, null, or an array of parts) as GenerateInput text and images: text
+ * parts (`isText`) joined, images by URL (`imageUrlOf`; undefined: not an image), any other part
+ * as its JSON (counted and checked; the part itself goes upstream as it is).
+ */
+export function contentOf(content: unknown, field: string, isText: (type: unknown) => boolean, imageUrlOf: (part: Json) => unknown): { text: string; images: Json[] } {
+  if (content === undefined || content === null) return { text: '', images: [] };
+  if (typeof content === 'string') return { text: content, images: [] };
+  if (!Array.isArray(content)) throw badInput(field, `${field} must be a string or an array of parts`);
+  const texts: string[] = [];
+  const images: Json[] = [];
+  content.forEach((part: unknown, i) => {
+    if (!isRecord(part)) throw badInput(`${field}.${i}`, 'a content part must be an object');
+    const url = imageUrlOf(part);
+    if (isText(part.type) && typeof part.text === 'string') texts.push(part.text);
+    else if (url !== undefined) images.push(imageFromUrl(url, `${field}.${i}.image_url`));
+    else texts.push(JSON.stringify(part));
+  });
+  return { text: texts.join('\n'), images };
+}
+
 export async function serveGeneration(call: CompatCall, format: SdkFormat): Promise<void> {
   const parsed = format.parse(call.body);
   const input = parseInput(generateInput, { ...parsed.input, ...call.headerInput(), api: format.api });
