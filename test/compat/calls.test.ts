@@ -64,6 +64,10 @@ describe('errors in each SDK envelope', () => {
     expect((badModel as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'BAD_INPUT', param: 'model' });
     const nul = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'a\u0000b' }] }).catch((e: unknown) => e);
     expect((nul as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'BAD_INPUT', param: 'messages.0.content' });
+    // An inline image counts against MAX_IMAGE_BYTES, as on GraphQL and tRPC.
+    const big = `data:image/png;base64,${Buffer.alloc(600 * 1024, 1).toString('base64')}`;
+    const image = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: big } }] }] }).catch((e: unknown) => e);
+    expect((image as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'BAD_INPUT', param: expect.stringMatching(/^messages\.0\.images/) });
     const res = await fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{not json' });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: expect.any(String) } });
