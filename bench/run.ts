@@ -4,7 +4,7 @@
 //
 // Flags: --duration S (measured seconds per target, default 3), --warmup S (default 1),
 //        --rounds N (default 2), --concurrency 1,32, --quick (1.5 s, 0.5 s warm-up, 1 round),
-//        --scenario generate,stream, --targets REGEX (e.g. 'relay|floor/trpc|switchboard/trpc'),
+//        --scenario generate,stream, --targets REGEX (e.g. 'relay|floor/trpc|switchboard/(trpc|openai)'),
 //        --soak S, --rate R (soak calls/s, default 100), --cpu-prof (profile the Switchboard child
 //        into bench/results/profiles), --out FILE (default bench/results/latest.json).
 // Every server runs as its own Node process; CPU per call is the server process's user+system
@@ -95,6 +95,12 @@ function upstreamSpec(origin: string, path: string, scenario: Scenario, auth: bo
   };
 }
 
+/** The drop-in surface: the same Chat Completions body an OpenAI client sends, with a Switchboard key. */
+function openaiSpec(origin: string, key: string, scenario: Scenario): CallSpec {
+  const spec = upstreamSpec(origin, '/v1/chat/completions', scenario, false);
+  return { ...spec, headers: { ...spec.headers, authorization: `Bearer ${key}` } };
+}
+
 function trpcSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
   const input = inputOf(scenario);
   if (scenario === 'generate') {
@@ -163,6 +169,7 @@ async function targetsOf(s: Awaited<ReturnType<typeof startServers>>): Promise<T
     const hold = child.info.metricsToken ? (streamed: boolean) => holdSnapshot(child.info.url, child.info.metricsToken!, streamed) : undefined;
     targets.push({ name: `${label}/trpc`, server: child, backends, hold, spec: (sc) => trpcSpec(child.info.url, child.info.key, sc) });
     targets.push({ name: `${label}/graphql`, server: child, backends, hold, spec: (sc) => graphqlSpec(child.info.url, child.info.key, sc) });
+    targets.push({ name: `${label}/openai`, server: child, backends, hold, spec: (sc) => openaiSpec(child.info.url, child.info.key, sc) });
   }
   return targets;
 }
@@ -202,8 +209,10 @@ async function bench(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const concurrency of concurrencies) {
         for (const scenario of scenarios) {
-          // Alternate: each round starts the rotation at a different target.
-          const order = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
+          // Alternate: each round starts the rotation at a different target, and odd rounds run it
+          // backwards (so two targets swap places round by round, whatever the number of targets).
+          const rotation = targets.map((_, i) => targets[(i + round * 3 + (scenario === 'stream' ? 1 : 0)) % targets.length]!);
+          const order = round % 2 === 1 ? rotation.reverse() : rotation;
           for (const target of order) {
             if (!runs(scenario, concurrency, target)) continue;
             let cpuStart = 0;
@@ -250,7 +259,8 @@ async function bench(): Promise<void> {
             cell.peakRss = Math.max(cell.peakRss, peakRss);
             cells.set(key, cell);
             done++;
-            process.stderr.write(`  [${done}/${total}] ${scenario} c=${concurrency} ${target.name}: ${Math.round((result.windowCalls * 1000) / result.windowMs)} req/s, ${result.errors} errors\n`);
+            const cpuPerCall = Math.round((cpuEnd - cpuStart) / Math.max(1, result.windowCalls));
+            process.stderr.write(`  [${done}/${total}] ${scenario} c=${concurrency} ${target.name}: ${Math.round((result.windowCalls * 1000) / result.windowMs)} req/s, ${cpuPerCall} µs CPU/call, ${result.errors} errors\n`);
           }
         }
       }

@@ -49,6 +49,7 @@ import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
+import { createCompatHandler } from './http/compat-handler.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
 import { createReconciliation } from './reconciliation-wiring.ts';
 import { startTracing, type SpanExporter } from './tracing.ts';
@@ -240,6 +241,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       sockets,
       authenticate: (authorization) => access.authenticate(authorization),
       graphiqlPage: graphiqlEnabled(env) ? createGraphiQLPage() : undefined,
+      compat: createCompatHandler({ services, logger, maxBodyBytes: env.MAX_BODY_BYTES }),
     });
 
     let closing: Promise<void> | undefined;

@@ -82,6 +82,13 @@ export interface UpstreamRequest {
   requestTimeoutMs?: number;
   /** Switchboard's id for the call -> cf-aig-event-id. */
   eventId: string;
+  /**
+   * Body fields sent as they are, over the ones built from this request (the SDK surfaces: every
+   * field of the caller's own wire body that Switchboard does not control, read or not).
+   */
+  extraBody?: Record<string, unknown>;
+  /** Keep the wire: the result carries the body as sent (`wire`), a stream its frames as `wire` events. */
+  wire?: boolean;
 }
 
 /**
@@ -120,6 +127,8 @@ export interface UpstreamResult extends UpstreamMeta {
   /** Reasoning (or its summary) where the upstream gives it. */
   reasoningText?: string;
   usage: Usage;
+  /** The response body as the upstream sent it (only when the request asked to keep the wire). */
+  wire?: string;
 }
 
 /**
@@ -138,7 +147,9 @@ export type UpstreamEvent =
   | { type: 'reasoningDelta'; text: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'done'; finishReason?: FinishReason; rawFinishReason?: string; servedModel?: string }
-  | { type: 'error'; error: Error };
+  | { type: 'error'; error: Error }
+  /** Keep-the-wire streams only: one SSE frame as the upstream sent it, before the events mapped from it. */
+  | { type: 'wire'; text: string };
 
 export interface UpstreamStream extends UpstreamMeta, AsyncIterable<UpstreamEvent> {}
 

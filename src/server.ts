@@ -24,6 +24,7 @@ import type { TRPCError } from '@trpc/server';
 import type { createContextFactory } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
 import { withRequestSpan } from './tracing.ts';
+import type { CompatHandler } from './http/compat-handler.ts';
 
 export interface ServerDeps {
   yoga: GraphQLHandler;
@@ -46,6 +47,8 @@ export interface ServerDeps {
   authenticate: (authorization: string | undefined) => Promise<Principal>;
   /** GraphiQL compressed and cacheable (graphiql-page.ts); absent: yoga's own page. */
   graphiqlPage?: GraphiQLPage | undefined;
+  /** The drop-in SDK surfaces under /v1/ (http/compat-handler.ts); they answer in their SDK's envelope. */
+  compat?: CompatHandler;
 }
 
 export interface HttpServer {
@@ -141,6 +144,8 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       return;
     }
     if (!applyCors(req, res, allowedOrigins)) return;
+    const compat = deps.compat?.(req, res, path);
+    if (compat) return compat;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > deps.maxBodyBytes) {
       res.setHeader('connection', 'close');

@@ -15,14 +15,14 @@ export const UsageSumsFragment = graphql(`
 `);
 
 /**
- * The usage chart's report (by day and one of model / API / gateway / team): only the columns it
+ * The usage chart's report (by day and one of model / API / gateway / team / surface): only the columns it
  * draws; the totals in full (the totals panel shows them).
  */
 export const DailyReportQuery = graphql(
   `
   query DailyReport($input: UsageReportInput!) {
     usageReport(input: $input) {
-      rows { day model gatewayId api teamId teamName requests totalTokens costUsd }
+      rows { day model gatewayId api surface teamId teamName requests totalTokens costUsd }
       totals { ...UsageSumsFields }
     }
   }

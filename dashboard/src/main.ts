@@ -47,7 +47,7 @@ async function start(): Promise<void> {
 
 const RANGE_LABELS: Array<[ViewState['range'], string]> = [['1d', 'Today'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['custom', 'Custom']];
 const METRIC_LABELS: Record<(typeof METRICS)[number], string> = { cost: 'Spend', tokens: 'Tokens', requests: 'Requests' };
-const STACK_LABELS: Record<(typeof STACKS)[number], string> = { MODEL: 'Model', API: 'API', GATEWAY: 'Gateway', TEAM: 'Team' };
+const STACK_LABELS: Record<(typeof STACKS)[number], string> = { MODEL: 'Model', API: 'API', GATEWAY: 'Gateway', TEAM: 'Team', SURFACE: 'Surface' };
 
 /** `limits`: the limits request sent beside MeQuery, which the first load's limits panel draws. */
 function renderDashboard(apiKey: string, me: Me, limits: Promise<Limits>): void {

@@ -6,7 +6,7 @@ export const RANGES = { '1d': 1, '7d': 7, '30d': 30, '90d': 90 } as const;
 export type RangeName = keyof typeof RANGES | 'custom';
 export const METRICS = ['cost', 'tokens', 'requests'] as const;
 export type Metric = (typeof METRICS)[number];
-export const STACKS = ['MODEL', 'API', 'GATEWAY', 'TEAM'] as const;
+export const STACKS = ['MODEL', 'API', 'GATEWAY', 'TEAM', 'SURFACE'] as const;
 export type Stack = (typeof STACKS)[number];
 
 export interface CallFilters {

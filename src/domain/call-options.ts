@@ -3,6 +3,7 @@
 // the input field, so both APIs and every operation (streams included) refuse the same keys.
 import { badInput } from '../errors.ts';
 import { idempotencyKey as idempotencyKeySchema } from './generation/schemas.ts';
+import type { Surface } from './usage/usage-row.ts';
 
 export interface CallOptions {
   /** graphql-http, graphql-sse, graphql-ws, trpc-http, trpc-sse, trpc-ws, cli, ... */
@@ -10,6 +11,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** The Idempotency-Key header, as sent (checked by `idempotencyKeyOf`). */
   idempotencyKey?: string | null;
+  /** The API surface: GRAPHQL, TRPC, OPENAI, ANTHROPIC (recorded on the call's rows). */
+  surface?: Surface;
+  /** The SDK surfaces: the caller's wire-body fields sent upstream as they are (see UpstreamRequest.extraBody). */
+  extraBody?: Record<string, unknown>;
+  /** The SDK surfaces: keep the wire, handing the upstream's body or stream frames here (see CallContext.wire). */
+  wire?: (text: string) => void;
 }
 
 /** The call's idempotency key: the header's (checked) when sent, else the input's (checked by its schema). */

@@ -5,6 +5,7 @@ import type { TRPCContext } from './init.ts';
 export function callOptions(ctx: TRPCContext, signal: AbortSignal | undefined, streaming = false) {
   return {
     transport: ctx.isWebSocket ? 'trpc-ws' : streaming ? 'trpc-sse' : 'trpc-http',
+    surface: 'TRPC' as const,
     signal,
     idempotencyKey: ctx.idempotencyKey,
   };

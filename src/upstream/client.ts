@@ -129,7 +129,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
     const init = {
       method: 'POST' as const,
       headers,
-      body: JSON.stringify(format.toWireBody(req, stream)),
+      body: JSON.stringify(req.extraBody ? { ...format.toWireBody(req, stream), ...req.extraBody } : format.toWireBody(req, stream)),
       ...(req.requestTimeoutMs !== undefined ? { headersTimeout: Math.min(config.timeoutMs, req.requestTimeoutMs + 5_000) } : {}),
     };
     return { api, format, url: accountBase + format.path(req), init };
@@ -152,7 +152,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
       throw protocolError('response body is not JSON', cause);
     }
     const parsed = format.parseResult(body, req);
-    return { api, ...readGatewayMeta(res.headers), ...parsed };
+    return { api, ...readGatewayMeta(res.headers), ...parsed, ...(req.wire && { wire: text }) };
   }
 
   async function stream(req: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamStream> {
@@ -176,7 +176,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
           yield { type: 'done', finishReason: result.finishReason, rawFinishReason: result.rawFinishReason, servedModel: result.servedModel };
           return;
         }
-        const parser = new SseParser();
+        const parser = new SseParser({ keepRaw: req.wire === true });
         const mapper = format.createEventMapper(secrets, req);
         const batcher = new DeltaBatcher();
         const emit = function* (frames: ReturnType<SseParser['push']>): Generator<UpstreamEvent, boolean> {
@@ -186,6 +186,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
           let failure: { error: unknown } | undefined;
           try {
             collect: for (const frame of frames) {
+              if (frame.raw !== undefined) read.push({ type: 'wire', text: frame.raw });
               for (const event of mapper.push(frame)) {
                 read.push(event);
                 if (event.type === 'done' || event.type === 'error') break collect;

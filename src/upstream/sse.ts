@@ -8,6 +8,8 @@ export interface SseEvent {
   event?: string;
   data: string;
   id?: string;
+  /** The event's bytes as received, comment lines before it included (parsers built with `keepRaw`). */
+  raw?: string;
 }
 
 export class SseParser {
@@ -19,6 +21,13 @@ export class SseParser {
   /** The last chunk ended with \r: a \n starting the next one belongs to it. */
   #skipLf = false;
   readonly #decoder = new TextDecoder('utf-8');
+  /** The text of the lines read since the last dispatched event, when raw text is kept. */
+  #raw: string | undefined;
+
+  /** keepRaw: each event also carries its text exactly as received (`raw`). */
+  constructor(options: { keepRaw?: boolean } = {}) {
+    if (options.keepRaw) this.#raw = '';
+  }
 
   /** Feeds bytes (or already decoded text); returns the events completed by them. */
   push(chunk: Uint8Array | string): SseEvent[] {
@@ -30,6 +39,7 @@ export class SseParser {
   end(): SseEvent[] {
     const out = this.#consume(this.#decoder.decode(), true);
     if (this.#buffer !== '') {
+      if (this.#raw !== undefined) this.#raw += this.#buffer;
       this.#line(this.#buffer, out);
       this.#buffer = '';
     }
@@ -41,7 +51,10 @@ export class SseParser {
     let buf = this.#buffer + text;
     if (this.#skipLf && buf.length > 0) {
       this.#skipLf = false;
-      if (buf[0] === '\n') buf = buf.slice(1);
+      if (buf[0] === '\n') {
+        buf = buf.slice(1);
+        if (this.#raw !== undefined) this.#raw += '\n';
+      }
     }
     if (!this.#started && buf.length > 0) {
       this.#started = true;
@@ -60,6 +73,7 @@ export class SseParser {
         if (i + 1 === buf.length) this.#skipLf = true; // a \n may follow in the next chunk
         else if (buf[i + 1] === '\n') next = i + 2;
       }
+      if (this.#raw !== undefined) this.#raw += buf.slice(start, next);
       this.#line(buf.slice(start, i), out);
       start = next;
     }
@@ -87,6 +101,10 @@ export class SseParser {
       const event: SseEvent = { data: this.#data.join('\n') };
       if (this.#event !== undefined && this.#event !== '') event.event = this.#event;
       if (this.#id !== undefined) event.id = this.#id;
+      if (this.#raw !== undefined) {
+        event.raw = this.#raw;
+        this.#raw = '';
+      }
       out.push(event);
     }
     this.#data = [];

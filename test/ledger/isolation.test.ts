@@ -83,7 +83,7 @@ describe('a row the database refuses fails only its own call', () => {
       const id = uuidv7();
       return {
         id, callId: id, attempt: 1, ownerId: null, userId: user.userId, apiKeyId: null, teamId: null, tags: null, requestedModel: model, servedModel: null, api: 'CHAT_COMPLETIONS',
-        gatewayId: 'default', status: 'OK', errorCode: null, upstreamStatus: null, streamed: false, transport: 'test', inputTokens: 1,
+        gatewayId: 'default', status: 'OK', errorCode: null, upstreamStatus: null, streamed: false, transport: 'test', surface: 'GRAPHQL', inputTokens: 1,
         outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, totalTokens: 2, costUsd: null, priceVersionId: null,
         latencyMs: 1, timeToFirstTokenMs: null, cacheStatus: null, upstreamLogId: null, idempotencyKey: null, conversationId: null,
         usageEstimated: false, finishReason: null, createdAt: new Date(), finishedAt: new Date(),

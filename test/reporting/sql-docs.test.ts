@@ -169,7 +169,7 @@ describe('reporting views', () => {
     }
     const usage = columns.filter((c) => c.table_name === 'usage').map((c) => c.column_name);
     expect(usage).toEqual(
-      expect.arrayContaining(['id', 'created_at', 'user_id', 'user_email', 'api_key_id', 'api_key_name', 'team_id', 'tags', 'model', 'api', 'gateway_id', 'status', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'usage_estimated', 'reconciliation']),
+      expect.arrayContaining(['id', 'created_at', 'user_id', 'user_email', 'api_key_id', 'api_key_name', 'team_id', 'tags', 'model', 'api', 'gateway_id', 'status', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'usage_estimated', 'reconciliation', 'surface']),
     );
   });
 

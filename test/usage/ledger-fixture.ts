@@ -2,7 +2,7 @@
 // APIs and statuses, written through the real ledger (so the roll-up triggers run).
 import type { App } from '../../src/app.ts';
 import { uuidv7 } from '../../src/ids.ts';
-import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
+import { SURFACES, type UsageRow } from '../../src/domain/usage/usage-row.ts';
 import { Dec } from '../../src/domain/usage/pricing.ts';
 import type { UsageDimension } from '../../src/domain/usage/schemas.ts';
 import type { UsageReportRow, UsageTotals } from '../../src/domain/usage/usage-report.ts';
@@ -59,6 +59,8 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       upstreamStatus: null,
       streamed: rand() < 0.5,
       transport: 'test',
+      // Spread over every surface without drawing from the generator (the other columns stay as they were).
+      surface: SURFACES[input % SURFACES.length]!,
       inputTokens: input,
       outputTokens: output,
       cachedInputTokens: cached,
@@ -94,12 +96,13 @@ const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null
   STATUS: (r) => r.status,
   API_KEY: (r) => r.apiKeyId,
   TEAM: (r) => r.teamId,
+  SURFACE: (r) => r.surface,
 };
 const FIELD: Record<Exclude<UsageDimension, 'TAG'>, keyof UsageReportRow> = {
-  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId',
+  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId', SURFACE: 'surface',
 };
 const EMPTY_DIMENSIONS = {
-  day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+  day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null,
   userEmail: null, apiKeyName: null, teamName: null,
 };
 

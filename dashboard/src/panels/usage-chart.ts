@@ -1,4 +1,4 @@
-// Spend, tokens or requests per UTC day over the range, stacked by model, API, gateway or team,
+// Spend, tokens or requests per UTC day over the range, stacked by model, API, gateway, team or surface,
 // with the same numbers as a table (for screen readers and the CSV).
 import type { StackedBars } from '../chart.ts';
 import { fill, h } from '../dom.ts';
@@ -12,7 +12,7 @@ import { dailyReport } from './daily-report.ts';
 const charts = import('../chart.ts');
 
 const MAX_SERIES = 8;
-const STACK_LABEL: Record<Stack, string> = { MODEL: 'model', API: 'API', GATEWAY: 'gateway', TEAM: 'team' };
+const STACK_LABEL: Record<Stack, string> = { MODEL: 'model', API: 'API', GATEWAY: 'gateway', TEAM: 'team', SURFACE: 'surface' };
 const METRIC_LABEL: Record<Metric, string> = { cost: 'Spend (USD)', tokens: 'Tokens', requests: 'Requests' };
 
 interface DayRow {
@@ -31,7 +31,7 @@ async function rowsFor(ctx: PanelContext): Promise<DayRow[]> {
   return report.rows.map((r) => ({
     day: r.day ?? '',
     // Teams by name (unique); calls outside any team as "no team".
-    group: (stack === 'MODEL' ? r.model : stack === 'API' ? r.api : stack === 'TEAM' ? (r.teamId === null ? 'no team' : (r.teamName ?? r.teamId)) : r.gatewayId) ?? '—',
+    group: (stack === 'MODEL' ? r.model : stack === 'API' ? r.api : stack === 'SURFACE' ? r.surface : stack === 'TEAM' ? (r.teamId === null ? 'no team' : (r.teamName ?? r.teamId)) : r.gatewayId) ?? '—',
     requests: r.requests,
     totalTokens: r.totalTokens,
     costUsd: r.costUsd ?? null,

@@ -5,12 +5,14 @@ import type { AppError } from '../../errors.ts';
 import type { Principal } from '../access/principal.ts';
 import { estimatedUsage } from '../usage/usage-estimate.ts';
 import type { Pricing } from '../usage/pricing.ts';
-import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
+import { surfaceOf, type CallStatus, type Surface, type UsageRow } from '../usage/usage-row.ts';
 import type { Generation, GenerationOutput } from './generation-view.ts';
 
 export interface CallIdentity {
   principal: Principal;
   transport: string;
+  /** The API surface that carried the call (absent: told from the transport, GraphQL or tRPC). */
+  surface?: Surface;
   idempotencyKey?: string | null;
   conversationId?: string | null;
 }
@@ -58,6 +60,7 @@ export function pendingRow(request: UpstreamRequest, api: UpstreamApi, who: Call
     upstreamStatus: null,
     streamed,
     transport: who.transport,
+    surface: who.surface ?? surfaceOf(who.transport),
     // The PENDING row carries the input estimate, so recovery can price an interrupted call.
     inputTokens: a.inputEstimate,
     outputTokens: 0,

@@ -30,6 +30,8 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
 
 export interface CallContext extends CallIdentity {
   signal?: AbortSignal;
+  /** Keep-the-wire calls (request.wire): receives the upstream's body, or each stream frame, once its row committed. */
+  wire?: (text: string) => void;
 }
 
 export interface PreparedCall {
@@ -207,6 +209,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     try {
       const opened = await open(call, ctx, ctx.signal, false, (request) => upstream.complete(request, ctx.signal), () => {});
       const result = opened.value;
+      if (result.wire !== undefined) ctx.wire?.(result.wire);
       text = result.text;
       output = OutputAccumulator.fromResult(result).output(call.request.responseFormat);
       row = finalRow(opened.pending, opened.attempt, { status: 'OK', usage: result.usage, answered: true, text, meta: result, finishReason: output.finishReason }, pricing);
@@ -248,7 +251,9 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     const output = new OutputAccumulator();
     try {
       for await (const event of events) {
-        if (event.type === 'usage') {
+        if (event.type === 'wire') {
+          ctx.wire?.(event.text);
+        } else if (event.type === 'usage') {
           end.usage = event.usage;
         } else if (event.type === 'done') {
           end.status = 'OK';

@@ -66,10 +66,13 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     return conversation;
   }
 
-  async function prepare(principal: Principal, options: GenerationOptions, messages: ChatMessage[], system: string | undefined) {
+  async function prepare(principal: Principal, options: GenerationOptions, messages: ChatMessage[], system: string | undefined, call?: Pick<CallOptions, 'extraBody' | 'wire'>) {
     const gatewayId = await gatewayFor(principal, options.gatewayId);
     const prepared = runner.prepare({ ...options, system: system ?? null }, messages, gatewayId);
     assertFeaturesSupported(prepared.request, prepared.api);
+    // The SDK surfaces: their own body's fields go along as they are, and the reply keeps its wire.
+    if (call?.extraBody) prepared.request.extraBody = call.extraBody;
+    if (call?.wire) prepared.request.wire = true;
     return prepared;
   }
 
@@ -79,16 +82,18 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     const idempotencyKey = idempotencyKeyOf(call, input);
     const once = async () => {
       const { messages, system } = conversationOf(input);
-      const prepared = await prepare(principal, input, messages, system);
+      const prepared = await prepare(principal, input, messages, system, call);
       return runner.complete(prepared, { ...call, principal, idempotencyKey });
     };
     if (!idempotency || !idempotencyKey) return once();
-    return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation: 'generate', input, signal: call.signal, generationIdOf: (g) => g.id, run: once });
+    // The fields sent as they are belong to the input too: another body under the same key is a conflict.
+    const hashed = call.extraBody ? { ...input, extraBody: call.extraBody } : input;
+    return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation: 'generate', input: hashed, signal: call.signal, generationIdOf: (g) => g.id, run: once });
   }
 
   async function* streamEvents(principal: Principal, input: GenerateInput, call: CallOptions, idempotencyKey: string | undefined): AsyncGenerator<GenerationEvent> {
     const { messages, system } = conversationOf(input);
-    const prepared = await prepare(principal, input, messages, system);
+    const prepared = await prepare(principal, input, messages, system, call);
     const generation = yield* runner.stream(prepared, { ...call, principal, idempotencyKey });
     yield { type: 'completed', generation };
   }

@@ -16,7 +16,7 @@ import { traceLedgerFlush } from '../../tracing.ts';
 /** Every column the ledger writes, spelled as the UsageRow keys (they are the same names). */
 const INSERT_COLUMNS: ReadonlyArray<keyof UsageRow> = [
   'id', 'callId', 'attempt', 'ownerId', 'userId', 'apiKeyId', 'teamId', 'tags', 'requestedModel', 'servedModel', 'api', 'gatewayId', 'status', 'errorCode',
-  'upstreamStatus', 'streamed', 'transport', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens',
+  'upstreamStatus', 'streamed', 'transport', 'surface', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens',
   'reasoningTokens', 'totalTokens', 'costUsd', 'priceVersionId', 'latencyMs', 'timeToFirstTokenMs', 'cacheStatus',
   'upstreamLogId', 'idempotencyKey', 'conversationId', 'usageEstimated', 'finishReason', 'createdAt', 'finishedAt',
 ];

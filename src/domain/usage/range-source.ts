@@ -5,7 +5,7 @@
 // Every part gives the same columns, so a sum over the source equals the same sum over the
 // ledger's rows:
 //
-//   day, userId, model, gatewayId, api, status, apiKeyId, teamId, tags, reconciliation,
+//   day, userId, model, gatewayId, api, status, apiKeyId, teamId, tags, reconciliation, surface,
 //   requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
 //   totalTokens, estimatedRequests, unpricedRequests (bigint);
 //   costUsd, upstreamCostUsd (numeric; null where no row had one, so their sums are null when none did),
@@ -47,7 +47,7 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
   };
   const ledger = (from: Date, to: Date, where = '') =>
     `SELECT ("createdAt" AT TIME ZONE 'UTC')::date AS "day", "userId", "requestedModel" AS "model", "gatewayId", "api", "status",
-            "apiKeyId", "teamId", "tags", "reconciliation", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
+            "apiKeyId", "teamId", "tags", "reconciliation", "surface", 1::bigint AS "requests", "inputTokens"::bigint, "outputTokens"::bigint, "cachedInputTokens"::bigint,
             "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
             CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
             ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests",
@@ -59,7 +59,7 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
   const fullTo = dayFloor(q.to);
   if (fullFrom.getTime() >= fullTo.getTime()) return ledger(q.from, q.to);
   const parts = [
-    `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "reconciliation", "requests", "inputTokens", "outputTokens",
+    `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "reconciliation", "surface", "requests", "inputTokens", "outputTokens",
             "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
             "estimatedRequests", CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests",
             CASE WHEN "upstreamPricedRequests" > 0 THEN "upstreamCostUsd" END AS "upstreamCostUsd", "driftUsd"

@@ -36,6 +36,8 @@ export interface UsageReportRow extends UsageTotals {
   status: string | null;
   apiKeyId: string | null;
   teamId: string | null;
+  /** SURFACE: the API surface (GRAPHQL, TRPC, OPENAI, ANTHROPIC). */
+  surface: string | null;
   /** TAG: one row per tag key and value (a call with two tags counts in both); untagged calls have null key and value. */
   tagKey: string | null;
   tagValue: string | null;
@@ -80,6 +82,7 @@ const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, DimensionSql> = {
     group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId',
     label: { sql: `(SELECT l."name" FROM "Team" l WHERE l."id" = "teamId")`, key: 'teamName' },
   },
+  SURFACE: { group: `"surface"`, show: `"surface"::text`, order: `"surface"::text COLLATE "C"`, key: 'surface' },
 };
 
 /** TAG is two columns of the calls' tags expanded one row per entry (jsonb_each_text). */
@@ -183,7 +186,7 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
         continue;
       }
       const row: UsageReportRow = {
-        day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+        day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null,
         userEmail: null, apiKeyName: null, teamName: null,
         ...totalsOf(r),
       };

@@ -4,6 +4,13 @@ import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 
 export type CallStatus = 'PENDING' | 'OK' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED';
 
+/** The API surface a call came in by: the two typed APIs and the SDK drop-in wire formats. */
+export const SURFACES = ['GRAPHQL', 'TRPC', 'OPENAI', 'ANTHROPIC'] as const;
+export type Surface = (typeof SURFACES)[number];
+
+/** The surface of a call whose adapter named none: tRPC transports are trpc-*, the rest GraphQL. */
+export const surfaceOf = (transport: string | null | undefined): Surface => (transport?.startsWith('trpc') ? 'TRPC' : 'GRAPHQL');
+
 export interface UsageRow extends Usage {
   id: string;
   callId: string;
@@ -24,6 +31,8 @@ export interface UsageRow extends Usage {
   upstreamStatus: number | null;
   streamed: boolean;
   transport: string | null;
+  /** The API surface that carried the call (GRAPHQL, TRPC, OPENAI, ANTHROPIC). */
+  surface: Surface;
   costUsd: string | null;
   priceVersionId: string | null;
   latencyMs: number;

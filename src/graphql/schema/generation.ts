@@ -103,7 +103,7 @@ const GenerationEventRef = builder.unionType('GenerationEvent', { types: [TextDe
 
 /** Per-call options from the GraphQL context: transport name, signal, Idempotency-Key header. */
 export function callOptions(ctx: GraphQLContext) {
-  return { transport: ctx.transport, signal: ctx.signal, idempotencyKey: ctx.idempotencyKey };
+  return { transport: ctx.transport, surface: 'GRAPHQL' as const, signal: ctx.signal, idempotencyKey: ctx.idempotencyKey };
 }
 
 builder.mutationField('generate', (t) =>

@@ -45,6 +45,7 @@ const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
     userEmail: t.exposeString('userEmail', { nullable: true, description: "USER: the user's email" }),
     apiKeyName: t.exposeString('apiKeyName', { nullable: true, description: "API_KEY: the key's name (null for calls made without a stored key)" }),
     teamName: t.exposeString('teamName', { nullable: true, description: "TEAM: the team's name" }),
+    surface: t.exposeString('surface', { nullable: true, description: 'SURFACE: the API surface (GRAPHQL, TRPC, OPENAI, ANTHROPIC)' }),
   }),
 });
 

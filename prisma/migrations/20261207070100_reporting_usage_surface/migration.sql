@@ -1,0 +1,56 @@
+-- reporting.usage gains surface: the API surface that carried the call (GRAPHQL, TRPC, OPENAI,
+-- ANTHROPIC), added as the view's last column.
+CREATE OR REPLACE VIEW "reporting"."usage" AS
+SELECT
+  r."id"                                   AS id,
+  r."callId"                               AS call_id,
+  r."attempt"                              AS attempt,
+  r."createdAt"                            AS created_at,
+  r."finishedAt"                           AS finished_at,
+  (r."createdAt" AT TIME ZONE 'UTC')::date AS day,
+  r."userId"                               AS user_id,
+  u."email"                                AS user_email,
+  r."apiKeyId"                             AS api_key_id,
+  k."name"                                 AS api_key_name,
+  r."teamId"                               AS team_id,
+  t."name"                                 AS team_name,
+  r."tags"                                 AS tags,
+  r."requestedModel"                       AS model,
+  r."servedModel"                          AS served_model,
+  r."api"::text                            AS api,
+  r."gatewayId"                            AS gateway_id,
+  r."status"::text                         AS status,
+  r."errorCode"                            AS error_code,
+  r."upstreamStatus"                       AS upstream_status,
+  r."streamed"                             AS streamed,
+  r."transport"                            AS transport,
+  r."inputTokens"                          AS input_tokens,
+  r."outputTokens"                         AS output_tokens,
+  r."cachedInputTokens"                    AS cached_input_tokens,
+  r."cacheWriteTokens"                     AS cache_write_tokens,
+  r."reasoningTokens"                      AS reasoning_tokens,
+  r."totalTokens"                          AS total_tokens,
+  r."costUsd"                              AS cost_usd,
+  r."priceVersionId"                       AS price_version_id,
+  r."usageEstimated"                       AS usage_estimated,
+  r."latencyMs"                            AS latency_ms,
+  r."timeToFirstTokenMs"                   AS time_to_first_token_ms,
+  r."finishReason"                         AS finish_reason,
+  r."cacheStatus"                          AS cache_status,
+  r."upstreamLogId"                        AS upstream_log_id,
+  r."idempotencyKey"                       AS idempotency_key,
+  r."conversationId"                       AS conversation_id,
+  r."reconciliation"::text                 AS reconciliation,
+  r."upstreamCostUsd"                      AS upstream_cost_usd,
+  r."upstreamTokensIn"                     AS upstream_tokens_in,
+  r."upstreamTokensOut"                    AS upstream_tokens_out,
+  r."upstreamSuccess"                      AS upstream_success,
+  r."upstreamStatusCode"                   AS upstream_status_code,
+  r."reconciledAt"                         AS reconciled_at,
+  r."surface"::text                        AS surface
+FROM "UsageRecord" r
+JOIN "User" u ON u."id" = r."userId"
+LEFT JOIN "ApiKey" k ON k."id" = r."apiKeyId"
+LEFT JOIN "Team" t ON t."id" = r."teamId";
+
+COMMENT ON COLUMN "reporting"."usage"."surface" IS 'The API surface that carried the call: GRAPHQL, TRPC, OPENAI (/v1/chat/completions, /v1/responses) or ANTHROPIC (/v1/messages)';
