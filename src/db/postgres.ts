@@ -4,14 +4,25 @@ import { dbErrorKind } from './errors.ts';
 import type { SqlRow, SqlSession, WithSqlSession } from './sql-session.ts';
 
 export const POOL_SIZE = 10;
-/** A down or unreachable server fails a checkout after this long instead of hanging. */
+/**
+ * A down or unreachable server fails a checkout after this long instead of hanging; so does a
+ * wait for a free pooled connection (pg-pool applies it to queued checkouts too).
+ */
 export const CONNECT_TIMEOUT_MS = 2_000;
+/**
+ * A statement whose answer does not come within this long fails (client side), and its
+ * connection is dropped: a stalled connection never holds a caller indefinitely. Generous for
+ * the pool (reports scan), short for the ledger's and the lease's own connections.
+ */
+export const POOL_QUERY_TIMEOUT_MS = 30_000;
+export const DEDICATED_QUERY_TIMEOUT_MS = 3_000;
 
 export function createPostgresPool(databaseUrl: string, log: (msg: string) => void): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: POOL_QUERY_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
     // Detect a server that vanished without closing the socket.
     keepAlive: true,
@@ -52,6 +63,8 @@ export function postgresSessions(pool: pg.Pool): WithSqlSession {
 
 /** Its application_name, as pg_stat_activity shows it. */
 export const LEDGER_CONNECTION_NAME = 'switchboard-ledger';
+/** The instance lease's own connection (recovery.ts): renewal never queues behind calls. */
+export const LEASE_CONNECTION_NAME = 'switchboard-lease';
 
 /**
  * One connection of its own for `Database.execute` (the ledger's group commits): the group commit
@@ -61,19 +74,25 @@ export const LEDGER_CONNECTION_NAME = 'switchboard-ledger';
  * upstream request. Named (prepared) statements: parsed and planned once per connection.
  * A connection that fails or ends is dropped; the next statement opens a new one.
  */
-export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) => void) {
+export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) => void, applicationName = LEDGER_CONNECTION_NAME) {
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
   let closed = false;
   const names = new Map<string, string>();
 
   async function connect(): Promise<pg.Client> {
-    const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: LEDGER_CONNECTION_NAME });
+    const c = new pg.Client({
+      connectionString: databaseUrl,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: DEDICATED_QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      application_name: applicationName,
+    });
     const drop = () => {
       if (client === c) client = undefined;
     };
     c.on('error', (err) => {
-      log(`database: ledger connection error: ${err.message}`);
+      log(`database: ${applicationName} connection error: ${err.message}`);
       drop();
     });
     c.on('end', drop);
