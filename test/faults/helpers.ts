@@ -115,13 +115,13 @@ export async function generate(url: string, key: string, prompt: string, extra: 
 }
 
 /** A streamed generate over GraphQL SSE (POST, text/event-stream): OK when it completed, else the error code. */
-export async function generateStream(url: string, key: string, prompt: string, onFirstDelta?: () => void): Promise<Answer & { deltas: number }> {
+export async function generateStream(url: string, key: string, prompt: string, onFirstDelta?: () => void, extra: Record<string, unknown> = {}): Promise<Answer & { deltas: number }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
     body: JSON.stringify({
       query: 'subscription($i: GenerateInput!) { generateStream(input: $i) { __typename ... on GenerationCompleted { generation { id } } } }',
-      variables: { i: { model: MODEL, prompt } },
+      variables: { i: { model: MODEL, prompt, ...extra } },
     }),
   });
   let text = '';
