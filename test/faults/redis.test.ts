@@ -98,11 +98,11 @@ describe('Redis behind a fault proxy', () => {
     await dropper;
     expectRetryableOrOk(answers.filter((a) => a.code !== 'BUDGET_EXCEEDED'));
     await expectEveryRequestRecorded(server);
-    const [{ used }] = await server.app.db.prisma.$queryRawUnsafe<Array<{ used: bigint | number | null }>>(
+    const [sum] = await server.app.db.prisma.$queryRawUnsafe<Array<{ used: bigint | number | null }>>(
       `SELECT sum("totalTokens") AS used FROM "UsageRecord" WHERE "userId" = $1::uuid AND "createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
       userId,
     );
-    expect(Number(used ?? 0)).toBeLessThanOrEqual(TOKENS_PER_DAY);
+    expect(Number(sum?.used ?? 0)).toBeLessThanOrEqual(TOKENS_PER_DAY);
     expect(answers.some((a) => a.code === 'BUDGET_EXCEEDED' || a.code === 'RATE_LIMITED')).toBe(true);
   }, 60_000);
 });
