@@ -30,7 +30,54 @@ export function createPostgresPool(databaseUrl: string, log: (msg: string) => vo
   // An idle client losing its connection (server restart, DROP DATABASE ... WITH (FORCE)) is
   // emitted on the pool; without a listener it would crash the process.
   pool.on('error', (err) => log(`database: idle connection error: ${err.message}`));
+  retryDroppedConnections(pool);
   return pool;
+}
+
+/** Waits, timeouts and a pool that was ended are not retried: the caller gets them (UNAVAILABLE) at once. */
+const NOT_RETRIED = /timeout|after calling end/i;
+/** A plain read: retried on another connection when its own was lost (nothing was changed). */
+function isPlainRead(sql: string): boolean {
+  const text = sql.trimStart();
+  if (/\bFOR\s+(?:UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b/i.test(text)) return false;
+  if (/^SELECT\b/i.test(text)) return true;
+  return /^WITH\b/i.test(text) && !/\b(?:INSERT|UPDATE|DELETE|MERGE)\b/i.test(text);
+}
+
+/**
+ * The pool's one-off queries (Prisma's reads and writes outside a transaction) survive a dropped
+ * connection: once more on another connection (after RETRY_DELAY_MS) when the connection could
+ * not be opened (nothing was sent) or, for a plain read, when it was lost mid-query. A write whose
+ * connection was lost is not repeated (it may have committed): its caller gets UNAVAILABLE.
+ */
+const RETRY_DELAY_MS = 50;
+function retryDroppedConnections(pool: pg.Pool): void {
+  const original = pool.query.bind(pool) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
+  const textOf = (config: unknown): string => (typeof config === 'string' ? config : typeof (config as { text?: unknown })?.text === 'string' ? (config as { text: string }).text : '');
+  const retryable = (error: unknown) => dbErrorKind(error) === 'connection' && !(error instanceof Error && NOT_RETRIED.test(error.message));
+  async function query(config: unknown, values?: unknown): Promise<pg.QueryResult> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      if (!retryable(error)) throw error;
+      await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+      return original(config, values);
+    }
+    try {
+      const result = await client.query(config as pg.QueryConfig, values as unknown[] | undefined);
+      client.release();
+      return result;
+    } catch (error) {
+      // As pg's own Pool.query: a connection that saw an error is not reused.
+      client.release(error instanceof Error ? error : true);
+      if (!retryable(error) || !isPlainRead(textOf(config))) throw error;
+      return original(config, values);
+    }
+  }
+  // Prisma's adapter calls query(config, values) and awaits it; callback-style calls keep pg's own.
+  pool.query = ((config: unknown, values?: unknown, callback?: unknown) =>
+    typeof values === 'function' || typeof callback === 'function' ? (original as (...a: unknown[]) => unknown)(config, values, callback) : query(config, values)) as typeof pool.query;
 }
 
 function sessionOf(client: pg.PoolClient): SqlSession {

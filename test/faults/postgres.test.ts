@@ -94,6 +94,22 @@ describe.skipIf(!onPostgres)('PostgreSQL behind a fault proxy', () => {
     await expectEveryRequestRecorded(server);
   }, 60_000);
 
+  it('a read whose connection drops mid-query is retried on another connection (finding 14): answered, not INTERNAL', async () => {
+    const report = () =>
+      fetch(`${server.url}/trpc/usage.report?input=${encodeURIComponent(JSON.stringify({ from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', groupBy: ['MODEL'] }))}`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { result?: unknown; error?: { data: { appCode: string } } } }));
+    expect((await report()).status).toBe(200);
+    // The reads are in flight (stalled) when every connection is reset.
+    proxy().stall();
+    const reads = Array.from({ length: 4 }, report);
+    await new Promise((r) => setTimeout(r, 300));
+    proxy().drop();
+    proxy().pass();
+    const answers = await Promise.all(reads);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+  }, 30_000);
+
   it('a stalled database (no bytes either way for 2 s): calls wait or are refused, then everything is recorded', async () => {
     const before = aiRequests(server.sim).length;
     proxy().stall();
