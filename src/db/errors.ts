@@ -43,6 +43,7 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFO
  */
 const CONNECTION_MESSAGES = [
   'timeout exceeded when trying to connect',
+  'timeout expired', // a pg.Client's connectionTimeoutMillis
   'connection terminated',
   'connection timeout',
   'is not queryable',

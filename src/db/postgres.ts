@@ -64,11 +64,19 @@ function retryDroppedConnections(pool: pg.Pool): void {
       await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       return original(config, values);
     }
+    // A checked-out client has no error listener (pg-pool removes its idle one): a connection
+    // lost mid-query is also emitted as 'error', which unheard would end the process. pg's own
+    // Pool.query listens the same way; the query itself rejects with the error.
+    let lost: unknown;
+    const onError = (error: unknown) => void (lost = error);
+    client.on('error', onError);
     try {
       const result = await client.query(config as pg.QueryConfig, values as unknown[] | undefined);
-      client.release();
+      client.removeListener('error', onError);
+      client.release(lost instanceof Error ? lost : undefined);
       return result;
     } catch (error) {
+      client.removeListener('error', onError);
       // As pg's own Pool.query: a connection that saw an error is not reused.
       client.release(error instanceof Error ? error : true);
       if (!retryable(error) || !isPlainRead(textOf(config))) throw error;

@@ -51,7 +51,7 @@ export async function startFaultServer({ env = {}, redis = false, database }: Fa
       ...env,
     },
   );
-  const app = await createApp(config, { logger: createLogger('silent') });
+  const app = await createApp(config, { logger: createLogger(process.env.FAULT_LOG ? 'warn' : 'silent') });
   const url = await app.listen(0);
   const direct = fresh.databaseUrl ? new pg.Pool({ connectionString: fresh.databaseUrl, max: 2 }) : undefined;
   return {
