@@ -181,7 +181,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       onRefusal: (limit) => metrics.refusals.inc({ limit }),
       logger,
     });
-    const recovery = createRecovery({ prisma: db.prisma, pricing, logger, leaseMs: env.RECOVERY_LEASE_MS, exclusive: db.kind === 'pglite' });
+    const recovery = createRecovery({ prisma: db.prisma, executeAlone: db.executeAlone, pricing, logger, leaseMs: env.RECOVERY_LEASE_MS, exclusive: db.kind === 'pglite' });
     await recovery.start();
     cleanup.push(() => recovery.stop());
     const runner = createCallRunner({
@@ -268,7 +268,10 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       close: () =>
         (closing ??= (async () => {
           if (http.server.listening) await http.shutdown(env.SHUTDOWN_GRACE_MS);
-          await ledger.drain();
+          // Finishes waiting for an unreachable database get the grace period; what is still
+          // unwritten then stays PENDING and is recovered (INTERRUPTED) once our lease lapses.
+          await ledger.drain(env.SHUTDOWN_GRACE_MS);
+          ledger.close();
           for (const step of cleanup.reverse()) await step().catch((error) => logger.error('close failed', { cause: error }));
         })()),
     };

@@ -1,5 +1,6 @@
 // AppError: the one error type that crosses layers. Its `code` is the public, stable contract
 // code; `details` are safe to show; `cause` keeps the original for logs (never for clients).
+import { dbErrorKind } from './db/errors.ts';
 
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -49,10 +50,27 @@ export const badInput = (field: string, message: string, cause?: unknown): AppEr
 
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`);
 
-/** Any thrown value as an AppError: AppErrors pass through, everything else is INTERNAL. */
+/** When a caller refused with UNAVAILABLE is told to try again, unless the refusal knows better. */
+export const UNAVAILABLE_RETRY_AFTER_MS = 1_000;
+
+/** A dependency the call needs (the database, its pool) cannot take the call now: retryable. */
+export const unavailable = (message: string, cause?: unknown, retryAfterMs = UNAVAILABLE_RETRY_AFTER_MS): AppError =>
+  new AppError('UNAVAILABLE', message, { retryAfterMs }, { cause });
+
+/**
+ * Any thrown value as an AppError: AppErrors pass through; a lost, refused or unobtainable
+ * database connection (pool wait timed out included) is UNAVAILABLE; everything else INTERNAL.
+ */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (dbErrorKind(error) === 'connection') return unavailable('The database cannot take the call right now; retry shortly', error);
   return new AppError('INTERNAL', 'Internal error', {}, { cause: error });
+}
+
+/** The Retry-After header value (whole seconds, at least 1) for an error that carries retryAfterMs. */
+export function retryAfterHeader(error: AppError): string | undefined {
+  const ms = error.details.retryAfterMs;
+  return ms === undefined ? undefined : String(Math.max(1, Math.ceil(ms / 1000)));
 }
 
 /** HTTP status that best matches a code, for adapters that need one. */

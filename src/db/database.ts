@@ -15,7 +15,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
 import { applyMigrations } from './migrate.ts';
 import { openPGlite, pgliteSessions } from './pglite.ts';
-import { createDedicatedExecutor, createPostgresPool, postgresSessions } from './postgres.ts';
+import { createDedicatedExecutor, createPostgresPool, LEASE_CONNECTION_NAME, postgresSessions } from './postgres.ts';
 import type { WithSqlSession } from './sql-session.ts';
 
 export type { PrismaClient };
@@ -34,6 +34,12 @@ export interface Database {
    * progress, like every other query. Decimals go as strings (see raw-insert.ts).
    */
   execute(sql: string, params: readonly unknown[]): Promise<void>;
+  /**
+   * One statement on a connection that serves nothing else (on PostgreSQL; PGlite's one
+   * connection otherwise): the instance lease's renewal, which must never wait behind calls for
+   * a pooled connection. Bounded like every dedicated statement (DEDICATED_QUERY_TIMEOUT_MS).
+   */
+  executeAlone(sql: string, params: readonly unknown[]): Promise<void>;
   /** Disconnects Prisma and closes the pool or PGlite (and its directory lock). Idempotent. */
   close(): Promise<void>;
 }
@@ -65,6 +71,7 @@ interface Driver {
   prisma: PrismaClient;
   sessions: WithSqlSession;
   execute(sql: string, params: readonly unknown[]): Promise<void>;
+  executeAlone(sql: string, params: readonly unknown[]): Promise<void>;
   closeDriver(): Promise<void>;
 }
 
@@ -73,12 +80,20 @@ async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => vo
     const pool = createPostgresPool(options.databaseUrl, log);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const writer = createDedicatedExecutor(options.databaseUrl, log);
-    return { kind: 'postgres', prisma, sessions: postgresSessions(pool), execute: writer.execute, closeDriver: () => Promise.all([writer.close(), pool.end()]).then(() => undefined) };
+    const lease = createDedicatedExecutor(options.databaseUrl, log, LEASE_CONNECTION_NAME);
+    return {
+      kind: 'postgres',
+      prisma,
+      sessions: postgresSessions(pool),
+      execute: writer.execute,
+      executeAlone: lease.execute,
+      closeDriver: () => Promise.all([writer.close(), lease.close(), pool.end()]).then(() => undefined),
+    };
   }
   const opened = await openPGlite(options.dataDir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite.asPGlite()) });
   const execute = (sql: string, params: readonly unknown[]) => opened.pglite.run(sql, params);
-  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), execute, closeDriver: opened.close };
+  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), execute, executeAlone: execute, closeDriver: opened.close };
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -104,6 +119,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await withTimeout(driver.prisma.$queryRawUnsafe('SELECT 1'), PING_TIMEOUT_MS, 'The database');
     },
     execute: driver.execute,
+    executeAlone: driver.executeAlone,
     close,
   };
 }

@@ -36,6 +36,26 @@ const DRIVER_KINDS: Record<string, DbErrorKind> = {
 
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
 
+/**
+ * node-postgres and pg-pool report a lost, closed or unobtainable connection with a bare Error
+ * (no code): a pool wait that timed out, a server that closed the socket mid-query, a client
+ * already broken. The adapters pass these on unchanged (or keep only their message).
+ */
+const CONNECTION_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'timeout expired', // a pg.Client's connectionTimeoutMillis
+  'connection terminated',
+  'connection timeout',
+  'is not queryable',
+  'cannot use a pool after calling end',
+  'the database is closed',
+  'query read timeout',
+];
+const isConnectionMessage = (message: string) => {
+  const lower = message.toLowerCase();
+  return CONNECTION_MESSAGES.some((m) => lower.includes(m));
+};
+
 function fromSqlState(code: string): DbErrorKind | undefined {
   if (code === '23505') return 'unique_violation';
   if (code === '23503') return 'foreign_key_violation';
@@ -64,6 +84,7 @@ function classify(value: unknown, depth: number, seen: Set<unknown>): DbErrorKin
       if (kind) return kind;
     }
   }
+  if (value instanceof Error && isConnectionMessage(value.message)) return 'connection';
   const driverKind = value['kind'];
   if (typeof driverKind === 'string' && DRIVER_KINDS[driverKind]) return DRIVER_KINDS[driverKind];
   for (const key of ['cause', 'meta', 'driverAdapterError'] as const) {

@@ -2,24 +2,48 @@
 // own request errors (syntax, validation) -> BAD_INPUT; anything else -> INTERNAL, masked.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { AppError, HTTP_STATUS } from '../errors.ts';
+import { AppError, HTTP_STATUS, retryAfterHeader, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+
+/**
+ * UNAVAILABLE answers HTTP 503 with a Retry-After header on GraphQL POST as elsewhere (yoga
+ * takes the highest `extensions.http.status` of a result's errors and strips `http` from the body).
+ */
+function httpExtension(app: AppError): { http: { status: number; headers?: Record<string, string> } } | undefined {
+  if (app.code !== 'UNAVAILABLE') return undefined;
+  const retryAfter = retryAfterHeader(app);
+  return { http: { status: HTTP_STATUS.UNAVAILABLE, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) } };
+}
 
 export function createMaskError(logger: Logger) {
   return function maskError(error: unknown): Error {
-    if (!isGraphQLError(error)) return internal(error, logger);
+    if (!isGraphQLError(error)) {
+      const app = toAppError(error);
+      if (app.code === 'INTERNAL') return internal(error, logger);
+      return new GraphQLError(app.message, { extensions: { code: app.code, ...app.details, ...httpExtension(app) } });
+    }
     const original = error.originalError;
-    if (original instanceof AppError) {
-      if (original.code === 'INTERNAL') logger.error('internal error', { cause: original.cause ?? original });
-      return new GraphQLError(original.message, {
+    const app = original instanceof AppError ? original : original && !isGraphQLError(original) ? toAppError(original) : undefined;
+    if (app && app.code !== 'INTERNAL') {
+      return new GraphQLError(app.message, {
         nodes: error.nodes,
         source: error.source,
         positions: error.positions,
         path: error.path,
-        extensions: { code: original.code, ...original.details },
+        extensions: { code: app.code, ...app.details, ...httpExtension(app) },
       });
     }
-    if (original && !isGraphQLError(original)) {
+    if (app) {
+      if (original instanceof AppError) {
+        logger.error('internal error', { cause: original.cause ?? original });
+        return new GraphQLError(original.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          extensions: { code: original.code, ...original.details },
+        });
+      }
       return new GraphQLError(internal(original, logger).message, {
         nodes: error.nodes,
         path: error.path,

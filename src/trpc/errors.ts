@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
 import { badInputFromZod } from '../domain/validation.ts';
-import { AppError, HTTP_STATUS, type ErrorCode } from '../errors.ts';
+import { AppError, HTTP_STATUS, retryAfterHeader, toAppError, type ErrorCode } from '../errors.ts';
 
 const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   UNAUTHENTICATED: 'UNAUTHORIZED',
@@ -57,8 +57,15 @@ export function appErrorOf(error: TRPCError): AppError {
     case 'CLIENT_CLOSED_REQUEST':
       return new AppError('BAD_INPUT', 'The client closed the request');
     default:
-      return new AppError('INTERNAL', 'Internal error', {}, { cause: error });
+      // A lost or unobtainable database connection is UNAVAILABLE, anything else INTERNAL.
+      return toAppError(cause ?? error);
   }
+}
+
+/** UNAVAILABLE / RATE_LIMITED on tRPC HTTP: a Retry-After header beside data.retryAfterMs. */
+export function setRetryAfter(res: { headersSent: boolean; setHeader(name: string, value: string): unknown } | undefined, app: AppError): void {
+  const retryAfter = retryAfterHeader(app);
+  if (res && retryAfter && !res.headersSent) res.setHeader('retry-after', retryAfter);
 }
 
 interface Shape {
@@ -76,9 +83,10 @@ const RETRYABLE_RPC_CODES = new Set([-32603]);
 const NON_RETRYABLE_STREAM_CODE = -32022;
 
 /** tRPC errorFormatter: contract code in data.appCode, tRPC code and HTTP status to match. */
-export function formatTRPCError<S extends Shape>(shape: S, error: TRPCError, type: string, onInternal: (e: AppError) => void): S {
+export function formatTRPCError<S extends Shape>(shape: S, error: TRPCError, type: string, onInternal: (e: AppError) => void, onRetryable?: (e: AppError) => void): S {
   const app = appErrorOf(error);
   if (app.code === 'INTERNAL') onInternal(app);
+  if (app.details.retryAfterMs !== undefined) onRetryable?.(app);
   const trpcCode = TRPC_CODE[app.code];
   const { stack: _stack, ...data } = shape.data;
   const code = JSONRPC_CODE[trpcCode] ?? shape.code;

@@ -10,7 +10,7 @@ import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { noteRequest } from '../request-context.ts';
-import { appErrorOf, formatTRPCError } from './errors.ts';
+import { appErrorOf, formatTRPCError, setRetryAfter } from './errors.ts';
 import { setBalanceHeaders } from './balance-headers.ts';
 
 export interface TRPCContext {
@@ -46,7 +46,13 @@ export function createContextFactory(deps: { services: Services; metrics: Metric
 const t = initTRPC.context<TRPCContext>().create({
   isDev: false,
   errorFormatter: ({ shape, error, ctx, type }) =>
-    formatTRPCError(shape, error, type, (app) => ctx?.logger.error('internal error', { cause: app.cause ?? app })),
+    formatTRPCError(
+      shape,
+      error,
+      type,
+      (app) => ctx?.logger.error('internal error', { cause: app.cause ?? app }),
+      (app) => setRetryAfter(ctx?.httpResponse, app),
+    ),
 });
 
 export const router = t.router;

@@ -1,6 +1,7 @@
 // The ledger's group commit: a lone row is written at once (never held on a timer); rows that
 // arrive while a write is in flight go together in the next write; each caller resolves only
-// after its own row is committed; a failed write is retried, then rejects its callers.
+// after its own row is committed; on a lost connection a begin fails at once (fail closed) and a
+// finish is retried until written.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLedger } from '../../src/domain/usage/ledger.ts';
 import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
@@ -73,19 +74,30 @@ describe('ledger group commit', () => {
     await done;
   });
 
-  it('retries a write that failed on the connection, then rejects its callers; later rows still go through', async () => {
-    const { db, writes } = gatedDb();
+  it('fails closed on the connection: a begin rejects at once (UNAVAILABLE), new begins are refused until a statement succeeds, a finish is retried until written', async () => {
+    const calls: string[] = [];
+    let up = false;
+    const db = {
+      execute: async (sql: string) => {
+        calls.push(sql.trimStart().split(/\s/, 1)[0]!);
+        if (!up) throw Object.assign(new Error('database down'), { code: 'ECONNREFUSED' });
+      },
+    };
     const ledger = createLedger({ db, logger: createLogger('silent') });
-    const failing = ledger.record(row('a'));
-    failing.catch(() => {});
-    for (let attempt = 0; attempt < 4; attempt++) {
-      await vi.waitFor(() => expect(writes).toHaveLength(attempt + 1), { timeout: 3_000 });
-      writes[attempt]!.finish(Object.assign(new Error('database down'), { code: 'ECONNRESET' }));
-    }
-    await expect(failing).rejects.toThrow('database down');
-    const next = ledger.record(row('b'));
-    await vi.waitFor(() => expect(writes).toHaveLength(5));
-    writes[4]!.finish();
-    await next;
+    await expect(ledger.begin(row('a'))).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { retryAfterMs: expect.any(Number) } });
+    expect(calls).toEqual(['INSERT']);
+    expect(() => ledger.assertWritable()).toThrow(expect.objectContaining({ code: 'UNAVAILABLE' }));
+    await expect(ledger.begin(row('b'))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(calls).toEqual(['INSERT']); // refused without a statement
+    let finished = false;
+    const finish = ledger.finish(row('c')).then(() => (finished = true));
+    await vi.waitFor(() => expect(calls.filter((c) => c === 'UPDATE').length).toBeGreaterThanOrEqual(2), { timeout: 3_000 });
+    expect(finished).toBe(false);
+    expect(ledger.unwritten()).toBe(1);
+    up = true;
+    await finish;
+    expect(ledger.unwritten()).toBe(0);
+    expect(() => ledger.assertWritable()).not.toThrow();
+    await ledger.begin(row('d'));
   });
 });

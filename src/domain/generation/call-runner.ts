@@ -5,7 +5,13 @@
 // Retries (429 / 5xx / connection errors before any byte reached the caller) are attempts of
 // their own: a row each, sharing the call's callId. Aborting the caller's signal stops the
 // upstream request at once. generate and chat are two planners over this one pipeline.
-import { AppError, toAppError } from '../../errors.ts';
+//
+// The ledger fails closed: while its database is known unreachable a call is refused
+// (UNAVAILABLE) before admission and before any retry; an attempt whose PENDING insert fails has
+// its upstream request aborted at once, fails UNAVAILABLE, and its final row is handed to the
+// ledger to be written when the database is back; a finish not written within FINISH_WAIT_MS
+// fails the call UNAVAILABLE while the ledger keeps retrying it.
+import { AppError, toAppError, unavailable } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamStream } from '../../call-vocabulary.ts';
 import { UpstreamError } from '../../upstream/errors.ts';
@@ -24,6 +30,9 @@ import { readAheadUntil } from './read-ahead.ts';
 import type { GenerationOptions } from './schemas.ts';
 
 export { estimateInputTokens } from '../usage/usage-estimate.ts';
+
+/** How long a call waits for its final row to be written before it answers UNAVAILABLE (the ledger keeps retrying). */
+export const FINISH_WAIT_MS = 5_000;
 
 /** Worst-case output when the caller sets no maxTokens, for reservations. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
@@ -84,8 +93,20 @@ function classify(error: unknown, signal: AbortSignal | undefined): { status: 'E
   return { status: cancelled ? 'CANCELLED' : 'ERROR', error: app };
 }
 
-/** The database refused the row: the call fails with INTERNAL (the cause stays for the log). */
-const unrecorded = (cause: unknown) => new AppError('INTERNAL', 'The call could not be recorded', {}, { cause });
+/**
+ * The row could not be written: UNAVAILABLE when the ledger's database cannot take it now (the
+ * ledger's own error), INTERNAL when the database refused the row itself (the cause stays for the log).
+ */
+const unrecorded = (cause: unknown) =>
+  cause instanceof AppError && cause.code === 'UNAVAILABLE' ? cause : new AppError('INTERNAL', 'The call could not be recorded', {}, { cause });
+const begunUnwritable = (error: AppError) => error.code === 'UNAVAILABLE';
+
+/** Resolves with false when `work` has not settled within ms (work keeps running). */
+function within(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([work.then(() => true), late]).finally(() => clearTimeout(timer));
+}
 
 export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold }: CallRunnerDeps) {
   /** Builds the upstream request; the gateway is already resolved and checked. */
@@ -112,8 +133,9 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     return { request, api };
   }
 
-  /** Limits and budgets: RATE_LIMITED / BUDGET_EXCEEDED before anything goes upstream. */
+  /** Limits and budgets: RATE_LIMITED / BUDGET_EXCEEDED before anything goes upstream (UNAVAILABLE first while the ledger cannot record). */
   async function admit(call: PreparedCall, ctx: CallContext): Promise<Reservation> {
+    ledger.assertWritable();
     return admission.admit({
       principal: ctx.principal,
       model: call.request.model,
@@ -136,42 +158,57 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
    * only a response whose row committed is handed on. A refused or lost attempt is finalised
    * and, when the retry policy allows, followed by the next one.
    */
-  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
+  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest, signal: AbortSignal) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
     const inputEstimate = estimateInputTokens(call.request);
     for (let n = 1; ; n++) {
       const id = n === 1 ? call.request.eventId : uuidv7();
       const attempt: Attempt = { id, callId: call.request.eventId, attempt: n, startedAt: performance.now(), createdAt: new Date(), inputEstimate };
       const request = n === 1 ? call.request : { ...call.request, eventId: id };
       const pending = pendingRow(request, call.api, ctx, attempt, streamed, ownerId);
+      // The attempt's own abort: the caller's signal, or its row's insert failing (fail closed).
+      const attemptAbort = new AbortController();
+      const forward = () => attemptAbort.abort(signal?.reason);
+      signal?.addEventListener('abort', forward, { once: true });
+      if (signal?.aborted) forward();
       const durable = ledger.begin(pending);
-      durable.catch(() => {}); // awaited below, in every path
+      durable.catch((cause: unknown) => attemptAbort.abort(unrecorded(cause)));
+      /** The attempt's row could not be inserted: its final row goes to the ledger for later (the request may have left). */
+      const notBegun = (cause: unknown): CallFailed => {
+        const error = unrecorded(cause);
+        const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error }, pricing);
+        if (begunUnwritable(error)) ledger.finish(row, { begun: false }).catch(() => {});
+        return new CallFailed(row, error, '', false);
+      };
       let value: T;
       try {
-        value = await send(request);
+        value = await send(request, attemptAbort.signal);
       } catch (thrown) {
+        signal?.removeEventListener('abort', forward);
         const { status, error } = classify(thrown, signal);
         const answered = !(thrown instanceof UpstreamError && thrown.details.upstreamStatus !== undefined);
         const row = finalRow(pending, attempt, { status, answered, text: '', error }, pricing);
         try {
           await durable;
         } catch (cause) {
-          throw new CallFailed(row, unrecorded(cause), '', false);
+          throw notBegun(cause);
         }
         await finishOrFail(row, '');
         const delay = status === 'ERROR' && thrown instanceof UpstreamError ? retryDelay(thrown, n - 1, retry) : undefined;
         if (delay === undefined) throw new CallFailed(row, error, '', true);
         try {
           await sleep(delay, signal);
-        } catch (aborted) {
-          throw new CallFailed(row, classify(aborted, signal).error, '', true);
+          // No retry while the ledger cannot record it: the call ends with this attempt's error.
+          ledger.assertWritable();
+        } catch (stopped) {
+          throw new CallFailed(row, stopped instanceof AppError ? stopped : classify(stopped, signal).error, '', true);
         }
         continue;
       }
+      if (!streamed) signal?.removeEventListener('abort', forward);
       // A stream waits for its row while reading ahead (readAheadUntil); a finished reply waits here.
       const recorded = durable.catch((cause: unknown) => {
         discard(value);
-        const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error: unrecorded(cause) }, pricing);
-        throw new CallFailed(row, unrecorded(cause), '', false);
+        throw notBegun(cause);
       });
       if (!deferDurable) {
         const ready = performance.now();
@@ -182,14 +219,20 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     }
   }
 
-  /** Finalises a row; a database failure here fails the call with INTERNAL. */
+  /**
+   * Finalises a row. A row the database refuses fails the call with INTERNAL; one not written
+   * within FINISH_WAIT_MS (the database unreachable) fails it with UNAVAILABLE while the ledger
+   * keeps retrying it (recovery marks it INTERRUPTED should this process die first).
+   */
   async function finishOrFail(row: UsageRow, text: string): Promise<void> {
     traceAttempt(row);
+    let written: boolean;
     try {
-      await ledger.finish(row);
+      written = await within(ledger.finish(row), FINISH_WAIT_MS);
     } catch (cause) {
       throw new CallFailed(row, unrecorded(cause), text, false);
     }
+    if (!written) throw new CallFailed(row, unavailable('The call was made but its record could not be written yet (the ledger database does not answer); it is written when the database is back', undefined), text, false);
   }
 
   /** Settles the reservation, runs the completion hook (only for a row that exists), rethrows the failure. */
@@ -200,14 +243,25 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     throw failure.error;
   }
 
+  /** A reservation the caller took earlier goes back when the ledger cannot record the call. */
+  async function writableOrRelease(held: Reservation | undefined): Promise<void> {
+    try {
+      ledger.assertWritable();
+    } catch (error) {
+      await held?.release();
+      throw error;
+    }
+  }
+
   /** A non-streaming call (admitted here unless the caller already holds its reservation). */
   async function complete(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): Promise<Generation> {
+    await writableOrRelease(held);
     const reservation = held ?? (await admit(call, ctx));
     let row: UsageRow;
     let text: string;
     let output: GenerationOutput;
     try {
-      const opened = await open(call, ctx, ctx.signal, false, (request) => upstream.complete(request, ctx.signal), () => {});
+      const opened = await open(call, ctx, ctx.signal, false, (request, signal) => upstream.complete(request, signal), () => {});
       const result = opened.value;
       if (result.wire !== undefined) ctx.wire?.(result.wire);
       text = result.text;
@@ -224,6 +278,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
 
   /** A streaming call: yields deltas, returns the generation once its last row is committed. */
   async function* stream(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): AsyncGenerator<OutputStreamEvent, Generation> {
+    await writableOrRelease(held);
     const reservation = held ?? (await admit(call, ctx));
     const controller = new AbortController();
     const onAbort = () => controller.abort(ctx.signal?.reason);
@@ -232,7 +287,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
 
     let opened: Opened<UpstreamStream>;
     try {
-      opened = await open(call, ctx, controller.signal, true, (request) => upstream.stream(request, controller.signal), () => controller.abort(), true);
+      opened = await open(call, ctx, controller.signal, true, (request, signal) => upstream.stream(request, signal), () => controller.abort(), true);
     } catch (failure) {
       ctx.signal?.removeEventListener('abort', onAbort);
       return yield* failStream(failure, reservation, onSettled);
@@ -249,6 +304,8 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
       meta: { api: upstreamStream.api, servedModel: upstreamStream.servedModel, cacheStatus: upstreamStream.cacheStatus, upstreamLogId: upstreamStream.upstreamLogId } satisfies UpstreamMeta,
     };
     const output = new OutputAccumulator();
+    /** Set when the attempt's PENDING row could not be inserted (its final row is already handed to the ledger). */
+    let notBegun: CallFailed | undefined;
     try {
       for await (const event of events) {
         if (event.type === 'wire') {
@@ -272,15 +329,22 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
       }
       if (end.status !== 'OK') throw new AppError('UPSTREAM_ERROR', 'The upstream stream ended without its terminal event');
     } catch (thrown) {
-      const classified = classify(thrown, controller.signal);
-      end.status = classified.status;
-      end.error = classified.error;
+      if (thrown instanceof CallFailed) {
+        notBegun = thrown;
+        end.status = 'ERROR';
+        end.error = thrown.error;
+      } else {
+        const classified = classify(thrown, controller.signal);
+        end.status = classified.status;
+        end.error = classified.error;
+      }
     } finally {
       ctx.signal?.removeEventListener('abort', onAbort);
       if (end.status !== 'OK') controller.abort();
-      const row = finalRow(opened.pending, opened.attempt, end, pricing);
+      const row = notBegun?.row ?? finalRow(opened.pending, opened.attempt, end, pricing);
       let finished: Generation | undefined;
       try {
+        if (notBegun) throw notBegun;
         await finishOrFail(row, end.text);
         if (end.error) throw new CallFailed(row, end.error, end.text, true, output.toolCalls());
         await reservation.settle(row);

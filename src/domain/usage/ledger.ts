@@ -6,9 +6,19 @@
 // held on a timer.
 //
 // Isolation: when a batch statement fails, its rows are written again one by one, so a row the
-// database refuses fails only its own call; transient failures (connection, serialization) of a
-// single row are retried with backoff.
+// database refuses fails only its own call.
+//
+// Failing closed (the database unreachable, its connection lost or stalled):
+// - a `begin` is not retried: its caller learns at once (UNAVAILABLE) and aborts its upstream
+//   request; the caller then hands the attempt's final row to `finish` with `begun: false`;
+// - a `finish` (and a `record`) is retried with backoff until it is written: its promise resolves
+//   then, however long it takes (callers bound their own wait); a process that dies first leaves
+//   the PENDING row to recovery (INTERRUPTED);
+// - from the first connection failure until a statement succeeds again the ledger is `down`:
+//   `assertWritable` refuses new calls (UNAVAILABLE) before any upstream byte, and a probe
+//   (SELECT 1 every PROBE_MS) notices the database's return within a fraction of a second.
 import { dbErrorKind, type Database } from '../../db/index.ts';
+import { unavailable } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { UsageRow } from './usage-row.ts';
 import { traceLedgerFlush } from '../../tracing.ts';
@@ -42,53 +52,128 @@ const INSERT_SQL = `INSERT INTO "UsageRecord" (${quoted(INSERT_COLUMNS)}) SELECT
  */
 const FINISH_SQL = `UPDATE "UsageRecord" AS u SET ${FINAL_COLUMNS.map((c) => `"${c}" = r."${c}"`).join(', ')}
   FROM json_populate_recordset(NULL::"UsageRecord", $1::json) AS r WHERE u."id" = r."id" AND u."status" = 'PENDING'`;
+/**
+ * The final row of an attempt whose PENDING insert failed (its request may have left): inserted
+ * as it is unless the insert did commit after all (then FINISH_SQL, run next, finalises it).
+ */
+const LATE_INSERT_SQL = `${INSERT_SQL} ON CONFLICT ("id") DO NOTHING`;
 
 /** Rows per statement, to bound one statement's size. */
 const MAX_BATCH = 1_000;
-const WRITE_ATTEMPTS = 4;
+/** Attempts of a single row whose statement failed for another reason than the connection. */
+const WRITE_ATTEMPTS = 3;
+/** How often a down ledger checks whether its database is back. */
+export const PROBE_MS = 250;
+/** Backoff of a finish that could not be written: from RETRY_MIN_MS, doubling, to RETRY_MAX_MS. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 1_000;
 
-type Op = 'begin' | 'finish';
+/** begin: the write-ahead; finish: a PENDING row finalised; late: a final row whose begin failed; record: a final row as it is. */
+type Op = 'begin' | 'record' | 'finish' | 'late';
 
 interface Pending {
   op: Op;
   row: UsageRow;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** Connection failures so far (finish / late only: they are retried). */
+  failures: number;
 }
 
 export interface Ledger {
-  /** The write-ahead: inserts the attempt's PENDING row; resolves once committed. */
+  /** The write-ahead: inserts the attempt's PENDING row; resolves once committed. Rejects at once (UNAVAILABLE) when the database cannot take it. */
   begin(row: UsageRow): Promise<void>;
-  /** Finalises a PENDING row (status, usage, cost, timings); resolves once committed. */
-  finish(row: UsageRow): Promise<void>;
-  /** Inserts a row as it is (already final; fixtures and imports). */
+  /**
+   * Finalises a row (status, usage, cost, timings); resolves once committed, retried until it is.
+   * `begun: false`: the row's begin failed, so it is inserted in its final state (or finalised,
+   * had the insert committed after all). Rejects only when the database refuses the row itself.
+   */
+  finish(row: UsageRow, options?: { begun?: boolean }): Promise<void>;
+  /** Inserts a row as it is (already final; fixtures and imports), retried like a finish. */
   record(row: UsageRow): Promise<void>;
-  /** Resolves when every row handed in so far is committed (or failed). */
-  drain(): Promise<void>;
+  /** Throws UNAVAILABLE while the ledger's database is known to be unreachable. */
+  assertWritable(): void;
+  /** Finishes waiting for the database (written when it is back, or recovered after a crash). */
+  unwritten(): number;
+  /** Resolves when every row handed in so far is committed or failed for good (or after timeoutMs). */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Stops retrying (after drain): what is still unwritten is left to recovery. */
+  close(): void;
 }
 
-const isTransient = (error: unknown) => {
-  const kind = dbErrorKind(error);
-  return kind === 'connection' || kind === 'serialization_failure';
-};
+const isConnection = (error: unknown) => dbErrorKind(error) === 'connection';
+const isSerialization = (error: unknown) => dbErrorKind(error) === 'serialization_failure';
+
+const ledgerUnavailable = (cause?: unknown) => unavailable('The usage ledger cannot record calls right now (its database does not answer); retry shortly', cause);
 
 export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'execute'>; logger: Logger; onWritten?: (rows: readonly UsageRow[]) => void }): Ledger {
   let queue: Pending[] = [];
   let flushing: Promise<void> | undefined;
+  /** Ops waiting for their next attempt (connection failures). */
+  const waiting = new Set<Pending>();
+  let down: { since: number; cause: unknown } | undefined;
+  let probe: NodeJS.Timeout | undefined;
+  let closed = false;
+  let idle: Array<() => void> = [];
 
-  const statement = (op: Op) => (op === 'begin' ? INSERT_SQL : FINISH_SQL);
+  const statements = (op: Op) => (op === 'begin' || op === 'record' ? [INSERT_SQL] : op === 'finish' ? [FINISH_SQL] : [LATE_INSERT_SQL, FINISH_SQL]);
 
-  /** One row alone, retried while the failure looks transient. */
+  async function run(op: Op, json: string): Promise<void> {
+    for (const sql of statements(op)) await db.execute(sql, [json]);
+  }
+
+  function markDown(cause: unknown): void {
+    if (!down) {
+      down = { since: Date.now(), cause };
+      logger.error('ledger database unreachable: new calls are refused (UNAVAILABLE) until it is back', { cause });
+    }
+    if (!probe && !closed) {
+      probe = setInterval(() => {
+        if (flushing || closed) return;
+        db.execute('SELECT 1', []).then(markUp, () => undefined);
+      }, PROBE_MS);
+      probe.unref();
+    }
+  }
+
+  function markUp(): void {
+    if (probe) clearInterval(probe);
+    probe = undefined;
+    if (!down) return;
+    logger.warn('ledger database reachable again', { downMs: Date.now() - down.since });
+    down = undefined;
+    // What waits for its next attempt goes now.
+    for (const p of waiting) requeue(p, 0);
+  }
+
+  const timers = new Map<Pending, NodeJS.Timeout>();
+  function requeue(p: Pending, delayMs: number): void {
+    const existing = timers.get(p);
+    if (existing) clearTimeout(existing);
+    const go = () => {
+      timers.delete(p);
+      waiting.delete(p);
+      if (closed) return;
+      queue.push(p);
+      flushing ??= flushLoop();
+    };
+    if (delayMs <= 0) return go();
+    waiting.add(p);
+    const timer = setTimeout(go, delayMs);
+    timer.unref();
+    timers.set(p, timer);
+  }
+
+  /** One row alone; a serialization failure is retried at once, a bounded number of times. */
   async function writeOne(op: Op, row: UsageRow): Promise<void> {
     const json = JSON.stringify([row]);
     for (let attempt = 1; ; attempt++) {
       try {
-        await db.execute(statement(op), [json]);
+        await run(op, json);
         return;
       } catch (error) {
-        if (attempt >= WRITE_ATTEMPTS || !isTransient(error)) throw error;
-        logger.warn('ledger write failed, retrying', { attempt, cause: error });
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        if (attempt >= WRITE_ATTEMPTS || !isSerialization(error)) throw error;
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
       }
     }
   }
@@ -96,35 +181,54 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
   /** A batch in one statement; when that fails, each row on its own (a bad row fails alone). */
   async function writeBatch(op: Op, batch: readonly Pending[]): Promise<void> {
     if (batch.length === 0) return;
-    let batchError: unknown;
     if (batch.length > 1) {
       try {
-        await db.execute(statement(op), [JSON.stringify(batch.map((p) => p.row))]);
+        await run(op, JSON.stringify(batch.map((p) => p.row)));
         settle(batch.map((p) => ({ p })));
         return;
       } catch (error) {
-        batchError = error;
+        // A lost connection fails the whole batch alike: no point writing its rows one by one.
+        if (isConnection(error)) return settle(batch.map((p) => ({ p, error })));
         logger.warn('ledger batch failed; writing its rows one by one', { op, rows: batch.length, cause: error });
       }
     }
-    const outcomes = await Promise.all(
-      batch.map((p) => writeOne(op, p.row).then(() => ({ p }), (error: unknown) => ({ p, error: error ?? batchError }))),
-    );
+    const outcomes = await Promise.all(batch.map((p) => writeOne(op, p.row).then(() => ({ p }), (error: unknown) => ({ p, error }))));
     settle(outcomes);
   }
 
   function settle(outcomes: ReadonlyArray<{ p: Pending; error?: unknown }>): void {
-    const written = outcomes.filter((o) => !('error' in o) || o.error === undefined).map((o) => o.p.row);
-    if (written.length > 0) onWritten?.(written);
+    const written = outcomes.filter((o) => o.error === undefined).map((o) => o.p.row);
+    if (written.length > 0) {
+      markUp();
+      onWritten?.(written);
+    }
     for (const { p, error } of outcomes) {
       if (error === undefined) {
         p.resolve();
+      } else if (isConnection(error)) {
+        markDown(error);
+        if (p.op === 'begin') {
+          // Fail closed: the caller aborts its upstream request and finishes the row late.
+          p.reject(ledgerUnavailable(error));
+        } else {
+          p.failures++;
+          if (p.failures === 1) logger.warn('ledger write failed on the connection; retrying until written', { op: p.op, id: p.row.id, cause: error });
+          requeue(p, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (p.failures - 1)));
+        }
       } else {
-        // Never lose a row silently: the full row goes to the log for replay, and its caller fails.
-        logger.error('ledger write failed; row logged for replay', { op: p.op, row: JSON.stringify(p.row), cause: error });
+        // The database refuses this row itself: it can never be written; its caller fails.
+        logger.error('ledger write refused by the database; row not recorded', { op: p.op, id: p.row.id, callId: p.row.callId, cause: error });
         p.reject(error);
       }
     }
+    notifyIdle();
+  }
+
+  function notifyIdle(): void {
+    if (flushing || waiting.size > 0 || queue.length > 0) return;
+    const resolved = idle;
+    idle = [];
+    for (const r of resolved) r();
   }
 
   async function flushLoop(): Promise<void> {
@@ -137,30 +241,57 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
         // Inserts first: a finish is only ever queued after its begin committed, but keep the order safe.
         await traceLedgerFlush(batch.length, async () => {
           await writeBatch('begin', batch.filter((p) => p.op === 'begin'));
+          await writeBatch('record', batch.filter((p) => p.op === 'record'));
+          await writeBatch('late', batch.filter((p) => p.op === 'late'));
           await writeBatch('finish', batch.filter((p) => p.op === 'finish'));
         });
       }
     } finally {
       // Synchronous with the loop's last check: no row can slip in between and be stranded.
       flushing = undefined;
+      notifyIdle();
     }
   }
 
   function enqueue(op: Op, row: UsageRow): Promise<void> {
+    if (op === 'begin' && down) return Promise.reject(ledgerUnavailable(down.cause));
     return new Promise<void>((resolve, reject) => {
-      queue.push({ op, row, resolve, reject });
+      queue.push({ op, row, resolve, reject, failures: 0 });
       flushing ??= flushLoop();
     });
   }
 
-  async function drain(): Promise<void> {
-    while (flushing) await flushing;
+  function drain(timeoutMs?: number): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      idle.push(resolve);
+      notifyIdle();
+    });
+    if (timeoutMs === undefined) return done;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).finally(() => clearTimeout(timer));
   }
 
   return {
     begin: (row) => enqueue('begin', row),
-    finish: (row) => enqueue('finish', row),
-    record: (row) => enqueue('begin', row),
+    finish: (row, options) => enqueue(options?.begun === false ? 'late' : 'finish', row),
+    record: (row) => enqueue('record', row),
+    assertWritable() {
+      if (down) throw ledgerUnavailable(down.cause);
+    },
+    unwritten: () => waiting.size + queue.filter((p) => p.op !== 'begin').length,
     drain,
+    close() {
+      closed = true;
+      if (probe) clearInterval(probe);
+      probe = undefined;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      if (waiting.size > 0) {
+        logger.error('ledger closed with rows unwritten: their calls stay PENDING until recovery marks them INTERRUPTED', { rows: waiting.size, ids: [...waiting].map((p) => p.row.id) });
+      }
+      for (const p of waiting) p.reject(ledgerUnavailable(down?.cause));
+      waiting.clear();
+      notifyIdle();
+    },
   };
 }

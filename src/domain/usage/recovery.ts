@@ -7,6 +7,11 @@
 // by status = 'PENDING' (a live call's final update is guarded the same way, so whichever comes
 // first wins and the other changes nothing).
 //
+// The lease is renewed on a connection of its own (Database.executeAlone), never through the
+// pool the calls use: a busy instance (every pooled connection taken, callers queued) still
+// renews on time and is never taken for dead. A sweep never takes this instance's own rows, and
+// renews before it looks (after an outage, our lease may have lapsed while we lived).
+//
 // The embedded database (PGlite) is single-process: there, every lease but our own belongs to a
 // dead process, so a restart recovers at once instead of waiting for the old lease to lapse.
 import { hostname } from 'node:os';
@@ -18,6 +23,8 @@ import { emptyUsage } from '../../call-vocabulary.ts';
 
 export interface RecoveryDeps {
   prisma: PrismaClient;
+  /** One statement on the lease's own connection (Database.executeAlone). */
+  executeAlone: (sql: string, params: readonly unknown[]) => Promise<void>;
   pricing: Pricing;
   logger: Logger;
   /** RECOVERY_LEASE_MS */
@@ -44,25 +51,27 @@ interface LostRow {
   createdAt: Date;
 }
 
-export function createRecovery({ prisma, pricing, logger, leaseMs, exclusive }: RecoveryDeps): Recovery {
+export function createRecovery({ prisma, executeAlone, pricing, logger, leaseMs, exclusive }: RecoveryDeps): Recovery {
   const ownerId = uuidv7();
   const timers: NodeJS.Timeout[] = [];
   let sweeping: Promise<number> | undefined;
+  let renewing: Promise<void> | undefined;
 
-  const renew = () =>
-    prisma.$executeRawUnsafe(
+  /** One renewal at a time: a renewal still in flight is joined, never stacked behind. */
+  const renew = (): Promise<void> =>
+    (renewing ??= executeAlone(
       `INSERT INTO "InstanceLease" ("id", "hostname", "pid", "startedAt", "renewedAt") VALUES ($1::uuid, $2, $3, now(), now())
        ON CONFLICT ("id") DO UPDATE SET "renewedAt" = now()`,
-      ownerId,
-      hostname(),
-      process.pid,
-    );
+      [ownerId, hostname(), process.pid],
+    ).finally(() => (renewing = undefined)));
 
   /** A lease that still counts: ours always; another one only while renewed (and never when exclusive). */
   const liveLease = exclusive ? `l."id" = $1::uuid` : `l."renewedAt" > now() - make_interval(secs => $1::double precision / 1000)`;
   const liveLeaseParam = exclusive ? ownerId : leaseMs;
 
   async function sweepOnce(): Promise<number> {
+    // Our own lease first: after an outage it may look lapsed to everyone, us included.
+    await renew();
     // One statement: the rows and their chat messages change together (or not at all).
     const lost = await prisma.$queryRawUnsafe<LostRow[]>(
       `WITH lost AS (
@@ -70,6 +79,7 @@ export function createRecovery({ prisma, pricing, logger, leaseMs, exclusive }: 
             SET "status" = 'INTERRUPTED', "usageEstimated" = true, "outputTokens" = 0, "reasoningTokens" = 0,
                 "totalTokens" = u."inputTokens" + u."cachedInputTokens" + u."cacheWriteTokens", "finishedAt" = now()
           WHERE u."status" = 'PENDING'
+            AND u."ownerId" IS DISTINCT FROM $2::uuid
             AND NOT EXISTS (SELECT 1 FROM "InstanceLease" AS l WHERE l."id" = u."ownerId" AND ${liveLease})
           RETURNING u."id", u."callId", u."requestedModel", u."inputTokens", u."createdAt"
        ), turns AS (
@@ -78,6 +88,7 @@ export function createRecovery({ prisma, pricing, logger, leaseMs, exclusive }: 
        )
        SELECT "id", "requestedModel", "inputTokens", "createdAt" FROM lost`,
       liveLeaseParam,
+      ownerId,
     );
     if (lost.length === 0) return 0;
     // Price the estimates (the price list lives in this process).
@@ -110,7 +121,6 @@ export function createRecovery({ prisma, pricing, logger, leaseMs, exclusive }: 
   return {
     ownerId,
     async start() {
-      await renew();
       await sweep();
       every(Math.max(100, Math.floor(leaseMs / 3)), renew, 'lease renewal');
       every(leaseMs, sweep, 'sweep');

@@ -7,7 +7,7 @@ builder.objectField(UserRef, 'remaining', (t) =>
   t.field({
     type: RemainingRef,
     nullable: true,
-    description: "The caller's own balance includes its API key's limits; an admin may read any user's (user and team levels). Null when the limit store does not answer.",
+    description: "The caller's own balance includes its API key's limits; an admin may read any user's (user and team levels). When the limit store cannot be read: an UNAVAILABLE error (never null).",
     resolve: (user, _args, ctx) => ctx.services.balance.remainingOfUser(principalOf(ctx), user.id),
   }),
 );
