@@ -100,7 +100,7 @@ describe.each([
       reservationTtlMs: 600_000,
       logger: createLogger('silent'),
     });
-    const request = { principal: { userId, role: 'USER' as const, teamId }, model: MODEL, maxTokens: 100, estimatedInputTokens: 10 };
+    const request = { principal: { userId, role: 'USER' as const, teamId }, model: MODEL, maxTokens: 100, inputTokenBound: 10 };
     const held = await admission.admit(request);
     await expect(admission.admit(request)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     expect(await store.usage([{ level: 'user', id: userId }, { level: 'team', id: teamId }])).toEqual([
