@@ -3,7 +3,7 @@
 // 10 -> exactly 10 reach the upstream (counted at the simulator) and 10 ledger rows.
 // PostgreSQL only (PGlite is single-process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateInputTokens } from '../../src/domain/generation/call-runner.ts';
+import { inputTokenBound } from '../../src/domain/limits/reservation-bound.ts';
 import { CLUSTER_ADMIN_KEY, startCluster, type Cluster } from '../helpers/processes.ts';
 import { deleteRedisKeys, postTrpc, REDIS_URL } from '../limits/helpers.ts';
 
@@ -60,7 +60,7 @@ describe.skipIf(!process.env.DATABASE_URL)('team limits across two instances (Po
     const prompt = 'team budgeted [[fault:slow_first_byte:10000]]';
     const maxTokens = 50;
     // The prompt carries the call's number (2 more characters at most): size the budget by the longest.
-    const worst = estimateInputTokens({ messages: [{ role: 'user', content: `${prompt} 49` }] }) + maxTokens;
+    const worst = inputTokenBound({ messages: [{ role: 'user', content: `${prompt} 49` }] }) + maxTokens;
     const { teamId, keys } = await teamOfFive('token-team', { tokensPerDay: worst * 10 + worst - 1 });
     const before = upstreamPosts();
     const results = await burst(keys, { model: MODEL, prompt, maxTokens });
