@@ -106,7 +106,8 @@ interface Settled {
 }
 
 function check(b: Burst, limit: ReturnType<typeof limitOf>, settled: Settled, codes: string[], tally: Tally): void {
-  for (const code of codes) if (code !== 'BUDGET_EXCEEDED' && code !== 'RATE_LIMITED') throw new Error(`unexpected refusal ${code}`);
+  // RATE_LIMITED / UNAVAILABLE: the limit store or a pool could not take the call now (a loaded machine).
+  for (const code of codes) if (code !== 'BUDGET_EXCEEDED' && code !== 'RATE_LIMITED' && code !== 'UNAVAILABLE') throw new Error(`unexpected refusal ${code}`);
   tally.bursts++;
   tally.admitted += b.size - codes.length;
   tally.refused += codes.length;
@@ -181,7 +182,9 @@ describe.skipIf(!process.env.DATABASE_URL)('budget invariant, two instances (Pos
   it('random bursts spread over both instances: settled usage never exceeds a token or USD limit', async () => {
     const tally: Tally = { bursts: 0, admitted: 0, refused: 0 };
     const [a] = cluster.instances;
-    const runs = 20;
+    // Sized to stay within each instance's database pool (200 at once over two instances
+    // exhausts it; that is a fault of its own, tested with the database faults) and ~1 minute.
+    const runs = 30;
     await fc.assert(
       fc.asyncProperty(burst(120), async (b) => {
         const limit = limitOf(b);
