@@ -3,6 +3,8 @@
 // CANCELLED row carrying an estimate (usageEstimated true), never message_start's partial
 // output figure (1 token); a stream read to its end records the provider's final figures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UpstreamApi, UpstreamRequest } from '../../src/call-vocabulary.ts';
+import { WIRE_FORMATS } from '../../src/upstream/formats/index.ts';
 import { collectTrpc, trpcHttp } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -63,5 +65,36 @@ describe('final usage only from the closing usage event (Messages)', () => {
     expect(row.status).toBe('ERROR');
     expect(row.usageEstimated).toBe(true);
     expect(row.outputTokens).toBeGreaterThan(1);
+  });
+});
+
+describe('the closing usage event of each wire format', () => {
+  const req: UpstreamRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }], gatewayId: 'default', eventId: 'e' };
+  const mapper = (api: UpstreamApi) => {
+    const m = WIRE_FORMATS[api].createEventMapper([], req);
+    return (data: object | '[DONE]', event?: string) => m.push({ data: data === '[DONE]' ? data : JSON.stringify(data), ...(event && { event }) });
+  };
+  const usages = (events: Array<{ type: string }>) => events.filter((e) => e.type === 'usage');
+
+  it('Messages: nothing at message_start, the final figures at message_delta', () => {
+    const push = mapper('MESSAGES');
+    expect(usages(push({ type: 'message_start', message: { model: 'm', usage: { input_tokens: 10, output_tokens: 1 } } }))).toEqual([]);
+    expect(usages(push({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hello' } }))).toEqual([]);
+    expect(usages(push({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 301 } }))).toMatchObject([{ usage: { inputTokens: 10, outputTokens: 301 } }]);
+  });
+
+  it('Chat Completions: the usage chunk (no choices) is final at once; usage on a content chunk waits for [DONE]', () => {
+    const push = mapper('CHAT_COMPLETIONS');
+    expect(usages(push({ choices: [{ index: 0, delta: { content: 'a' } }], usage: { prompt_tokens: 5, completion_tokens: 1 } }))).toEqual([]);
+    expect(usages(push({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }))).toEqual([]);
+    expect(usages(push({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 7 } }))).toMatchObject([{ usage: { inputTokens: 5, outputTokens: 7 } }]);
+  });
+
+  it('Responses: only response.completed carries usage', () => {
+    const push = mapper('RESPONSES');
+    expect(usages(push({ type: 'response.created', response: { model: 'm', usage: null } }, 'response.created'))).toEqual([]);
+    expect(usages(push({ type: 'response.output_text.delta', delta: 'a' }, 'response.output_text.delta'))).toEqual([]);
+    const done = push({ type: 'response.completed', response: { model: 'm', status: 'completed', output: [], usage: { input_tokens: 4, output_tokens: 9 } } }, 'response.completed');
+    expect(usages(done)).toMatchObject([{ usage: { inputTokens: 4, outputTokens: 9 } }]);
   });
 });
