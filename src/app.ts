@@ -180,6 +180,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       reservationTtlMs: env.LIMIT_RESERVATION_TTL_MS,
       onRefusal: (limit) => metrics.refusals.inc({ limit }),
       logger,
+      unpricedModels: env.UNPRICED_MODELS,
     });
     const recovery = createRecovery({ prisma: db.prisma, executeAlone: db.executeAlone, pricing, logger, leaseMs: env.RECOVERY_LEASE_MS, exclusive: db.kind === 'pglite' });
     await recovery.start();
@@ -191,6 +192,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       admission,
       ownerId: recovery.ownerId,
       onWriteAheadHold: metrics.writeAheadHeld,
+      defaultMaxOutputTokens: env.DEFAULT_MAX_OUTPUT_TOKENS,
       retry: { maxRetries: env.UPSTREAM_MAX_RETRIES, baseDelayMs: upstreamConfig.retryBaseDelayMs ?? 250, maxDelayMs: upstreamConfig.retryMaxDelayMs ?? 5_000 },
     });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.

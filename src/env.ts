@@ -47,6 +47,10 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: positiveInt(1_000),
   /** A limit reservation left by a crashed instance lapses after this long. */
   LIMIT_RESERVATION_TTL_MS: positiveInt(600_000),
+  /** `refuse`: a call to a model without a price is FORBIDDEN when a USD limit applies to it; `allow`: it passes (cost null). */
+  UNPRICED_MODELS: z.preprocess((v) => (v === undefined || v === '' ? 'refuse' : v), z.enum(['refuse', 'allow'])),
+  /** The output cap sent upstream (and reserved) when neither the call nor the model catalogue gives one. */
+  DEFAULT_MAX_OUTPUT_TOKENS: positiveInt(8_192),
   ADMIN_API_KEY: optionalString,
   DEFAULT_GATEWAY_ID: z.string().trim().min(1).max(64).default('default'),
   /** Gateways seeded into the registry at start, comma separated; the default gateway is always one. */

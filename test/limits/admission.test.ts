@@ -1,7 +1,7 @@
 // Limits through the real server, in one process: with the in-process store and with Redis.
 // A refused call sends nothing upstream, writes no ledger row and is counted in /metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateInputTokens } from '../../src/domain/generation/call-runner.ts';
+import { inputTokenBound } from '../../src/domain/limits/reservation-bound.ts';
 import { usdToUnits } from '../../src/domain/limits/money.ts';
 import { deleteRedisKeys, flatPricing, metricValue, postTrpc, REDIS_URL, startLimitServer, uniquePrefix, userWithKey, type LimitServer } from './helpers.ts';
 
@@ -52,7 +52,7 @@ describe.each([
     const { userId, key } = await userWithKey(server.url, `spend-${_name}@example.com`);
     const prompt = 'spend some [[fault:slow_first_byte:3000]]';
     const maxTokens = 100;
-    const worstTokens = estimateInputTokens({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
+    const worstTokens = inputTokenBound({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
     const worst = usdToUnits('0.001') * BigInt(worstTokens);
     const budget = worst * 3n + worst / 2n; // room for 3 worst cases, not 4
     const budgetUsd = `${budget / 10_000_000_000n}.${(budget % 10_000_000_000n).toString().padStart(10, '0')}`.replace(/0{4}$/, '');
@@ -78,7 +78,10 @@ describe.each([
 
   it('tokens per day: BUDGET_EXCEEDED naming the limit, nothing upstream', async () => {
     const { userId, key } = await userWithKey(server.url, `tokens-${_name}@example.com`);
-    await setLimits(userId, { tokensPerDay: 50 });
+    // Reserved: 'too big' with 100 output tokens is over 150; 'small' with 10 fits.
+    await setLimits(userId, { tokensPerDay: 150 });
+    expect(inputTokenBound({ messages: [{ role: 'user', content: 'too big' }] }) + 100).toBeGreaterThan(150);
+    expect(inputTokenBound({ messages: [{ role: 'user', content: 'small' }] }) + 10).toBeLessThanOrEqual(150);
     const before = upstreamCalls();
     const r = await postTrpc(server.url, key, 'generate', { model: MODEL, prompt: 'too big', maxTokens: 100 });
     expect(r.ok).toBe(false);
@@ -93,7 +96,8 @@ describe.each([
 
   it('a failed call releases its reservation', async () => {
     const { userId, key } = await userWithKey(server.url, `failed-${_name}@example.com`);
-    await setLimits(userId, { tokensPerDay: 120 });
+    // Room for either call's reservation, not both.
+    await setLimits(userId, { tokensPerDay: 250 });
     const failed = await postTrpc(server.url, key, 'generate', { model: MODEL, prompt: 'x [[fault:server_error:400]]', maxTokens: 100 });
     expect(failed.ok).toBe(false);
     expect((await postTrpc(server.url, key, 'generate', { model: MODEL, prompt: 'again', maxTokens: 100 })).ok).toBe(true);

@@ -2,7 +2,7 @@
 // concurrent calls against a 10-call limit -> exactly 10 reach the upstream (counted at the
 // simulator), 40 are refused, and the ledger agrees. PostgreSQL only (PGlite is single-process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateInputTokens } from '../../src/domain/generation/call-runner.ts';
+import { inputTokenBound } from '../../src/domain/limits/reservation-bound.ts';
 import { CLUSTER_ADMIN_KEY, startCluster, type Cluster } from '../helpers/processes.ts';
 import { deleteRedisKeys, postTrpc, REDIS_URL } from './helpers.ts';
 
@@ -51,7 +51,7 @@ describe.skipIf(!process.env.DATABASE_URL)('limits across two instances (Postgre
   it('token budget: 50 concurrent calls, room for 10 worst cases -> exactly 10 reach upstream', async () => {
     const prompt = 'budgeted [[fault:slow_first_byte:3000]]';
     const maxTokens = 50;
-    const worst = estimateInputTokens({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
+    const worst = inputTokenBound({ messages: [{ role: 'user', content: prompt }] }) + maxTokens;
     const { userId, key } = await userWithLimits('tokens-cluster@example.com', { tokensPerDay: worst * 10 + worst - 1 });
     const before = upstreamPosts();
     const results = await burst(key, { model: MODEL, prompt, maxTokens });

@@ -37,8 +37,8 @@ describe.each([
     try {
       for (let run = 0; run < 4; run++) {
         if (withRedis && run > 0) await deleteRedisKeys(prefix);
-        // $0.02 a token: a call's worst case (~27 tokens) is ~$0.54, its actual use far less.
-        const app = await createApp(env, { logger: createLogger('silent'), pricing: flatPricing(20_000) });
+        // $0.005 a token: a call's upper bound (~116 tokens) is ~$0.58, its actual use far less.
+        const app = await createApp(env, { logger: createLogger('silent'), pricing: flatPricing(5_000) });
         try {
           const url = await app.listen(0);
           if (!user) {
@@ -100,7 +100,7 @@ describe.each([
       reservationTtlMs: 600_000,
       logger: createLogger('silent'),
     });
-    const request = { principal: { userId, role: 'USER' as const, teamId }, model: MODEL, maxTokens: 100, estimatedInputTokens: 10 };
+    const request = { principal: { userId, role: 'USER' as const, teamId }, model: MODEL, maxTokens: 100, inputTokenBound: 10 };
     const held = await admission.admit(request);
     await expect(admission.admit(request)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     expect(await store.usage([{ level: 'user', id: userId }, { level: 'team', id: teamId }])).toEqual([

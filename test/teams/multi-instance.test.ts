@@ -3,7 +3,7 @@
 // 10 -> exactly 10 reach the upstream (counted at the simulator) and 10 ledger rows.
 // PostgreSQL only (PGlite is single-process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateInputTokens } from '../../src/domain/generation/call-runner.ts';
+import { inputTokenBound } from '../../src/domain/limits/reservation-bound.ts';
 import { CLUSTER_ADMIN_KEY, startCluster, type Cluster } from '../helpers/processes.ts';
 import { deleteRedisKeys, postTrpc, REDIS_URL } from '../limits/helpers.ts';
 
@@ -40,9 +40,9 @@ describe.skipIf(!process.env.DATABASE_URL)('team limits across two instances (Po
   const upstreamPosts = () => cluster.sim.requests.filter((r) => r.method === 'POST').length;
   const teamRows = async (teamId: string) => Number((await cluster.sql<{ n: string }>('SELECT count(*) AS n FROM "UsageRecord" WHERE "teamId" = $1', [teamId]))[0]!.n);
 
-  /** 50 concurrent calls: member i % 5, instance i % 2. */
+  /** 50 concurrent calls: member i % 5, instance i % 2; every prompt the same length (its number in two digits). */
   const burst = (keys: string[], input: Record<string, unknown>) =>
-    Promise.all(Array.from({ length: 50 }, (_, i) => postTrpc(cluster.instances[i % 2]!.url, keys[i % keys.length]!, 'generate', { ...input, prompt: `${String(input.prompt)} ${i}` })));
+    Promise.all(Array.from({ length: 50 }, (_, i) => postTrpc(cluster.instances[i % 2]!.url, keys[i % keys.length]!, 'generate', { ...input, prompt: `${String(input.prompt)} ${String(i).padStart(2, '0')}` })));
 
   it('a 10-request team budget: 50 concurrent calls from 5 members over both instances are exactly 10 upstream calls and 10 rows', async () => {
     const { teamId, keys } = await teamOfFive('rpm-team', { requestsPerMinute: 10 });
@@ -59,8 +59,8 @@ describe.skipIf(!process.env.DATABASE_URL)('team limits across two instances (Po
   it('a team token budget: 50 concurrent calls, room for 10 worst cases -> exactly 10 upstream calls and 10 rows', async () => {
     const prompt = 'team budgeted [[fault:slow_first_byte:10000]]';
     const maxTokens = 50;
-    // The prompt carries the call's number (2 more characters at most): size the budget by the longest.
-    const worst = estimateInputTokens({ messages: [{ role: 'user', content: `${prompt} 49` }] }) + maxTokens;
+    // The prompt carries the call's number in two digits: every call has the same upper bound.
+    const worst = inputTokenBound({ messages: [{ role: 'user', content: `${prompt} 49` }] }) + maxTokens;
     const { teamId, keys } = await teamOfFive('token-team', { tokensPerDay: worst * 10 + worst - 1 });
     const before = upstreamPosts();
     const results = await burst(keys, { model: MODEL, prompt, maxTokens });

@@ -11,7 +11,7 @@ import { ADMIN_KEY, testEnv } from '../helpers/server.ts';
 import { flatPricing, postTrpc, type TrpcResult } from '../limits/helpers.ts';
 
 const MODEL = '@cf/moonshotai/kimi-k2.6';
-// Ten words: ~19 estimated input tokens, so a worst case of ~39 with maxTokens 20; ~27 actually used.
+// Ten words, ~51 bytes: an upper bound of ~151 tokens (64 + 16 + 51 + maxTokens 20); ~27 actually used.
 const prompt = (i: number) => `call ${i} alpha beta gamma delta epsilon zeta eta theta`;
 
 let db: FreshDatabase | undefined;
@@ -33,12 +33,12 @@ describe('key and team limits across a restart (in-process limit store, same dat
     try {
       const admin = <T>(path: string, input: unknown) => postTrpc<T>(url, ADMIN_KEY, path, input).then((r) => (r.ok ? r.data : Promise.reject(new Error(JSON.stringify(r.error)))));
       keyUser = (await admin<{ id: string }>('admin.createUser', { email: 'key-owner@example.com', role: 'USER' })).id;
-      const key = await admin<{ secret: string; apiKey: { id: string } }>('admin.createApiKey', { userId: keyUser, name: 'app', limits: { tokensPerDay: 100 } });
+      const key = await admin<{ secret: string; apiKey: { id: string } }>('admin.createApiKey', { userId: keyUser, name: 'app', limits: { tokensPerDay: 240 } });
       keySecret = key.secret;
       keyId = key.apiKey.id;
       const m1 = (await admin<{ id: string }>('admin.createUser', { email: 'member-1@example.com', role: 'USER' })).id;
       const m2 = (await admin<{ id: string }>('admin.createUser', { email: 'member-2@example.com', role: 'USER' })).id;
-      teamId = (await admin<{ id: string }>('admin.teams.create', { name: 'restart-team', limits: { monthlyBudgetUsd: '0.1' } })).id;
+      teamId = (await admin<{ id: string }>('admin.teams.create', { name: 'restart-team', limits: { monthlyBudgetUsd: '0.25' } })).id;
       await admin('admin.teams.addMember', { teamId, userId: m1 });
       await admin('admin.teams.addMember', { teamId, userId: m2 });
       spender = (await admin<{ secret: string }>('admin.createApiKey', { userId: m1, name: 'spender' })).secret;
@@ -75,10 +75,10 @@ describe('key and team limits across a restart (in-process limit store, same dat
       const upstreamBefore = app.simulator!.requests.length;
       const keyTokens = before.filter((r) => r.apiKeyId === keyId).reduce((a, r) => a + r.totalTokens, 0);
       const teamSpent = before.filter((r) => r.teamId === teamId).reduce((a, r) => a.plus(r.costUsd!.toString()), new Dec(0));
-      expect(keyTokens).toBeLessThanOrEqual(100);
-      expect(keyTokens).toBeGreaterThan(100 - 39); // near the limit: the next worst case does not fit
-      expect(teamSpent.lte('0.1')).toBe(true);
-      expect(teamSpent.gt('0.06')).toBe(true); // near the budget: the next worst case (~$0.039) does not fit
+      expect(keyTokens).toBeLessThanOrEqual(240);
+      expect(keyTokens).toBeGreaterThan(240 - 153); // near the limit: the next upper bound does not fit
+      expect(teamSpent.lte('0.25')).toBe(true);
+      expect(teamSpent.gt('0.097')).toBe(true); // near the budget: the next upper bound (~$0.153) does not fit
 
       const keyCall = await call(url, keySecret, 100);
       expect(!keyCall.ok && keyCall.error.data).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay', level: 'key' });

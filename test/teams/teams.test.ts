@@ -113,11 +113,11 @@ describe.each([
   });
 
   it("a key's own tokensPerDay refuses with BUDGET_EXCEEDED naming key:tokensPerDay (tRPC and GraphQL) while the user has room; nothing goes upstream, no row", async () => {
-    // The user has room for a million tokens a day; the key for 100. A call's worst case is
-    // ~40 tokens (a ten-word prompt + maxTokens 20), its actual use ~27: room for about three.
+    // The user has room for a million tokens a day; the key for 240. A call's upper bound is
+    // ~155 tokens (64 + 16 + a 55-byte prompt + maxTokens 20), its actual use ~27: room for about four.
     const userId = await createUser(`tpd-key-${store}@example.com`, { tokensPerDay: 1_000_000 });
-    const key = await createKey(userId, { limits: { tokensPerDay: 100 } });
-    expect(key.limits).toEqual({ requestsPerMinute: null, tokensPerDay: 100, monthlyBudgetUsd: null });
+    const key = await createKey(userId, { limits: { tokensPerDay: 240 } });
+    expect(key.limits).toEqual({ requestsPerMinute: null, tokensPerDay: 240, monthlyBudgetUsd: null });
     let admitted = 0;
     let refusal: Record<string, unknown> | undefined;
     for (let i = 0; i < 8 && !refusal; i++) {
@@ -129,14 +129,14 @@ describe.each([
     expect(refusal).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay', level: 'key' });
     expect(refusal!.retryAfterMs).toBeGreaterThan(0);
     const spent = (await rows({ apiKeyId: key.id })).reduce((a, r) => a + r.totalTokens, 0);
-    expect(spent).toBeLessThanOrEqual(100);
+    expect(spent).toBeLessThanOrEqual(240);
 
     const before = { upstream: upstreamCalls(), rows: (await rows({ userId })).length };
-    const viaGql = await gqlRaw(server.url, key.secret, `mutation { generate(input: { model: "${MODEL}", prompt: "tokens over graphql", maxTokens: 20 }) { id } }`);
+    const viaGql = await gqlRaw(server.url, key.secret, `mutation { generate(input: { model: "${MODEL}", prompt: "tokens over graphql alpha beta gamma delta epsilon zeta eta theta", maxTokens: 20 }) { id } }`);
     expect(viaGql.errors?.[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay', level: 'key' });
-    const chat = await gqlRaw(server.url, key.secret, `mutation { chat(input: { model: "${MODEL}", message: "chat over graphql", maxTokens: 20 }) { generation { id } } }`);
+    const chat = await gqlRaw(server.url, key.secret, `mutation { chat(input: { model: "${MODEL}", message: "chat over graphql alpha beta gamma delta epsilon zeta eta theta", maxTokens: 20 }) { generation { id } } }`);
     expect(chat.errors?.[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay' });
-    const again = await postTrpc(server.url, key.secret, 'generate', { model: MODEL, prompt: 'tokens again', maxTokens: 20 });
+    const again = await postTrpc(server.url, key.secret, 'generate', { model: MODEL, prompt: 'tokens again alpha beta gamma delta epsilon zeta eta theta', maxTokens: 20 });
     expect(!again.ok && again.error.data).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'key:tokensPerDay' });
     expect(upstreamCalls()).toBe(before.upstream);
     expect(await rows({ userId })).toHaveLength(before.rows);
@@ -149,10 +149,10 @@ describe.each([
   });
 
   it("a key's own monthlyBudgetUsd refuses with BUDGET_EXCEEDED naming key:monthlyBudgetUsd (GraphQL and tRPC) while the user has room; nothing goes upstream, no row", async () => {
-    // $0.001 a token: a call's worst case (~26 tokens) is ~$0.026, its actual use ~$0.006; the key may spend $0.05, the user $10.
+    // $0.001 a token: a call's upper bound (~109 tokens) is ~$0.109, its actual use ~$0.006; the key may spend $0.13, the user $10.
     const userId = await createUser(`usd-key-${store}@example.com`, { monthlyBudgetUsd: '10' });
-    const key = await createKey(userId, { limits: { monthlyBudgetUsd: '0.05' } });
-    expect(key.limits).toEqual({ requestsPerMinute: null, tokensPerDay: null, monthlyBudgetUsd: '0.05' });
+    const key = await createKey(userId, { limits: { monthlyBudgetUsd: '0.13' } });
+    expect(key.limits).toEqual({ requestsPerMinute: null, tokensPerDay: null, monthlyBudgetUsd: '0.13' });
     let admitted = 0;
     let refusal: Record<string, unknown> | undefined;
     for (let i = 0; i < 10 && !refusal; i++) {
@@ -164,7 +164,7 @@ describe.each([
     expect(refusal).toMatchObject({ code: 'BUDGET_EXCEEDED', limit: 'key:monthlyBudgetUsd', level: 'key' });
     const spent = (await rows({ apiKeyId: key.id })).reduce((a, r) => a.plus(r.costUsd!.toString()), new Dec(0));
     expect(spent.gt(0)).toBe(true);
-    expect(spent.lte('0.05')).toBe(true);
+    expect(spent.lte('0.13')).toBe(true);
 
     const before = { upstream: upstreamCalls(), rows: (await rows({ userId })).length };
     const viaTrpc = await postTrpc(server.url, key.secret, 'generate', { model: MODEL, prompt: 'dollars over trpc', maxTokens: 20 });
@@ -279,8 +279,8 @@ describe.each([
     const u2 = await createUser(`team-2-${store}@example.com`);
     const k1 = await createKey(u1);
     const k2 = await createKey(u2);
-    // A worst case: ~ (prompt/4 + 4 + 20 maxTokens) tokens at $0.001 = ~$0.03; room for one or two.
-    const teamId = await createTeam(`budget-team-${store}`, { monthlyBudgetUsd: '0.04' }, [u1]);
+    // An upper bound: (64 + 16 + 11 prompt bytes + 20 maxTokens) tokens at $0.001 = ~$0.111; room for about three.
+    const teamId = await createTeam(`budget-team-${store}`, { monthlyBudgetUsd: '0.13' }, [u1]);
 
     const forbidden = await gqlRaw(server.url, k1.secret, `mutation { createTeam(input: { name: "mine" }) { id } }`);
     expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -304,7 +304,7 @@ describe.each([
     expect(refused.length).toBeGreaterThanOrEqual(1);
     for (const data of refused) expect(data).toMatchObject({ appCode: 'BUDGET_EXCEEDED', limit: 'team:monthlyBudgetUsd', level: 'team' });
     const spent = (await rows({ teamId })).reduce((a, r) => a.plus(r.costUsd!.toString()), new Dec(0));
-    expect(spent.lte('0.04')).toBe(true);
+    expect(spent.lte('0.13')).toBe(true);
 
     // Removed from the team, u2 is no longer held by its budget.
     const removed = await postTrpc<{ members: Array<{ id: string }> }>(server.url, ADMIN_KEY, 'admin.teams.removeMember', { teamId, userId: u2 });

@@ -37,10 +37,11 @@ describe('Messages', () => {
 
     const mapper = WIRE_FORMATS.MESSAGES.createEventMapper([], req());
     const frame = (data: object) => mapper.push({ data: JSON.stringify(data) });
-    frame({ type: 'message_start', message: { model: 'm', usage: { input_tokens: 3, output_tokens: 1 } } });
-    frame({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 40, output_tokens_details: { thinking_tokens: 25 } } });
-    const end = frame({ type: 'message_stop' });
-    expect(end[0]).toMatchObject({ type: 'usage', usage: { outputTokens: 40, reasoningTokens: 25 } });
+    // Usage is final at message_delta (the closing usage event), never at message_start.
+    expect(frame({ type: 'message_start', message: { model: 'm', usage: { input_tokens: 3, output_tokens: 1 } } })).toEqual([]);
+    const end = frame({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 40, output_tokens_details: { thinking_tokens: 25 } } });
+    expect(end[0]).toMatchObject({ type: 'usage', usage: { inputTokens: 3, outputTokens: 40, reasoningTokens: 25 } });
+    expect(frame({ type: 'message_stop' })).toMatchObject([{ type: 'done', finishReason: 'stop' }]);
   });
 
   it('JSON output goes through a forced tool and comes back as text with a plain stop', () => {

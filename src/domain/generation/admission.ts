@@ -6,10 +6,10 @@ import type { UsageRow } from '../usage/usage-row.ts';
 export interface AdmissionRequest {
   principal: Principal;
   model: string;
-  /** The worst case the call may use, for reservations. */
+  /** The most output the call can be billed: the output cap it sends upstream. */
   maxTokens: number;
-  /** Estimated input tokens (system + messages, ~4 characters a token), for reservations. */
-  estimatedInputTokens?: number;
+  /** The most input tokens the call can be billed (limits/reservation-bound.ts). */
+  inputTokenBound?: number;
 }
 
 export interface Reservation {

@@ -20,11 +20,13 @@ import type { Ledger } from '../usage/ledger.ts';
 import { traceAttempt } from '../../tracing.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import { estimateInputTokens } from '../usage/usage-estimate.ts';
+import { inputTokenBound } from '../limits/reservation-bound.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
 import { finalRow, pendingRow, toGeneration, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
 import { OutputAccumulator } from './output-accumulator.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, outputCapFor } from './output-caps.ts';
 import { requestFeatures } from './request-features.ts';
 import { readAheadUntil } from './read-ahead.ts';
 import type { GenerationOptions } from './schemas.ts';
@@ -34,8 +36,8 @@ export { estimateInputTokens } from '../usage/usage-estimate.ts';
 /** How long a call waits for its final row to be written before it answers UNAVAILABLE (the ledger keeps retrying). */
 export const FINISH_WAIT_MS = 5_000;
 
-/** Worst-case output when the caller sets no maxTokens, for reservations. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
+/** The output cap sent (and reserved) when neither the caller nor the model catalogue gives one. */
+export { DEFAULT_MAX_OUTPUT_TOKENS } from './output-caps.ts';
 
 export interface CallContext extends CallIdentity {
   signal?: AbortSignal;
@@ -76,6 +78,8 @@ export interface CallRunnerDeps {
   ownerId?: string | null;
   /** How long a ready reply waited for its write-ahead row (seconds; 0 when it was durable first). */
   onWriteAheadHold?: (streamed: boolean, seconds: number) => void;
+  /** DEFAULT_MAX_OUTPUT_TOKENS: the output cap sent when neither the call nor the catalogue gives one. */
+  defaultMaxOutputTokens?: number;
 }
 
 /** The call failed; `row` is its last attempt's final row (`stored` false when the database refused it). */
@@ -108,10 +112,15 @@ function within(work: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), late]).finally(() => clearTimeout(timer));
 }
 
-export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold }: CallRunnerDeps) {
-  /** Builds the upstream request; the gateway is already resolved and checked. */
+export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold, defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS }: CallRunnerDeps) {
+  /**
+   * Builds the upstream request; the gateway is already resolved and checked. Every request
+   * carries an output cap: the caller's maxTokens, else the model's (output-caps.ts), so what
+   * admit reserves bounds what the call can be billed.
+   */
   function prepare(options: GenerationOptions, messages: ChatMessage[], gatewayId: string): PreparedCall {
     const api = options.api ?? upstream.routeFor(options.model);
+    const maxTokens = options.maxTokens ?? outputCapFor(options.model, api, options.reasoningEffort ?? undefined, defaultMaxOutputTokens);
     const request: UpstreamRequest = {
       model: options.model,
       messages,
@@ -119,7 +128,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
       gatewayId,
       eventId: uuidv7(),
       ...(options.system != null && { system: options.system }),
-      ...(options.maxTokens != null && { maxTokens: options.maxTokens }),
+      maxTokens,
       ...(options.temperature != null && { temperature: options.temperature }),
       ...(options.cache && {
         cache: {
@@ -133,14 +142,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     return { request, api };
   }
 
-  /** Limits and budgets: RATE_LIMITED / BUDGET_EXCEEDED before anything goes upstream (UNAVAILABLE first while the ledger cannot record). */
+  /** Limits and budgets: RATE_LIMITED / BUDGET_EXCEEDED before anything goes upstream (UNAVAILABLE first while the ledger cannot record); the reservation is the call's upper bound. */
   async function admit(call: PreparedCall, ctx: CallContext): Promise<Reservation> {
     ledger.assertWritable();
     return admission.admit({
       principal: ctx.principal,
       model: call.request.model,
-      maxTokens: call.request.maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-      estimatedInputTokens: estimateInputTokens(call.request),
+      maxTokens: call.request.maxTokens ?? outputCapFor(call.request.model, call.api, call.request.reasoningEffort, defaultMaxOutputTokens),
+      inputTokenBound: inputTokenBound(call.request),
     });
   }
 

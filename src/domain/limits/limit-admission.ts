@@ -1,19 +1,21 @@
 // Admission by every limit that applies to a call: the API key's, the user's and the team's
 // (limit-subjects.ts), each with requests per minute, tokens per UTC day and spend per UTC
-// calendar month. Reserve-then-settle: the worst case (estimated input + maxTokens, and its
-// price) is booked against every level at once before the upstream call; settle replaces it by
-// the actual usage once the ledger row is committed, release gives it all back (the call never
-// went upstream). A model outside the key's allow-list is FORBIDDEN before anything is reserved.
+// calendar month. Reserve-then-settle: the call's upper bound (reservation-bound.ts: input bytes
+// plus allowances, its output cap, and their dearest price) is booked against every level at once
+// before the upstream call; settle replaces it by the actual usage once the ledger row is
+// committed, release gives it all back (the call never went upstream). A model outside the key's
+// allow-list is FORBIDDEN before anything is reserved, and so is an unpriced model under a USD
+// limit unless UNPRICED_MODELS=allow.
 import { AppError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
-import { emptyUsage } from '../../call-vocabulary.ts';
 import type { Admission, AdmissionRequest, Reservation } from '../generation/admission.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
 import type { LimitLevel, LimitName, LimitStore } from './limit-store.ts';
 import type { LimitsOf } from './limit-subjects.ts';
 import { usdToUnits } from './money.ts';
+import { worstCaseCost } from './reservation-bound.ts';
 
 export interface LimitAdmissionDeps {
   limitsOf: LimitsOf;
@@ -24,6 +26,8 @@ export interface LimitAdmissionDeps {
   /** A refusal, for /metrics: the limit's name (see refusalName), or 'unavailable' when the store did not answer. */
   onRefusal?: (limit: string) => void;
   logger: Logger;
+  /** UNPRICED_MODELS: 'refuse' (default) refuses a call to an unpriced model when a USD limit applies; 'allow' lets it pass at cost 0. */
+  unpricedModels?: 'refuse' | 'allow';
 }
 
 /** How long a client should wait when the limit store is unreachable. */
@@ -34,12 +38,12 @@ const NOTHING_RESERVED: Reservation = { settle: async () => {}, release: async (
 /** A refusal's `limit`: the user's own limits keep their v1 names; key and team limits are prefixed ("team:monthlyBudgetUsd"). */
 export const refusalName = (level: LimitLevel, limit: LimitName): string => (level === 'user' ? limit : `${level}:${limit}`);
 
-/** A cost as units; an unpriced model (null) costs 0 for budgets. */
+/** A cost as units; an unpriced model (null, UNPRICED_MODELS=allow) costs 0 for budgets. */
 const unitsOf = (costUsd: string | null): bigint => (costUsd == null ? 0n : usdToUnits(costUsd));
 
 const WHOSE: Record<LimitLevel, string> = { key: "the API key's ", user: 'the ', team: "the team's " };
 
-export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlMs, onRefusal, logger }: LimitAdmissionDeps): Admission {
+export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlMs, onRefusal, logger, unpricedModels = 'refuse' }: LimitAdmissionDeps): Admission {
   function refuse(level: LimitLevel, limit: LimitName, retryAfterMs: number | undefined): AppError {
     const name = refusalName(level, limit);
     onRefusal?.(name);
@@ -64,9 +68,19 @@ export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlM
       // No limit at any level: nothing to count, no round trip to the store.
       if (subjects.length === 0) return NOTHING_RESERVED;
 
-      const inputTokens = request.estimatedInputTokens ?? 0;
+      const inputTokens = request.inputTokenBound ?? 0;
       const tokens = inputTokens + request.maxTokens;
-      const worst = pricing.costOf(request.model, { ...emptyUsage(), inputTokens, outputTokens: request.maxTokens, totalTokens: tokens }, new Date());
+      const worst = worstCaseCost(pricing, request.model, inputTokens, request.maxTokens, new Date());
+      if (worst.costUsd === null && unpricedModels === 'refuse') {
+        const budgeted = subjects.find((s) => s.limits.monthlyBudgetUnits !== null);
+        if (budgeted) {
+          onRefusal?.('unpriced');
+          throw new AppError('FORBIDDEN', `The model ${request.model} has no price, so it cannot be called under ${WHOSE[budgeted.level]}monthly spend budget (UNPRICED_MODELS=refuse)`, {
+            limit: refusalName(budgeted.level, 'monthlyBudgetUsd'),
+            level: budgeted.level,
+          });
+        }
+      }
       const reservationId = uuidv7();
       const refs = subjects.map(({ level, id }) => ({ level, id }));
       let result;

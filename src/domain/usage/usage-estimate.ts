@@ -1,5 +1,7 @@
-// Estimated usage, for rows whose upstream reported none (the client left, the stream was cut,
-// the process died) and for reservations. The rule, documented in README.md "The ledger":
+// Estimated usage, for rows whose upstream reported no final usage (the client left, the stream
+// was cut before its closing usage event, the process died) and for the context window. Never
+// for reservations: those use the upper bound of limits/reservation-bound.ts. The rule,
+// documented in README.md "The ledger":
 // - input: the request's characters (system prompt + every message, its tool calls and results)
 //   / 4, rounded up, plus 4 tokens per message for the wire format's framing, plus a fixed
 //   estimate per image;

@@ -132,7 +132,12 @@ export const chatCompletions: WireFormat = {
         const read = readFrame(event, secrets, isChunkError);
         if ('done' in read) return state.finish();
         if ('error' in read) return [read.error];
-        return state.apply(chatChunkFacts(read.frame));
+        const facts = chatChunkFacts(read.frame);
+        const out = state.apply(facts);
+        // The usage chunk (stream_options.include_usage: no choices, after the last content) is
+        // final at once; [DONE] repeats it. Usage riding on content chunks waits for [DONE].
+        if (facts.usage && Array.isArray(read.frame.choices) && read.frame.choices.length === 0) out.push({ type: 'usage', usage: facts.usage });
+        return out;
       },
     };
   },

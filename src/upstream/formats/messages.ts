@@ -1,5 +1,8 @@
 // POST /ai/v1/messages: Anthropic Messages wire. Usage comes from message_start (input and cache
-// fields) merged with the cumulative usage of message_delta; message_stop is terminal. Tools are
+// fields) merged with the cumulative usage of message_delta, and is final only then: the usage
+// event is emitted at message_delta (after the content), never at message_start, whose output
+// figure is partial (a stream cut before message_delta is recorded as an estimate);
+// message_stop is terminal. Tools are
 // tool_use / tool_result blocks, images are image blocks, reasoning is thinking; JSON output goes
 // through a forced tool whose input is the JSON (turned back into text here).
 import type { ChatMessage, ReasoningEffort, ToolCall, UpstreamEvent, UpstreamRequest } from '../../call-vocabulary.ts';
@@ -124,9 +127,9 @@ export class AnthropicStreamState {
       case 'message_start': {
         const message = rec(frame.message);
         this.#servedModel = str(message.model);
+        // Kept for the merge; not final (its output_tokens counts the first token only).
         this.#merge(message.usage);
-        // Known from the start: a stream cut short still records its input tokens.
-        return [{ type: 'usage', usage: usageFromAnthropic(this.#usage) }];
+        return [];
       }
       case 'content_block_start': {
         const block = rec(frame.content_block);
@@ -158,14 +161,17 @@ export class AnthropicStreamState {
         }
         return [];
       }
-      case 'message_delta':
+      case 'message_delta': {
         this.#stopReason = rec(frame.delta).stop_reason ?? this.#stopReason;
-        this.#merge(frame.usage);
-        return [];
+        const usage = rec(frame.usage);
+        if (typeof usage.output_tokens !== 'number') return [];
+        this.#merge(usage);
+        // The closing usage event: its cumulative figures are final.
+        return [{ type: 'usage', usage: usageFromAnthropic(this.#usage) }];
+      }
       case 'message_stop': {
         const finish = finishOf(this.#stopReason, this.#toolCalls, this.#jsonTool !== undefined);
         return [
-          { type: 'usage', usage: usageFromAnthropic(this.#usage) },
           { type: 'done', finishReason: finish.finishReason ?? 'stop', ...(finish.rawFinishReason && { rawFinishReason: finish.rawFinishReason }), servedModel: this.#servedModel },
         ];
       }
