@@ -114,9 +114,9 @@ function trpcSpec(origin: string, key: string | undefined, scenario: Scenario): 
       stream: false,
     };
   }
-  // What httpSubscriptionLink sends: GET with input and connectionParams in the query string.
-  const query = new URLSearchParams({ input: JSON.stringify(input), ...(key && { connectionParams: JSON.stringify({ authorization: `Bearer ${key}` }) }) });
-  return { origin, method: 'GET', path: `/trpc/generateStream?${query}`, headers: { accept: 'text/event-stream' }, expect: '"completed"', stream: true };
+  // What the client's httpSubscriptionLink sends: GET with the input in the query string, the key in a header.
+  const query = new URLSearchParams({ input: JSON.stringify(input) });
+  return { origin, method: 'GET', path: `/trpc/generateStream?${query}`, headers: { accept: 'text/event-stream', ...(key && { authorization: `Bearer ${key}` }) }, expect: '"completed"', stream: true };
 }
 
 function graphqlSpec(origin: string, key: string | undefined, scenario: Scenario): CallSpec {
