@@ -204,12 +204,13 @@ describe('one ledger, one budget, three surfaces', () => {
     const { userId, key } = await createUserWithKey(server, 'burst@example.com');
     const prompt = 'burst of spending words here [[fault:slow_first_byte:300]]';
     const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
-    // One call to learn its cost, then a budget for about three more.
+    // One call to learn its cost, then a budget for a few more: a reservation is the call's upper
+    // bound (its bytes and allowances, its max_tokens), several times what such a call costs.
     await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: prompt }], max_tokens: 40 });
     const [probe] = await rowsOf(userId);
     const cost = Number(probe!.costUsd);
     expect(cost).toBeGreaterThan(0);
-    const budget = cost * 4.5;
+    const budget = cost * 30;
     await server.trpc().admin.setUserLimits.mutate({ userId, monthlyBudgetUsd: budget.toFixed(10) });
     const gql = (i: number) => server.gql(`mutation($input: GenerateInput!) { generate(input: $input) { id } }`, { input: { model: MODEL, prompt: `${prompt} g${i}`, maxTokens: 40 } }, key).then((r) => !r.errors);
     const trpc = (i: number) => server.trpc(key, false).generate.mutate({ model: MODEL, prompt: `${prompt} t${i}`, maxTokens: 40 }).then(() => true, () => false);
