@@ -64,7 +64,16 @@ function addressPermitted(address: string, hostname: string): boolean {
 
 const refuse = (message: string) => new AppError('BAD_INPUT', message, { field: 'webhookUrl' });
 
-export function createWebhookSender({ allowedHosts, timeoutMs = 10_000 }: { allowedHosts: string; timeoutMs?: number }): WebhookPort {
+export interface WebhookSenderOptions {
+  allowedHosts: string;
+  timeoutMs?: number;
+  /** Name resolution (default: the system resolver); tests give their own. */
+  resolveHost?: (hostname: string) => Promise<dns.LookupAddress[]>;
+}
+
+const systemResolve = (hostname: string) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+export function createWebhookSender({ allowedHosts, timeoutMs = 10_000, resolveHost = systemResolve }: WebhookSenderOptions): WebhookPort {
   const entries = parseAllowedHosts(allowedHosts);
 
   /** The URL's host name (brackets off, lower case) when it is allowed; else throws. */
@@ -88,7 +97,7 @@ export function createWebhookSender({ allowedHosts, timeoutMs = 10_000 }: { allo
 
   function resolve(hostname: string): Promise<dns.LookupAddress[]> {
     if (isIP(hostname)) return Promise.resolve([{ address: hostname, family: isIP(hostname) }]);
-    return dns.promises.lookup(hostname, { all: true, verbatim: true });
+    return resolveHost(hostname);
   }
 
   async function check(raw: string): Promise<void> {
@@ -107,14 +116,14 @@ export function createWebhookSender({ allowedHosts, timeoutMs = 10_000 }: { allo
   // Every connection resolves through here: the addresses it connects to are the ones checked.
   const guardedLookup: LookupFunction = (hostname, options, callback) => {
     const name = hostname.toLowerCase();
-    dns.lookup(hostname, { all: true, verbatim: true, family: options.family ?? 0 }, (error, addresses) => {
-      if (error) return callback(error, '', 0);
+    resolveHost(hostname).then((found) => {
+      const addresses = options.family === 4 || options.family === 6 ? found.filter((a) => a.family === options.family) : found;
       const refused = addresses.length === 0 || addresses.some((a) => !addressPermitted(a.address, name));
       if (refused) return callback(Object.assign(new Error(`webhook host ${hostname} resolves to a loopback or private address`), { code: 'EWEBHOOKREFUSED' }), '', 0);
       if (options.all) return callback(null, addresses);
       const first = addresses[0]!;
       callback(null, first.address, first.family);
-    });
+    }, (error: NodeJS.ErrnoException) => callback(error, '', 0));
   };
   const agent = new Agent({ connect: { lookup: guardedLookup, timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 

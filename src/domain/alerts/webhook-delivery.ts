@@ -67,6 +67,8 @@ export function createWebhookDelivery({ prisma, webhooks, secret, logger, retryB
     }
     const delay = delayAfter(row.attempts);
     await prisma.$executeRawUnsafe(RETRY_SQL, id, delay, failure);
+    // A retry due before the next poll is looked for when it is due.
+    if (delay < pollMs) setTimeout(kick, delay + 5).unref();
     logger.warn('budget webhook not delivered; will retry', { eventId: id, attempts: row.attempts + 1, retryInMs: delay, reason: failure });
   }
 
