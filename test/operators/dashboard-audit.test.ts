@@ -85,7 +85,8 @@ describe('dashboard: the Audit tab', () => {
   }, 90_000);
 
   it('a user has no Audit tab', async () => {
-    const page = await signIn(user.key);
+    const viewer = await createUserWithKey(server, 'viewer@example.com');
+    const page = await signIn(viewer.key);
     expect(await page.getByRole('tab', { name: 'Audit' }).count()).toBe(0);
     expect(await page.getByTestId('audit-view').count()).toBe(0);
     await page.close();
