@@ -84,7 +84,7 @@ function renderDashboard(apiKey: string, me: Me, limits: Promise<Limits>): void 
   const tabButton = (tab: 'usage' | 'audit', label: string) =>
     h('button', { type: 'button', role: 'tab', id: `tab-${tab}`, class: 'tab', 'aria-controls': `${tab}-view`, onclick: () => showTab(tab, true) }, label);
   const tabs = isAdmin ? h('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Views' }, tabButton('usage', 'Usage'), tabButton('audit', 'Audit')) : null;
-  fill(root, header, h('main', { id: 'main', tabindex: -1 }, tabs, usageView, auditView));
+  fill(root, header, h('main', { id: 'main', tabindex: -1 }, tabs, usageView, isAdmin ? auditView : null));
 
   function showTab(tab: 'usage' | 'audit', push = false): void {
     usageView.hidden = tab !== 'usage';
