@@ -128,6 +128,34 @@ describe('budget alerts on one instance', () => {
     expect(receiver.posts.length - before).toBe(3);
   }, 60_000);
 
+  it("team token limits and key budgets: a TEAM alert fires on the team's tokens per day (seen by a member), an API_KEY alert on the key's budget", async () => {
+    const admin = server.trpc();
+    const member = await createUserWithKey(server, 'team-member@example.com');
+    const team = await admin.admin.teams.create.mutate({ name: 'Alerted team', limits: { tokensPerDay: 300 } });
+    await admin.admin.teams.addMember.mutate({ teamId: team.id, userId: member.userId });
+    const teamAlert = await admin.admin.budgetAlerts.create.mutate({ scope: 'TEAM', subjectId: team.id, thresholdPercent: 50 });
+    const memberSees = collectTrpc<EventShape & { limitKind: string }>((h) => trpcHttp(server.url, member.key).budgetEvents.subscribe(undefined, h), (e) => e.length >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 30 && (await server.app.db.prisma.budgetEvent.count({ where: { alertId: teamAlert.id } })) === 0; i++) {
+      outcomes.push(await server.trpc(member.key).generate.mutate({ model: MODEL, prompt: `team ${i}`, maxTokens: 8 }).then((g) => `ok:${g.usage.totalTokens}`, (e: Error) => e.message));
+      await server.app.operators.alertsIdle();
+    }
+    expect(await server.app.db.prisma.budgetEvent.count({ where: { alertId: teamAlert.id } }), outcomes.join(' | ')).toBe(1);
+    const [teamEvent] = await memberSees;
+    expect(teamEvent).toMatchObject({ alertId: teamAlert.id, scope: 'TEAM', subjectId: team.id, limitKind: 'TOKENS', limit: '300' });
+    expect(Number(teamEvent!.used)).toBeGreaterThanOrEqual(150);
+
+    const owner = await createUserWithKey(server, 'key-owner@example.com');
+    const budgeted = await server.trpc(owner.key).apiKeys.create.mutate({ name: 'budgeted' });
+    await admin.admin.setApiKeyLimits.mutate({ id: budgeted.apiKey.id, monthlyBudgetUsd: '1' });
+    const keyAlert = await admin.admin.budgetAlerts.create.mutate({ scope: 'API_KEY', subjectId: budgeted.apiKey.id, thresholdPercent: 50 });
+    await spend(() => server.trpc(budgeted.secret), server.app, owner.userId, 0.5);
+    await server.app.operators.alertsIdle();
+    const keyEvents = await server.app.db.prisma.budgetEvent.findMany({ where: { alertId: keyAlert.id } });
+    expect(keyEvents.map((e) => [e.scope, e.subjectId, e.limitKind, e.ownerUserId, e.deliveryState])).toEqual([['API_KEY', budgeted.apiKey.id, 'USD', owner.userId, 'NONE']]);
+  }, 60_000);
+
   it('webhook targets not allowed, loopback or private are refused at creation (BAD_INPUT webhookUrl)', async () => {
     const { userId } = await createUserWithKey(server, 'targets@example.com');
     const refused = async (webhookUrl: string) => {
