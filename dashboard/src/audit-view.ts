@@ -1,5 +1,6 @@
 // The admin's "Audit" tab: who did what (the audit log, newest first, filtered by action, a page
 // at a time) and the budget alerts that are set.
+import type { ResultOf } from 'gql.tada';
 import { AuditLogQuery, BudgetAlertsQuery } from './documents.ts';
 import { fill, h } from './dom.ts';
 import { formatTime } from './format.ts';
@@ -8,17 +9,7 @@ import { dataTable } from './table.ts';
 
 const PAGE = 50;
 
-type AuditRow = {
-  id: string;
-  at: string;
-  actorUserId: string | null;
-  actorApiKeyId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  details: unknown;
-  requestId: string | null;
-};
+type AuditRow = ResultOf<typeof AuditLogQuery>['auditLog']['nodes'][number];
 
 /** Renders the tab into `root`; resolves when both lists are shown. */
 export async function renderAuditView(root: HTMLElement, apiKey: string): Promise<void> {
