@@ -52,6 +52,7 @@ import { createHttpServer, type HttpServer } from './server.ts';
 import { createCompatHandler } from './http/compat-handler.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
 import { createReconciliation } from './reconciliation-wiring.ts';
+import { createOperatorControls, type OperatorControls } from './operators-wiring.ts';
 import { startTracing, type SpanExporter } from './tracing.ts';
 import { createGraphiQLPage } from './graphql/graphiql-page.ts';
 import { createContextFactory } from './trpc/init.ts';
@@ -71,6 +72,8 @@ export interface App {
   devAdminKey?: string;
   logger: Logger;
   http: HttpServer;
+  /** Audit log, budget alerts, retention. */
+  operators: OperatorControls;
   /** Starts listening on env.PORT/env.HOST (or the given port); resolves to the base URL. */
   listen(port?: number): Promise<string>;
   /** Graceful stop: drain requests and streams (bounded), then close the database. */
@@ -153,10 +156,14 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     await gateways.init();
     const stopGatewayRefresh = gateways.startRefresh(60_000);
     cleanup.push(async () => stopGatewayRefresh());
+    const operators = createOperatorControls({ env, db, logger, cleanup, onKeysRevoked: (userId) => revocations.publish({ userId }) });
     const ledger = createLedger({
       db,
       logger,
-      onWritten: (rows) => metrics.recordCalls(rows),
+      onWritten: (rows) => {
+        metrics.recordCalls(rows);
+        operators.noteSettled(rows);
+      },
     });
     const prices = createPricingService({ prisma: db.prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: (m) => upstream.routeFor(m) });
     await prices.init();
@@ -216,6 +223,10 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       teams,
       apiKeyLimits: createApiKeyLimits({ prisma: db.prisma, keySettings }),
       balance: createBalanceService({ remaining: createRemaining({ limitsOf, store: limitStore }), teamIdOf: teams.teamIdOf, logger }),
+      auditLog: operators.auditLog,
+      budgetAlerts: operators.budgetAlerts,
+      budgetEvents: operators.budgetEvents,
+      retention: operators.retention,
     };
 
     const http = createHttpServer({
@@ -258,6 +269,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       devAdminKey,
       logger,
       http,
+      operators,
       listen: (port = env.PORT) =>
         new Promise((resolve, reject) => {
           http.server.once('error', reject);

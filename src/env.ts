@@ -119,6 +119,16 @@ const envSchema = z.object({
   // clients (issue 16): OpenTelemetry traces, exported over OTLP/HTTP when the endpoint is set
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ message: 'must be a URL, e.g. http://127.0.0.1:4318' }).optional()),
   OTEL_SERVICE_NAME: optionalString,
+  // operators' controls: budget alert webhooks and retention
+  /** HMAC-SHA256 key of the x-switchboard-signature header; required for an alert with a webhook. */
+  BUDGET_WEBHOOK_SECRET: optionalString,
+  /** Comma-separated host names or host:port budget webhooks may be sent to; none: no webhooks. */
+  WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  /** The first redelivery delay of a webhook that did not answer 2xx; doubles per attempt up to WEBHOOK_RETRY_MAX_MS. */
+  WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
+  WEBHOOK_RETRY_MAX_MS: positiveInt(3_600_000),
+  /** Erase stored content (messages, system prompts, tool content, images) older than this many days; none: keep. */
+  RETENTION_DAYS: optionalPositiveInt,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -101,3 +101,20 @@ export const ReconciliationQuery = graphql(`
     }
   }
 `);
+
+/** The admin's Audit tab: the audit log, newest first, a page at a time. */
+export const AuditLogQuery = graphql(`
+  query AuditLog($input: AuditLogInput) {
+    auditLog(input: $input) {
+      nodes { id at actorUserId actorApiKeyId action targetType targetId details requestId }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+/** The admin's Audit tab: the budget alerts. */
+export const BudgetAlertsQuery = graphql(`
+  query BudgetAlerts {
+    budgetAlerts { id scope subjectId thresholdPercent webhookUrl createdAt }
+  }
+`);

@@ -15,6 +15,7 @@ import { topListsPanel } from './panels/top-lists.ts';
 import { totalsPanel } from './panels/totals.ts';
 import { createUsageChartPanel } from './panels/usage-chart.ts';
 import { session } from './session.ts';
+import { renderAuditView } from './audit-view.ts';
 import { renderSignIn } from './sign-in.ts';
 import { METRICS, rangeOf, readState, STACKS, writeState, type ViewState } from './view-state.ts';
 
@@ -77,7 +78,31 @@ function renderDashboard(apiKey: string, me: Me, limits: Promise<Limits>): void 
     h('h1', {}, 'Switchboard usage'),
     h('div', { class: 'who' }, h('span', { 'data-testid': 'signed-in-as' }, `${me.email}`), h('span', { class: 'role' }, me.role === 'ADMIN' ? 'admin' : 'user'), h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out')),
   );
-  fill(root, header, h('main', { id: 'main', tabindex: -1 }, controls, h('div', { class: 'grid' }, ...sections)));
+  // Admins have a second tab, "Audit": the audit log and the budget alerts (#audit in the URL).
+  const usageView = h('div', { id: 'usage-view', role: isAdmin ? 'tabpanel' : null }, controls, h('div', { class: 'grid' }, ...sections));
+  const auditView = h('div', { id: 'audit-view', role: 'tabpanel', 'data-testid': 'audit-view', hidden: true });
+  const tabButton = (tab: 'usage' | 'audit', label: string) =>
+    h('button', { type: 'button', role: 'tab', id: `tab-${tab}`, class: 'tab', 'aria-controls': `${tab}-view`, onclick: () => showTab(tab, true) }, label);
+  const tabs = isAdmin ? h('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Views' }, tabButton('usage', 'Usage'), tabButton('audit', 'Audit')) : null;
+  fill(root, header, h('main', { id: 'main', tabindex: -1 }, tabs, usageView, isAdmin ? auditView : null));
+
+  function showTab(tab: 'usage' | 'audit', push = false): void {
+    usageView.hidden = tab !== 'usage';
+    auditView.hidden = tab !== 'audit';
+    for (const name of ['usage', 'audit']) document.getElementById(`tab-${name}`)?.setAttribute('aria-selected', String(name === tab));
+    if (push) history.pushState(null, '', `${location.pathname}${location.search}${tab === 'audit' ? '#audit' : ''}`);
+    if (tab !== 'audit') return;
+    document.documentElement.dataset.auditState = 'loading';
+    renderAuditView(auditView, apiKey).then(
+      () => (document.documentElement.dataset.auditState = 'ready'),
+      (error: unknown) => {
+        if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') return signOut(SIGNED_OUT);
+        fill(auditView, h('p', { class: 'error', role: 'alert' }, `Could not load: ${error instanceof Error ? error.message : String(error)}`));
+        document.documentElement.dataset.auditState = 'error';
+      },
+    );
+  }
+  if (isAdmin) showTab(location.hash === '#audit' ? 'audit' : 'usage');
 
   let generation = 0;
   let previous: ViewState | undefined;
@@ -200,7 +225,10 @@ function renderDashboard(apiKey: string, me: Me, limits: Promise<Limits>): void 
     if (focused) document.getElementById(focused)?.focus();
   }
 
-  window.onpopstate = () => void load();
+  window.onpopstate = () => {
+    if (isAdmin) showTab(location.hash === '#audit' ? 'audit' : 'usage');
+    void load();
+  };
   void load();
 }
 

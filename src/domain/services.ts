@@ -14,6 +14,10 @@ import type { ConversationCosts } from './usage/conversation-costs.ts';
 import type { ModelPerformanceService } from './usage/model-performance.ts';
 import type { RecentCalls } from './usage/recent-calls.ts';
 import type { ReconciliationService } from './reconciliation/reconciliation-service.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import type { BudgetAlerts } from './alerts/budget-alerts.ts';
+import type { BudgetEventFeed } from './alerts/event-feed.ts';
+import type { Retention } from './retention/retention-service.ts';
 
 export interface Services {
   access: AccessService;
@@ -34,4 +38,9 @@ export interface Services {
   teams: TeamService;
   apiKeyLimits: ApiKeyLimits;
   balance: BalanceService;
+  // operators' controls: the audit log, budget alerts, retention and a user's data
+  auditLog: AuditLog;
+  budgetAlerts: BudgetAlerts;
+  budgetEvents: BudgetEventFeed;
+  retention: Retention;
 }

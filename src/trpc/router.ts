@@ -7,11 +7,14 @@ import { adminGatewayProcedures, gatewaysRouter } from './routers/gateways.ts';
 import { adminPricingProcedures, modelsProcedure } from './routers/models.ts';
 import { usageRouter } from './routers/usage.ts';
 import { adminTeamsRouter, setApiKeyLimitsProcedure, teamsRouter } from './routers/teams.ts';
+import { adminOperatorProcedures, budgetEventsProcedure, meExportProcedure } from './routers/operators.ts';
 
 export const appRouter = router({
   ...generationProcedures,
   ...chatProcedures,
   me: meProcedure,
+  'me.export': meExportProcedure,
+  budgetEvents: budgetEventsProcedure,
   conversations: conversationsRouter,
   apiKeys: apiKeysRouter,
   models: modelsProcedure,
@@ -24,6 +27,7 @@ export const appRouter = router({
     ...adminPricingProcedures,
     teams: adminTeamsRouter,
     setApiKeyLimits: setApiKeyLimitsProcedure,
+    ...adminOperatorProcedures,
   }),
 });
 

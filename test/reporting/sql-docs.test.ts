@@ -162,7 +162,7 @@ describe('reporting views', () => {
       ),
     );
     const views = new Set(columns.map((c) => c.table_name));
-    expect([...views].sort()).toEqual(['conversations', 'messages', 'usage', 'usage_daily']);
+    expect([...views].sort()).toEqual(['audit', 'conversations', 'messages', 'usage', 'usage_daily']);
     for (const c of columns) {
       expect(c.column_name, `${c.table_name}.${c.column_name}`).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(typeof c.comment === 'string' && c.comment.length > 5, `comment on ${c.table_name}.${c.column_name}`).toBe(true);

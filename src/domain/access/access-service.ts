@@ -4,6 +4,7 @@ import { dbErrorKind } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import { isUuid } from '../validation.ts';
+import { recordAudit } from '../audit/audit-trail.ts';
 import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';
 import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
 import { AuthCache } from './auth-cache.ts';
@@ -127,7 +128,11 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
   async function createUser(principal: Principal, input: CreateUserInput): Promise<UserView> {
     requireAdmin(principal);
     try {
-      const row = await prisma.user.create({ data: { id: uuidv7(), email: input.email, role: input.role } });
+      const row = await prisma.$transaction(async (tx) => {
+        const created = await tx.user.create({ data: { id: uuidv7(), email: input.email, role: input.role } });
+        await recordAudit(tx, principal, { action: 'user.create', targetType: 'USER', targetId: created.id, details: { email: created.email, role: created.role } });
+        return created;
+      });
       return toUserView(row);
     } catch (error) {
       if (dbErrorKind(error) === 'unique_violation') {
@@ -148,7 +153,8 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
       throw new AppError('BAD_INPUT', `This user already has ${active} active API keys (MAX_KEYS_PER_USER is ${maxKeysPerUser}): revoke one first`, { field: 'userId' });
     }
     const key = generateApiKey();
-    const row = await prisma.apiKey.create({
+    const row = await prisma.$transaction(async (tx) => {
+      const created = await tx.apiKey.create({
       data: {
         id: uuidv7(),
         userId: ownerId,
@@ -160,6 +166,10 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
         ...(input.allowedModels && { allowedModels: input.allowedModels }),
       },
       select: apiKeySelect,
+      });
+      const view = toApiKeyView(created);
+      await recordAudit(tx, principal, { action: 'key.create', targetType: 'API_KEY', targetId: created.id, details: { userId: ownerId, name: created.name, prefix: created.prefix, expiresAt: created.expiresAt, limits: view.limits, allowedModels: created.allowedModels } });
+      return created;
     });
     return { apiKey: toApiKeyView(row), secret: key.plaintext };
   }
@@ -201,7 +211,12 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
 
   async function revokeApiKey(principal: Principal, id: string): Promise<boolean> {
     const row = await ownedKey(principal, id);
-    if (!row.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    if (!row.revokedAt) {
+      await prisma.$transaction(async (tx) => {
+        await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+        await recordAudit(tx, principal, { action: 'key.revoke', targetType: 'API_KEY', targetId: id, details: { userId: row.userId } });
+      });
+    }
     await revoked({ keyId: id });
     return true;
   }
@@ -211,10 +226,14 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
     const row = await ownedKey(principal, id);
     if (row.revokedAt) throw new AppError('BAD_INPUT', 'A revoked key cannot be rotated', { field: 'id' });
     const key = generateApiKey();
-    const updated = await prisma.apiKey.update({
-      where: { id },
-      data: { prefix: key.prefix, secretHash: key.secretHash, rotatedAt: new Date() },
-      select: apiKeySelect,
+    const updated = await prisma.$transaction(async (tx) => {
+      const changed = await tx.apiKey.update({
+        where: { id },
+        data: { prefix: key.prefix, secretHash: key.secretHash, rotatedAt: new Date() },
+        select: apiKeySelect,
+      });
+      await recordAudit(tx, principal, { action: 'key.rotate', targetType: 'API_KEY', targetId: id, details: { userId: row.userId, prefix: changed.prefix } });
+      return changed;
     });
     await revoked({ keyId: id });
     return { apiKey: toApiKeyView(updated), secret: key.plaintext };
@@ -223,7 +242,12 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
   /** Revokes every active key of a user (the caller's own by default); returns how many. */
   async function revokeAllApiKeys(principal: Principal, userId?: string | null): Promise<number> {
     const ownerId = await keyOwner(principal, userId);
-    const { count } = await prisma.apiKey.updateMany({ where: { userId: ownerId, revokedAt: null }, data: { revokedAt: new Date() } });
+    const count = await prisma.$transaction(async (tx) => {
+      const revokedKeys = await tx.apiKey.findMany({ where: { userId: ownerId, revokedAt: null }, select: { id: true } });
+      const result = await tx.apiKey.updateMany({ where: { userId: ownerId, revokedAt: null }, data: { revokedAt: new Date() } });
+      await recordAudit(tx, principal, { action: 'key.revoke', targetType: 'USER', targetId: ownerId, details: { all: true, count: result.count, keyIds: revokedKeys.map((k) => k.id) } });
+      return result.count;
+    });
     await revoked({ userId: ownerId });
     return count;
   }

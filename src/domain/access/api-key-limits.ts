@@ -10,6 +10,7 @@ import { toApiKeyView, type ApiKeyView } from './access-service.ts';
 import type { KeySettingsCache } from './key-settings.ts';
 import { isAdmin, type Principal } from './principal.ts';
 import { modelId } from './schemas.ts';
+import { recordAudit } from '../audit/audit-trail.ts';
 
 /** Absent field: unchanged; null: no limit; allowedModels [] = any model. */
 export const setApiKeyLimitsInput = limitValuesInput.extend({
@@ -23,9 +24,11 @@ export function createApiKeyLimits({ prisma, keySettings }: { prisma: PrismaClie
     const owner = isUuid(input.id) ? await prisma.apiKey.findUnique({ where: { id: input.id }, select: { userId: true } }) : null;
     // Another user's key is indistinguishable from a missing one.
     if (!owner || (owner.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
-    const row = await prisma.apiKey.update({
-      where: { id: input.id },
-      data: { ...limitColumns(input), ...(input.allowedModels != null && { allowedModels: input.allowedModels }) },
+    const changes = { ...limitColumns(input), ...(input.allowedModels != null && { allowedModels: input.allowedModels }) };
+    const row = await prisma.$transaction(async (tx) => {
+      const updated = await tx.apiKey.update({ where: { id: input.id }, data: changes });
+      await recordAudit(tx, principal, { action: 'key.limits', targetType: 'API_KEY', targetId: input.id, details: { userId: owner.userId, ...changes } });
+      return updated;
     });
     keySettings.evict(input.id);
     return toApiKeyView(row);

@@ -8,6 +8,7 @@ import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';
 import { decimalString } from '../usage/schemas.ts';
+import { recordAudit } from '../audit/audit-trail.ts';
 
 const limit = z.number().int('must be a whole number').positive('must be positive; null means no limit').max(2_147_483_647).nullish();
 
@@ -25,13 +26,15 @@ export function createUserLimitsAdmin({ prisma, userSettings }: { prisma: Prisma
     requireAdmin(principal);
     const exists = await prisma.user.findUnique({ where: { id: input.userId }, select: { id: true } });
     if (!exists) throw notFound('User');
-    const user = await prisma.user.update({
-      where: { id: input.userId },
-      data: {
-        ...(input.requestsPerMinute !== undefined && { requestsPerMinute: input.requestsPerMinute }),
-        ...(input.tokensPerDay !== undefined && { tokensPerDay: input.tokensPerDay }),
-        ...(input.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: input.monthlyBudgetUsd }),
-      },
+    const changes = {
+      ...(input.requestsPerMinute !== undefined && { requestsPerMinute: input.requestsPerMinute }),
+      ...(input.tokensPerDay !== undefined && { tokensPerDay: input.tokensPerDay }),
+      ...(input.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: input.monthlyBudgetUsd }),
+    };
+    const user = await prisma.$transaction(async (tx) => {
+      const updated = await tx.user.update({ where: { id: input.userId }, data: changes });
+      await recordAudit(tx, principal, { action: 'user.limits', targetType: 'USER', targetId: input.userId, details: changes });
+      return updated;
     });
     userSettings.evict(input.userId);
     return toUserView(user);

@@ -18,6 +18,7 @@ import { uuidv7 } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
 import { GatewayLogsError } from '../../upstream/gateway-logs-client.ts';
 import { requireAdmin, type Principal } from '../access/principal.ts';
+import { recordAudit, type AuditWriter } from '../audit/audit-trail.ts';
 import { normalizeDecimal } from '../usage/pricing.ts';
 import { rangeSourceSql } from '../usage/range-source.ts';
 import { APPLY_STATEMENTS, STAGE_SQL } from './apply-sql.ts';
@@ -166,7 +167,17 @@ export function createReconciliationService(deps: ReconciliationDeps) {
    * Reconciles one gateway's rows in [from, to); `to` is cut to now - lag. Resolves to the
    * finished run (OK or FAILED), or undefined when another run of that gateway is in progress.
    */
-  async function runOnce(gatewayId: string, from: Date, to: Date, byUserId: string | null, signal?: AbortSignal): Promise<ReconcileRunView | undefined> {
+  /** An admin's run is audited with the run's outcome, in the transaction that records it. */
+  function auditRun(tx: AuditWriter, actor: Principal, run: RunRow): Promise<void> {
+    return recordAudit(tx, actor, {
+      action: 'reconciliation.run',
+      targetType: 'RECONCILE_RUN',
+      targetId: run.id,
+      details: { gatewayId: run.gatewayId, from: run.fromTime, to: run.toTime, status: run.status, error: run.error, matched: run.matched, drift: run.drift, missingUpstream: run.missingUpstream, missingLocal: run.missingLocal },
+    });
+  }
+
+  async function runOnce(gatewayId: string, from: Date, to: Date, byUserId: string | null, signal?: AbortSignal, actor?: Principal): Promise<ReconcileRunView | undefined> {
     const cutoff = new Date(Math.min(to.getTime(), now().getTime() - deps.lagMs));
     const end = cutoff.getTime() > from.getTime() ? cutoff : from;
     const run = await begin(gatewayId, from, end, byUserId);
@@ -194,6 +205,7 @@ export function createReconciliationService(deps: ReconciliationDeps) {
       await prisma.$transaction(
         async (tx) => {
           for (const sql of APPLY_STATEMENTS) await tx.$executeRawUnsafe(sql, ...params);
+          if (actor) await auditRun(tx, actor, await tx.reconcileRun.findUniqueOrThrow({ where: { id: run.id } }));
         },
         { maxWait: 60_000, timeout: APPLY_TIMEOUT_MS },
       );
@@ -204,7 +216,9 @@ export function createReconciliationService(deps: ReconciliationDeps) {
       const reason = error instanceof GatewayLogsError ? error.message : 'internal error while applying the logs (see the server log)';
       if (!(error instanceof GatewayLogsError)) logger.error('reconciliation run failed', { runId: run.id, cause: error });
       else logger.warn('reconciliation run failed', { runId: run.id, reason });
-      return toView(await fail(run, reason));
+      const failed = await fail(run, reason);
+      if (actor) await auditRun(prisma, actor, failed);
+      return toView(failed);
     }
   }
 
@@ -212,10 +226,14 @@ export function createReconciliationService(deps: ReconciliationDeps) {
   async function reconcileUsage(principal: Principal, input: ReconcileUsageInput): Promise<ReconcileRunView> {
     requireAdmin(principal);
     const gatewayId = input.gatewayId ?? deps.defaultGatewayId;
-    const run = await runOnce(gatewayId, input.from, input.to, principal.userId);
+    const run = await runOnce(gatewayId, input.from, input.to, principal.userId, undefined, principal);
     if (run) return run;
-    const refused = await prisma.reconcileRun.create({
-      data: { id: uuidv7(), gatewayId, fromTime: input.from, toTime: input.to, byUserId: principal.userId, status: 'FAILED', error: `another reconciliation of gateway ${gatewayId} is running`, finishedAt: now() },
+    const refused = await prisma.$transaction(async (tx) => {
+      const row = await tx.reconcileRun.create({
+        data: { id: uuidv7(), gatewayId, fromTime: input.from, toTime: input.to, byUserId: principal.userId, status: 'FAILED', error: `another reconciliation of gateway ${gatewayId} is running`, finishedAt: now() },
+      });
+      await auditRun(tx, principal, row);
+      return row;
     });
     return toView(refused);
   }

@@ -11,6 +11,7 @@ import { toUserView, type UserView } from '../access/user-view.ts';
 import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';
 import type { CreateTeamInput, SetTeamLimitsInput, TeamMemberInput } from './schemas.ts';
 import type { TeamSettingsCache } from './team-settings.ts';
+import { recordAudit } from '../audit/audit-trail.ts';
 
 export interface TeamView {
   id: string;
@@ -49,7 +50,11 @@ export function createTeamService({ prisma, teamSettings, onMembershipChange }: 
   async function createTeam(principal: Principal, input: CreateTeamInput): Promise<TeamView> {
     requireAdmin(principal);
     try {
-      const row = await prisma.team.create({ data: { id: uuidv7(), name: input.name, ...limitColumns(input.limits) }, include: WITH_MEMBERS });
+      const row = await prisma.$transaction(async (tx) => {
+        const created = await tx.team.create({ data: { id: uuidv7(), name: input.name, ...limitColumns(input.limits) }, include: WITH_MEMBERS });
+        await recordAudit(tx, principal, { action: 'team.create', targetType: 'TEAM', targetId: created.id, details: { name: created.name, ...limitColumns(input.limits) } });
+        return created;
+      });
       return toView(row);
     } catch (error) {
       if (dbErrorKind(error) === 'unique_violation') throw new AppError('BAD_INPUT', 'A team with this name already exists', { field: 'name' }, { cause: error });
@@ -60,7 +65,10 @@ export function createTeamService({ prisma, teamSettings, onMembershipChange }: 
   async function setTeamLimits(principal: Principal, input: SetTeamLimitsInput): Promise<TeamView> {
     requireAdmin(principal);
     await existing(input.teamId);
-    await prisma.team.update({ where: { id: input.teamId }, data: limitColumns(input) });
+    await prisma.$transaction(async (tx) => {
+      await tx.team.update({ where: { id: input.teamId }, data: limitColumns(input) });
+      await recordAudit(tx, principal, { action: 'team.limits', targetType: 'TEAM', targetId: input.teamId, details: limitColumns(input) });
+    });
     teamSettings.evict(input.teamId);
     return toView(await existing(input.teamId));
   }
@@ -76,7 +84,10 @@ export function createTeamService({ prisma, teamSettings, onMembershipChange }: 
     }
     if (!current) {
       try {
-        await prisma.teamMember.create({ data: { userId: input.userId, teamId: input.teamId } });
+        await prisma.$transaction(async (tx) => {
+          await tx.teamMember.create({ data: { userId: input.userId, teamId: input.teamId } });
+          await recordAudit(tx, principal, { action: 'team.member.add', targetType: 'TEAM', targetId: input.teamId, details: { userId: input.userId } });
+        });
       } catch (error) {
         // A concurrent add of the same user: one membership wins, this one reports the conflict.
         if (dbErrorKind(error) === 'unique_violation') throw new AppError('BAD_INPUT', 'The user is already a member of a team', { field: 'userId' }, { cause: error });
@@ -90,8 +101,11 @@ export function createTeamService({ prisma, teamSettings, onMembershipChange }: 
   async function removeTeamMember(principal: Principal, input: TeamMemberInput): Promise<TeamView> {
     requireAdmin(principal);
     await existing(input.teamId);
-    const removed = await prisma.teamMember.deleteMany({ where: { userId: input.userId, teamId: input.teamId } });
-    if (removed.count === 0) throw notFound('Team member');
+    await prisma.$transaction(async (tx) => {
+      const removed = await tx.teamMember.deleteMany({ where: { userId: input.userId, teamId: input.teamId } });
+      if (removed.count === 0) throw notFound('Team member');
+      await recordAudit(tx, principal, { action: 'team.member.remove', targetType: 'TEAM', targetId: input.teamId, details: { userId: input.userId } });
+    });
     onMembershipChange(input.userId);
     return toView(await existing(input.teamId));
   }

@@ -7,6 +7,7 @@ import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
+import { recordAudit } from '../audit/audit-trail.ts';
 import type { PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
 import { costAt, costSql, Dec, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
@@ -174,11 +175,14 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
   }
 
   /** Adds the next version of a model's price (never edits one); two writers at once: the loser takes the next number. */
-  async function addVersion(input: NewVersion, createdBy: string): Promise<PriceVersion> {
+  async function addVersion(input: NewVersion, actor: Principal): Promise<PriceVersion> {
+    const createdBy = actor.userId;
     for (let attempt = 0; ; attempt++) {
-      const last = await prisma.modelPrice.findFirst({ where: { model: input.model }, orderBy: { version: 'desc' }, select: { version: true } });
       try {
-        const row = await prisma.modelPrice.create({
+        // The version and its audit event commit together.
+        return await prisma.$transaction(async (tx) => {
+        const last = await tx.modelPrice.findFirst({ where: { model: input.model }, orderBy: { version: 'desc' }, select: { version: true } });
+        const row = await tx.modelPrice.create({
           data: {
             id: uuidv7(),
             model: input.model,
@@ -193,7 +197,10 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
             createdBy,
           },
         });
-        return toPriceVersion(row);
+        const version = toPriceVersion(row);
+        await recordAudit(tx, actor, { action: 'price.set', targetType: 'MODEL_PRICE', targetId: version.id, details: { ...version } });
+        return version;
+        });
       } catch (error) {
         if (dbErrorKind(error) === 'unique_violation' && attempt < 3) continue;
         throw error;
@@ -203,7 +210,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
 
   async function setModelPrice(principal: Principal, input: SetModelPriceInput): Promise<PriceVersion> {
     requireAdmin(principal);
-    const version = await addVersion(input, principal.userId);
+    const version = await addVersion(input, principal);
     await reload();
     return version;
   }
@@ -234,7 +241,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
         result.unchanged += 1;
         continue;
       }
-      result.added.push(await addVersion({ ...p, effectiveFrom: at, source: opts.source }, principal.userId));
+      result.added.push(await addVersion({ ...p, effectiveFrom: at, source: opts.source }, principal));
     }
     await reload();
     return result;
@@ -268,7 +275,8 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
       SELECT $1::uuid, $2::uuid, $4::timestamptz, $5::timestamptz, (SELECT count(*) FROM updated),
              (SELECT sum("costUsd") FROM target), (SELECT sum("costUsd") FROM updated), $6::uuid
       RETURNING "id", "rowsRepriced", "previousCostUsd"::text AS "previousCostUsd", "newCostUsd"::text AS "newCostUsd", "createdAt"`;
-    const [run] = await prisma.$queryRawUnsafe<Array<{ id: string; rowsRepriced: number; previousCostUsd: string | null; newCostUsd: string | null; createdAt: Date }>>(
+    const [run] = await prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<Array<{ id: string; rowsRepriced: number; previousCostUsd: string | null; newCostUsd: string | null; createdAt: Date }>>(
       sql,
       runId,
       price.id,
@@ -281,7 +289,16 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
       price.cachedInputPerMTok ?? price.inputPerMTok,
       price.cacheWritePerMTok ?? price.inputPerMTok,
       price.reasoningPerMTok ?? price.outputPerMTok,
-    );
+      );
+      const done = rows[0]!;
+      await recordAudit(tx, principal, {
+        action: 'repricing.run',
+        targetType: 'REPRICE_RUN',
+        targetId: done.id,
+        details: { priceVersionId: price.id, model: price.model, from: input.from, to: input.to, rowsRepriced: Number(done.rowsRepriced), previousCostUsd: done.previousCostUsd, newCostUsd: done.newCostUsd },
+      });
+      return rows;
+    });
     return {
       id: run!.id,
       priceVersion: price,

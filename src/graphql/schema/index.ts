@@ -12,6 +12,7 @@ import './reconciliation.ts';
 import './limits.ts';
 import './teams.ts';
 import './balance.ts';
+import './operators.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 
