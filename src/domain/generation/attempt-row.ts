@@ -1,6 +1,7 @@
 // The ledger rows of one call's attempts: the PENDING row written ahead of each upstream
 // request, and its final state. Also the Generation a finished row turns into.
-import type { UpstreamApi, UpstreamMeta, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import { noUnits, type BilledUnits, type UpstreamApi, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
+import { hasUnits } from '../pricing/unit-prices.ts';
 import type { AppError } from '../../errors.ts';
 import type { Principal } from '../access/principal.ts';
 import { estimatedUsage } from '../usage/usage-estimate.ts';
@@ -37,6 +38,22 @@ export interface AttemptEnd {
   error?: AppError;
   firstTokenAt?: number;
   finishReason?: string | null;
+  /** A non-text call's billed units (absent: the planned units when it was answered, else none). */
+  units?: BilledUnits;
+}
+
+const unitsOfRow = (row: UsageRow): BilledUnits => ({
+  images: row.images ?? 0,
+  imageTiles: row.imageTiles ?? 0,
+  imageSteps: row.imageSteps ?? 0,
+  audioSeconds: row.audioSeconds ?? 0,
+  characters: row.characters ?? 0,
+});
+
+/** A non-text call's PENDING row: its modality and planned units (the upper bound, kept so recovery can price it). */
+export function withPlannedUnits(row: UsageRow, call: { request: UpstreamRequest; plan?: { units: BilledUnits } }): UsageRow {
+  if (!call.request.task || !call.plan) return row;
+  return { ...row, modality: call.request.task.kind, ...call.plan.units };
 }
 
 export function pendingRow(request: UpstreamRequest, api: UpstreamApi, who: CallIdentity, a: Attempt, streamed: boolean, ownerId: string | null): UsageRow {
@@ -85,7 +102,10 @@ export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing
   // upstream may have worked on (answered, aborted, cut, timed out) carries the estimate.
   const estimated = end.usage === undefined && end.answered;
   const usage = end.usage ?? (end.answered ? estimatedUsage(a.inputEstimate, end.text) : estimatedUsage(0, ''));
-  const cost = end.status === 'OK' || usage.totalTokens > 0 ? pricing.costOf(pending.requestedModel, usage, a.createdAt) : { costUsd: null, priceVersionId: null };
+  // A non-text call: what it was billed on; none reported, the planned units when it was answered.
+  const units = pending.modality === undefined || pending.modality === 'TEXT' ? undefined : (end.units ?? (end.answered ? unitsOfRow(pending) : noUnits()));
+  const billed = end.status === 'OK' || usage.totalTokens > 0 || (units !== undefined && hasUnits(units));
+  const cost = billed ? pricing.costOf(pending.requestedModel, usage, a.createdAt, units) : { costUsd: null, priceVersionId: null };
   const upstreamStatus = end.error?.details.upstreamStatus;
   return {
     ...pending,
@@ -104,6 +124,7 @@ export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing
     usageEstimated: estimated,
     finishReason: end.finishReason ?? null,
     finishedAt: new Date(),
+    ...units,
   };
 }
 
@@ -125,6 +146,8 @@ export function toGeneration(row: UsageRow, text: string, output: GenerationOutp
       totalTokens: row.totalTokens,
       costUsd: row.costUsd,
       estimated: row.usageEstimated,
+      modality: row.modality ?? 'TEXT',
+      ...unitsOfRow(row),
     },
     cacheStatus: row.cacheStatus,
     upstreamLogId: row.upstreamLogId,

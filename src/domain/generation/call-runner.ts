@@ -7,7 +7,7 @@
 // upstream request at once. generate and chat are two planners over this one pipeline.
 import { AppError, toAppError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import type { ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamStream } from '../../call-vocabulary.ts';
+import type { BilledUnits, ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamResult, UpstreamStream } from '../../call-vocabulary.ts';
 import { UpstreamError } from '../../upstream/errors.ts';
 import { retryDelay, sleep, type RetryPolicy } from '../../upstream/retry.ts';
 import type { Ledger } from '../usage/ledger.ts';
@@ -16,7 +16,7 @@ import type { Pricing } from '../usage/pricing.ts';
 import { estimateInputTokens } from '../usage/usage-estimate.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
-import { finalRow, pendingRow, toGeneration, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
+import { finalRow, pendingRow, toGeneration, withPlannedUnits, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
 import { OutputAccumulator } from './output-accumulator.ts';
 import { requestFeatures } from './request-features.ts';
@@ -36,6 +36,17 @@ export interface PreparedCall {
   /** The request of the first attempt: its eventId is the call's id and its first row's id. */
   request: UpstreamRequest;
   api: UpstreamApi;
+  /** A non-text call (request.task): what it reserves and how its result is billed. */
+  plan?: TaskPlan;
+}
+
+/** How a non-text call is reserved and billed (the modality planners build one, src/domain/modalities/). */
+export interface TaskPlan {
+  /** Upper bounds, reserved before the call: input tokens (embeddings) and units. The PENDING row carries them. */
+  inputTokens: number;
+  units: BilledUnits;
+  /** The units the call is billed on, from its result. */
+  unitsOf(result: UpstreamResult): BilledUnits;
 }
 
 /** How a call ended: handed to `onSettled` after its last attempt's row is committed. */
@@ -115,8 +126,9 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     return admission.admit({
       principal: ctx.principal,
       model: call.request.model,
-      maxTokens: call.request.maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-      estimatedInputTokens: estimateInputTokens(call.request),
+      maxTokens: call.plan ? 0 : (call.request.maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS),
+      estimatedInputTokens: call.plan?.inputTokens ?? estimateInputTokens(call.request),
+      ...(call.plan && { units: call.plan.units }),
     });
   }
 
@@ -135,12 +147,12 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
    * and, when the retry policy allows, followed by the next one.
    */
   async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
-    const inputEstimate = estimateInputTokens(call.request);
+    const inputEstimate = call.plan?.inputTokens ?? estimateInputTokens(call.request);
     for (let n = 1; ; n++) {
       const id = n === 1 ? call.request.eventId : uuidv7();
       const attempt: Attempt = { id, callId: call.request.eventId, attempt: n, startedAt: performance.now(), createdAt: new Date(), inputEstimate };
       const request = n === 1 ? call.request : { ...call.request, eventId: id };
-      const pending = pendingRow(request, call.api, ctx, attempt, streamed, ownerId);
+      const pending = withPlannedUnits(pendingRow(request, call.api, ctx, attempt, streamed, ownerId), call);
       const durable = ledger.begin(pending);
       durable.catch(() => {}); // awaited below, in every path
       let value: T;
@@ -199,24 +211,33 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
   }
 
   /** A non-streaming call (admitted here unless the caller already holds its reservation). */
-  async function complete(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): Promise<Generation> {
+  async function complete(call: PreparedCall, ctx: CallContext, options: RunOptions = {}): Promise<Generation> {
+    return completeWith(call, ctx, options, (row, result, output) => toGeneration(row, result.text, output));
+  }
+
+  /**
+   * A non-streaming call of any kind (text or a modality's task): the result is handed to `view`
+   * with its committed row once the reservation is settled.
+   */
+  async function completeWith<T>(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions, view: (row: UsageRow, result: UpstreamResult, output: GenerationOutput) => T): Promise<T> {
     const reservation = held ?? (await admit(call, ctx));
     let row: UsageRow;
-    let text: string;
+    let result: UpstreamResult;
     let output: GenerationOutput;
     try {
       const opened = await open(call, ctx, ctx.signal, false, (request) => upstream.complete(request, ctx.signal), () => {});
-      const result = opened.value;
-      text = result.text;
+      result = opened.value;
       output = OutputAccumulator.fromResult(result).output(call.request.responseFormat);
-      row = finalRow(opened.pending, opened.attempt, { status: 'OK', usage: result.usage, answered: true, text, meta: result, finishReason: output.finishReason }, pricing);
-      await finishOrFail(row, text);
+      const usage = result.usageMissing ? undefined : result.usage;
+      const units = call.plan?.unitsOf(result);
+      row = finalRow(opened.pending, opened.attempt, { status: 'OK', usage, answered: true, text: result.text, meta: result, finishReason: output.finishReason, ...(units && { units }) }, pricing);
+      await finishOrFail(row, result.text);
     } catch (failure) {
       return fail(failure, reservation, onSettled);
     }
     await reservation.settle(row);
-    await onSettled?.({ row, text, toolCalls: output.toolCalls });
-    return toGeneration(row, text, output);
+    await onSettled?.({ row, text: result.text, toolCalls: output.toolCalls });
+    return view(row, result, output);
   }
 
   /** A streaming call: yields deltas, returns the generation once its last row is committed. */
@@ -297,7 +318,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     throw new Error('unreachable');
   }
 
-  return { prepare, admit, complete, stream };
+  return { prepare, admit, complete, completeWith, stream };
 }
 
 export type CallRunner = ReturnType<typeof createCallRunner>;

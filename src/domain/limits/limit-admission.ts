@@ -66,7 +66,7 @@ export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlM
 
       const inputTokens = request.estimatedInputTokens ?? 0;
       const tokens = inputTokens + request.maxTokens;
-      const worst = pricing.costOf(request.model, { ...emptyUsage(), inputTokens, outputTokens: request.maxTokens, totalTokens: tokens }, new Date());
+      const worst = pricing.costOf(request.model, { ...emptyUsage(), inputTokens, outputTokens: request.maxTokens, totalTokens: tokens }, new Date(), request.units);
       const reservationId = uuidv7();
       const refs = subjects.map(({ level, id }) => ({ level, id }));
       let result;

@@ -5,9 +5,10 @@ import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
 import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import { modalityOf } from '../modalities/catalogue.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
-import type { PriceFile } from './price-file.ts';
+import { loadPriceFile, MODALITY_PRICE_FILE, type PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
 import { costAt, costSql, Dec, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
@@ -17,6 +18,8 @@ export interface ModelView {
   provider: string;
   /** The upstream API a call to this model uses unless the caller forces one. */
   api: UpstreamApi;
+  /** What the model produces: TEXT, EMBEDDING, IMAGE, TRANSCRIPTION or SPEECH. */
+  modality: Modality;
   /** The version in force now; null when the model has no price. */
   price: PriceVersion | null;
   /** Every version, newest first. */
@@ -58,6 +61,10 @@ interface PriceRow {
   cachedInputPerMTok: { toString(): string } | null;
   cacheWritePerMTok: { toString(): string } | null;
   reasoningPerMTok: { toString(): string } | null;
+  perImageTile?: { toString(): string } | null;
+  perImageStep?: { toString(): string } | null;
+  perAudioMinute?: { toString(): string } | null;
+  perThousandChars?: { toString(): string } | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -76,6 +83,10 @@ function toPriceVersion(r: PriceRow): PriceVersion {
     cachedInputPerMTok: dec(r.cachedInputPerMTok),
     cacheWritePerMTok: dec(r.cacheWritePerMTok),
     reasoningPerMTok: dec(r.reasoningPerMTok),
+    perImageTile: dec(r.perImageTile ?? null),
+    perImageStep: dec(r.perImageStep ?? null),
+    perAudioMinute: dec(r.perAudioMinute ?? null),
+    perThousandChars: dec(r.perThousandChars ?? null),
     source: r.source,
     createdBy: r.createdBy,
     createdAt: r.createdAt,
@@ -86,11 +97,16 @@ export interface PricingServiceDeps {
   prisma: PrismaClient;
   priceFile: PriceFile;
   routeFor(model: string): UpstreamApi;
+  /** Further seed files (default: the non-text models' unit prices, MODALITY_PRICE_FILE). */
+  extraPriceFiles?: PriceFile[];
   /** Reload the price cache this often, so versions added on other instances apply; 0 = never. */
   refreshMs?: number;
 }
 
-export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 60_000 }: PricingServiceDeps) {
+export function createPricingService({ prisma, priceFile: tokenPriceFile, routeFor, refreshMs = 60_000, extraPriceFiles = [loadPriceFile(MODALITY_PRICE_FILE)] }: PricingServiceDeps) {
+  const seedFiles = [tokenPriceFile, ...extraPriceFiles];
+  /** Every seeded model (the models list names each), from all seed files. */
+  const priceFile = { models: seedFiles.flatMap((f) => f.models) };
   /** Per model, versions ordered by (effectiveFrom, version) ascending. */
   let byModel = new Map<string, PriceVersion[]>();
   let timer: NodeJS.Timeout | undefined;
@@ -108,6 +124,15 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
 
   /** Seeds version 1 of every priced model in the price file (idempotent), then loads the cache. */
   async function init(): Promise<void> {
+    for (const file of seedFiles) await seed(file);
+    await reload();
+    if (refreshMs > 0) {
+      timer = setInterval(() => void reload().catch(() => {}), refreshMs);
+      timer.unref();
+    }
+  }
+
+  async function seed(priceFile: PriceFile): Promise<void> {
     const seeded = priceFile.models.filter((m) => m.price !== null);
     if (seeded.length > 0) {
       await prisma.modelPrice.createMany({
@@ -122,14 +147,13 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
           cachedInputPerMTok: price!.cachedInputPerMTok,
           cacheWritePerMTok: price!.cacheWritePerMTok,
           reasoningPerMTok: price!.reasoningPerMTok,
+          perImageTile: price!.perImageTile,
+          perImageStep: price!.perImageStep,
+          perAudioMinute: price!.perAudioMinute,
+          perThousandChars: price!.perThousandChars,
           source: `${source ?? priceFile.source} (${priceFile.date})`,
         })),
       });
-    }
-    await reload();
-    if (refreshMs > 0) {
-      timer = setInterval(() => void reload().catch(() => {}), refreshMs);
-      timer.unref();
     }
   }
 
@@ -143,9 +167,9 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
   }
 
   const pricing: Pricing = {
-    costOf(model: string, usage: Usage, at: Date): CallCost {
+    costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost {
       const price = versionAt(model, at);
-      return price ? { costUsd: costAt(price, usage), priceVersionId: price.id } : NO_COST;
+      return price ? { costUsd: costAt(price, usage, units), priceVersionId: price.id } : NO_COST;
     },
   };
 
@@ -157,6 +181,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
       id,
       provider: providerOf(id),
       api: routeFor(id),
+      modality: modalityOf(id),
       price: versionAt(id, now) ?? null,
       priceVersions: [...(byModel.get(id) ?? [])].sort((a, b) => b.version - a.version),
     }));
