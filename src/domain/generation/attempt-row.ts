@@ -7,7 +7,7 @@ import type { Principal } from '../access/principal.ts';
 import { estimatedUsage } from '../usage/usage-estimate.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import type { CallStatus, UsageRow } from '../usage/usage-row.ts';
-import type { Generation, GenerationOutput } from './generation-view.ts';
+import type { Generation, GenerationOutput, GenerationUsage } from './generation-view.ts';
 
 export interface CallIdentity {
   principal: Principal;
@@ -128,6 +128,22 @@ export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing
   };
 }
 
+/** A finished row's usage as the API shows it (tokens, cost, modality and units). */
+export function usageOf(row: UsageRow): GenerationUsage {
+  return {
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    cachedInputTokens: row.cachedInputTokens,
+    cacheWriteTokens: row.cacheWriteTokens,
+    reasoningTokens: row.reasoningTokens,
+    totalTokens: row.totalTokens,
+    costUsd: row.costUsd,
+    estimated: row.usageEstimated,
+    modality: row.modality ?? 'TEXT',
+    ...unitsOfRow(row),
+  };
+}
+
 export function toGeneration(row: UsageRow, text: string, output: GenerationOutput): Generation {
   return {
     id: row.id,
@@ -137,18 +153,7 @@ export function toGeneration(row: UsageRow, text: string, output: GenerationOutp
     servedModel: row.servedModel,
     api: row.api,
     gatewayId: row.gatewayId,
-    usage: {
-      inputTokens: row.inputTokens,
-      outputTokens: row.outputTokens,
-      cachedInputTokens: row.cachedInputTokens,
-      cacheWriteTokens: row.cacheWriteTokens,
-      reasoningTokens: row.reasoningTokens,
-      totalTokens: row.totalTokens,
-      costUsd: row.costUsd,
-      estimated: row.usageEstimated,
-      modality: row.modality ?? 'TEXT',
-      ...unitsOfRow(row),
-    },
+    usage: usageOf(row),
     cacheStatus: row.cacheStatus,
     upstreamLogId: row.upstreamLogId,
     latencyMs: row.latencyMs,

@@ -105,6 +105,12 @@ const media = (bytes: Buffer, declared: string | undefined, fallback: string): M
   data: bytes.toString('base64'),
 });
 
+/** Generated speech, with its duration when the container tells it (WAV). */
+function speech(bytes: Buffer, declared: string | undefined): ModalityOutput {
+  const duration = wavDurationSeconds(bytes);
+  return { kind: 'SPEECH', audio: media(bytes, declared, 'audio/mpeg'), ...(duration !== undefined && { durationSeconds: duration }) };
+}
+
 const numberRows = (v: unknown): number[][] | undefined =>
   Array.isArray(v) && v.every((row) => Array.isArray(row) && row.every((x) => typeof x === 'number')) ? (v as number[][]) : undefined;
 
@@ -126,7 +132,7 @@ export function parseModalityReply(task: ModalityTask, contentType: string, byte
   const isJson = contentType.includes('json') || (contentType === '' && bytes[0] === 0x7b);
   if (!isJson) {
     if (task.kind === 'IMAGE') return { output: { kind: 'IMAGE', images: [media(bytes, contentType, 'image/png')] } };
-    if (task.kind === 'SPEECH') return { output: { kind: 'SPEECH', audio: media(bytes, contentType, 'audio/mpeg') } };
+    if (task.kind === 'SPEECH') return { output: speech(bytes, contentType) };
     throw protocolError(`a ${task.kind.toLowerCase()} reply must be JSON (got ${contentType || 'no content type'})`);
   }
   let body: unknown;
@@ -176,8 +182,7 @@ export function parseModalityReply(task: ModalityTask, contentType: string, byte
       };
     }
     case 'SPEECH': {
-      const audio = media(fromBase64(result.audio, 'audio'), undefined, 'audio/mpeg');
-      return { output: { kind: 'SPEECH', audio } };
+      return { output: speech(fromBase64(result.audio, 'audio'), undefined) };
     }
   }
 }
