@@ -3,6 +3,7 @@ import { router } from './init.ts';
 import { adminAccessProcedures, apiKeysRouter, meProcedure } from './routers/access.ts';
 import { chatProcedures, conversationsRouter } from './routers/chat.ts';
 import { generationProcedures } from './routers/generation.ts';
+import { modalityProcedures } from './routers/modalities.ts';
 import { adminGatewayProcedures, gatewaysRouter } from './routers/gateways.ts';
 import { adminPricingProcedures, modelsProcedure } from './routers/models.ts';
 import { usageRouter } from './routers/usage.ts';
@@ -10,6 +11,7 @@ import { adminTeamsRouter, setApiKeyLimitsProcedure, teamsRouter } from './route
 
 export const appRouter = router({
   ...generationProcedures,
+  ...modalityProcedures,
   ...chatProcedures,
   me: meProcedure,
   conversations: conversationsRouter,
