@@ -221,3 +221,65 @@ describe('refusals before admission, budgets, cancellation', () => {
     expect(await server.app.db.prisma.usageRecord.count({ where: { userId, modality: 'TRANSCRIPTION', status: 'PENDING' } })).toBe(0);
   });
 });
+
+describe('reports by modality', () => {
+  it('usageReport by MODALITY (whole days from the roll-up, and a partial day from the ledger) and reporting.usage agree with the rows', async () => {
+    const rows = await server.app.db.prisma.usageRecord.findMany({ where: { userId } });
+    expect(new Set(rows.map((r) => r.modality))).toEqual(new Set(['EMBEDDING', 'IMAGE', 'TRANSCRIPTION', 'SPEECH']));
+    const expected = new Map<string, { requests: number; costUsd: string; images: number; imageTiles: number; imageSteps: number; audioSeconds: string; characters: number; inputTokens: number }>();
+    for (const r of rows) {
+      const e = expected.get(r.modality) ?? { requests: 0, costUsd: '0', images: 0, imageTiles: 0, imageSteps: 0, audioSeconds: '0', characters: 0, inputTokens: 0 };
+      expected.set(r.modality, {
+        requests: e.requests + 1,
+        costUsd: new Dec(e.costUsd).add(r.costUsd ? r.costUsd.toString() : '0').toFixed(),
+        images: e.images + r.images,
+        imageTiles: e.imageTiles + r.imageTiles,
+        imageSteps: e.imageSteps + r.imageSteps,
+        audioSeconds: new Dec(e.audioSeconds).add(r.audioSeconds.toString()).toFixed(),
+        characters: e.characters + r.characters,
+        inputTokens: e.inputTokens + r.inputTokens,
+      });
+    }
+    const day = 86_400_000;
+    const today = Math.floor(Date.now() / day) * day;
+    // [yesterday, tomorrow): today is a whole day (the roll-up); [today - 1 h, now + 1 h): the ledger itself.
+    for (const [from, to] of [[today - day, today + day], [Date.now() - 3_600_000, Date.now() + 3_600_000]] as const) {
+      const res = await server.gql<{ usageReport: { rows: Array<Record<string, unknown>>; totals: Record<string, unknown> } }>(
+        `query($input: UsageReportInput!) { usageReport(input: $input) { rows { modality requests inputTokens costUsd images imageTiles imageSteps audioSeconds characters } totals { requests costUsd } } }`,
+        { input: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), groupBy: ['MODALITY'], userId } },
+      );
+      expect(res.errors).toBeUndefined();
+      const got = res.data!.usageReport.rows;
+      expect(got.map((r) => r.modality)).toEqual([...expected.keys()].sort());
+      for (const r of got) {
+        const e = expected.get(r.modality as string)!;
+        expect({ ...r, costUsd: new Dec(r.costUsd as string).toFixed(), audioSeconds: new Dec(String(r.audioSeconds)).toFixed() }).toEqual({ modality: r.modality, ...e });
+      }
+      expect(res.data!.usageReport.totals.requests).toBe(rows.length);
+    }
+    const view = await server.app.db.prisma.$queryRawUnsafe<Array<{ modality: string; requests: number; cost: string; tiles: number; seconds: string; characters: number }>>(
+      `SELECT modality, count(*)::int AS requests, sum(cost_usd)::text AS cost, sum(image_tiles)::int AS tiles, sum(audio_seconds)::text AS seconds, sum(characters)::int AS characters
+       FROM reporting.usage WHERE user_id = $1::uuid GROUP BY modality ORDER BY modality`,
+      userId,
+    );
+    expect(view.map((v) => v.modality)).toEqual([...expected.keys()].sort());
+    for (const v of view) {
+      const e = expected.get(v.modality)!;
+      expect({ requests: v.requests, cost: new Dec(v.cost).toFixed(), tiles: v.tiles, seconds: new Dec(v.seconds).toFixed(), characters: v.characters }).toEqual({ requests: e.requests, cost: e.costUsd, tiles: e.imageTiles, seconds: e.audioSeconds, characters: e.characters });
+    }
+  });
+
+  it('models says each model\'s modality, and every non-text model it lists has a price on its units', async () => {
+    const models = await server.trpc(key).models.query();
+    const nonText = models.filter((m) => m.modality !== 'TEXT');
+    expect(new Set(nonText.map((m) => m.modality))).toEqual(new Set(['EMBEDDING', 'IMAGE', 'TRANSCRIPTION', 'SPEECH']));
+    for (const m of nonText) {
+      expect(m.price, m.id).not.toBeNull();
+      const p = m.price!;
+      const priced = ({ EMBEDDING: p.inputPerMTok !== '0', IMAGE: p.perImageTile != null && p.perImageStep != null, TRANSCRIPTION: p.perAudioMinute != null, SPEECH: p.perAudioMinute != null || p.perThousandChars != null } as Record<string, boolean>)[m.modality];
+      expect(priced, m.id).toBe(true);
+      expect(p.source).toMatch(/developers\.cloudflare\.com\/workers-ai\/platform\/pricing/);
+    }
+    expect(models.find((m) => m.id === '@cf/black-forest-labs/flux-1-schnell')).toMatchObject({ modality: 'IMAGE', api: 'CHAT_COMPLETIONS' });
+  });
+});
