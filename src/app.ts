@@ -236,6 +236,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       logger,
       ready: () => db.ping(),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      // Audio (transcribe) as base64 JSON: MAX_AUDIO_BYTES grows by a third, plus the ordinary body.
+      maxMediaBodyBytes: env.MAX_BODY_BYTES + Math.ceil(env.MAX_AUDIO_BYTES / 3) * 4,
       dashboard: createDashboardHandler(),
       trpcMaxBatch: env.TRPC_MAX_BATCH,
       fastPaths: overrides.fastPaths,

@@ -11,13 +11,15 @@ import { createUserWithKey, startTestServer, type TestServer } from '../helpers/
 
 const Dec = Prisma.Decimal;
 const MAX_AUDIO_BYTES = 64_000;
+/** Smaller than the transcriptions' bodies below: they pass only through the media body limit. */
+const MAX_BODY_BYTES = 32_768;
 
 let server: TestServer;
 let key: string;
 let userId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ MAX_AUDIO_BYTES: String(MAX_AUDIO_BYTES), UPSTREAM_MAX_RETRIES: '0', MODEL_ROUTES: JSON.stringify({ '@cf/baai/bge-m3': 'RUN' }) });
+  server = await startTestServer({ MAX_BODY_BYTES: String(MAX_BODY_BYTES), MAX_AUDIO_BYTES: String(MAX_AUDIO_BYTES), UPSTREAM_MAX_RETRIES: '0', MODEL_ROUTES: JSON.stringify({ '@cf/baai/bge-m3': 'RUN' }) });
   ({ key, userId } = await createUserWithKey(server, 'modalities@example.com'));
 });
 afterAll(async () => {
@@ -174,6 +176,23 @@ describe('refusals before admission, budgets, cancellation', () => {
     expect(await trpcCode(server.trpc(key).transcribe.mutate({ model: '@cf/openai/whisper-large-v3-turbo', audio: { data: big } }))).toBe('BAD_INPUT');
     expect(upstreamSince(from)).toEqual([]);
     expect(await server.app.db.prisma.usageRecord.count()).toBe(before);
+  });
+
+  it('the body limit widens for transcribe only: other operations over MAX_BODY_BYTES are refused (413)', async () => {
+    const audio = wavBase64(3); // 48 kB of WAV: 64 kB of base64, over MAX_BODY_BYTES
+    expect(audio.length).toBeGreaterThan(MAX_BODY_BYTES);
+    const res = await server.gql<{ transcribe: { text: string } }>(`mutation($input: TranscribeInput!) { transcribe(input: $input) { text } }`, { input: { model: '@cf/openai/whisper-large-v3-turbo', audio: { data: audio } } }, key);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.transcribe.text).toBe('Transcript of 3.000 seconds of audio.');
+    expect((await server.trpc(key, false).transcribe.mutate({ model: '@cf/openai/whisper-large-v3-turbo', audio: { data: audio } })).text).toBe(res.data!.transcribe.text);
+    const texts = [audio.slice(0, 40_000)];
+    const embed = await server.gql(`mutation($input: EmbedInput!) { embed(input: $input) { id } }`, { input: { model: '@cf/baai/bge-m3', texts } }, key);
+    expect(embed.status).toBe(413);
+    expect(embed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_INPUT', field: 'body' });
+    // A transcribe beside another field is not a transcribe-only operation.
+    const mixed = await server.gql(`mutation($input: TranscribeInput!) { transcribe(input: $input) { text } embed(input: { model: "@cf/baai/bge-m3", texts: ["a"] }) { id } }`, { input: { model: '@cf/openai/whisper-large-v3-turbo', audio: { data: audio } } }, key);
+    expect(mixed.status).toBe(413);
+    await expect(server.trpc(key, false).embed.mutate({ model: '@cf/baai/bge-m3', texts })).rejects.toThrow();
   });
 
   it('a model of another modality is BAD_INPUT naming the model', async () => {
