@@ -241,6 +241,25 @@ describe('refusals before admission, budgets, cancellation', () => {
   });
 });
 
+describe('recovery', () => {
+  it('a PENDING image row whose instance died becomes INTERRUPTED, priced on its reserved units', async () => {
+    const id = crypto.randomUUID();
+    const createdAt = new Date();
+    await server.app.db.prisma.usageRecord.create({
+      data: {
+        id, callId: id, userId: crypto.randomUUID(), ownerId: crypto.randomUUID(), requestedModel: '@cf/leonardo/lucid-origin', api: 'RUN', gatewayId: 'default',
+        status: 'PENDING', latencyMs: 0, createdAt, modality: 'IMAGE', images: 1, imageTiles: 9, imageSteps: 20,
+      },
+    });
+    expect(await server.app.recovery.sweep()).toBeGreaterThanOrEqual(1);
+    const row = await server.app.db.prisma.usageRecord.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ status: 'INTERRUPTED', modality: 'IMAGE', imageTiles: 9, imageSteps: 20 });
+    // 9 tiles x $0.006996 + 20 steps x $0.000132
+    expect(new Dec(row.costUsd!.toString()).toFixed()).toBe('0.065604');
+    await server.app.db.prisma.usageRecord.delete({ where: { id } });
+  });
+});
+
 describe('reports by modality', () => {
   it('usageReport by MODALITY (whole days from the roll-up, and a partial day from the ledger) and reporting.usage agree with the rows', async () => {
     const rows = await server.app.db.prisma.usageRecord.findMany({ where: { userId } });

@@ -194,6 +194,10 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
     cachedInputPerMTok?: string | null;
     cacheWritePerMTok?: string | null;
     reasoningPerMTok?: string | null;
+    perImageTile?: string | null;
+    perImageStep?: string | null;
+    perAudioMinute?: string | null;
+    perThousandChars?: string | null;
     effectiveFrom?: Date | null;
     source?: string | null;
   }
@@ -214,6 +218,10 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
             cachedInputPerMTok: input.cachedInputPerMTok ?? null,
             cacheWritePerMTok: input.cacheWritePerMTok ?? null,
             reasoningPerMTok: input.reasoningPerMTok ?? null,
+            perImageTile: input.perImageTile ?? null,
+            perImageStep: input.perImageStep ?? null,
+            perAudioMinute: input.perAudioMinute ?? null,
+            perThousandChars: input.perThousandChars ?? null,
             source: input.source ?? 'admin',
             createdBy,
           },

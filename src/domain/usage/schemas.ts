@@ -39,6 +39,11 @@ export const setModelPriceInput = z.object({
   cachedInputPerMTok: decimalString.nullish(),
   cacheWritePerMTok: decimalString.nullish(),
   reasoningPerMTok: decimalString.nullish(),
+  /** Per-unit prices of non-text models (USD per 512x512 tile, per step, per audio minute, per 1,000 characters). */
+  perImageTile: decimalString.nullish(),
+  perImageStep: decimalString.nullish(),
+  perAudioMinute: decimalString.nullish(),
+  perThousandChars: decimalString.nullish(),
   /** When the version takes effect; default now. */
   effectiveFrom: date.nullish(),
   /** Where the figures come from (a price page, a contract); default "admin". */
