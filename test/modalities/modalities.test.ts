@@ -3,6 +3,7 @@
 // (computed here on its own, with decimal arithmetic), and one upstream request. Also: audio over
 // MAX_AUDIO_BYTES is BAD_INPUT before admission, a USD budget refuses an image call whose
 // reservation does not fit, and a cancelled transcription leaves a CANCELLED row.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/db/index.ts';
 import { simulatedWav } from '../../src/simulator/modalities.ts';
@@ -305,6 +306,25 @@ describe('reports by modality', () => {
       const e = expected.get(v.modality)!;
       expect({ requests: v.requests, cost: new Dec(v.cost).toFixed(), tiles: v.tiles, seconds: new Dec(v.seconds).toFixed(), characters: v.characters }).toEqual({ requests: e.requests, cost: e.costUsd, tiles: e.imageTiles, seconds: e.audioSeconds, characters: e.characters });
     }
+  });
+
+  it('docs/sql.md "Spend per modality", run as written over this range, gives usageReport by MODALITY', async () => {
+    const doc = readFileSync(new URL('../../docs/sql.md', import.meta.url), 'utf8');
+    const sql = /^## Spend per modality\n[\s\S]*?```sql\n([\s\S]*?)```/m.exec(doc)![1]!.trim().replace(/;$/, '');
+    const from = new Date(Date.now() - 3_600_000);
+    const to = new Date(Date.now() + 3_600_000);
+    const ranged = sql.replace("timestamptz '2026-11-01 00:00:00Z'", `timestamptz '${from.toISOString()}'`).replace("timestamptz '2026-12-01 00:00:00Z'", `timestamptz '${to.toISOString()}'`);
+    expect(ranged).not.toBe(sql);
+    const got = await server.app.db.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(ranged);
+    const report = await server.trpc().usage.report.query({ from, to, groupBy: ['MODALITY'], allUsers: true });
+    expect(got.map((r) => ({
+      modality: r.modality, requests: Number(r.requests), inputTokens: Number(r.input_tokens), images: Number(r.images), imageTiles: Number(r.image_tiles),
+      imageSteps: Number(r.image_steps), audioSeconds: Number(r.audio_seconds), characters: Number(r.characters), costUsd: r.cost_usd === null ? null : new Dec(String(r.cost_usd)).toFixed(),
+    }))).toEqual(report.rows.map((r) => ({
+      modality: r.modality, requests: r.requests, inputTokens: r.inputTokens, images: r.images, imageTiles: r.imageTiles,
+      imageSteps: r.imageSteps, audioSeconds: r.audioSeconds, characters: r.characters, costUsd: r.costUsd === null ? null : new Dec(r.costUsd).toFixed(),
+    })));
+    expect(got.length).toBeGreaterThanOrEqual(4);
   });
 
   it('models says each model\'s modality, and every non-text model it lists has a price on its units', async () => {
