@@ -1,5 +1,7 @@
 // The composition root: builds the database, the upstream client, the services and the server
 // from one Env. Tests build the same app with their own Env (port 0, a fresh database).
+import { createModalityService } from './domain/modalities/modality-service.ts';
+import { createAudioFetcher } from './upstream/audio-fetch.ts';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from './db/index.ts';
@@ -208,11 +210,13 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
     const generation = createGenerationService({ runner, gateways, userSettings, maxMessageBytes: env.MAX_MESSAGE_BYTES, maxImageBytes: env.MAX_IMAGE_BYTES, idempotency, contextWindow });
     const usage = createUsageReports({ prisma: db.prisma });
     const reconciliation = createReconciliation({ env, upstreamConfig, db, logger, usage, metrics, cleanup });
+    const modalities = createModalityService({ runner, generation, idempotency, maxAudioBytes: env.MAX_AUDIO_BYTES, fetchAudio: createAudioFetcher({ allowPrivate: env.NODE_ENV !== 'production' }) });
     const chat = createChatService({ store: createConversationStore(db.prisma), generation, runner, idempotency, contextWindow });
     const services: Services = {
       reconciliation,
       access,
       generation,
+      modalities,
       chat,
       messagePages: createMessagePages(db.prisma),
       gateways: createGatewayService({ prisma: db.prisma, registry: gateways, userSettings, upstream }),
@@ -246,6 +250,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       logger,
       ready: () => db.ping(),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      // Audio (transcribe) as base64 JSON: MAX_AUDIO_BYTES grows by a third, plus the ordinary body.
+      maxMediaBodyBytes: env.MAX_BODY_BYTES + Math.ceil(env.MAX_AUDIO_BYTES / 3) * 4,
       dashboard: createDashboardHandler(),
       trpcMaxBatch: env.TRPC_MAX_BATCH,
       fastPaths: overrides.fastPaths,

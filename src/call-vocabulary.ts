@@ -89,6 +89,8 @@ export interface UpstreamRequest {
   extraBody?: Record<string, unknown>;
   /** Keep the wire: the result carries the body as sent (`wire`), a stream its frames as `wire` events. */
   wire?: boolean;
+  /** A non-text call (embeddings, image, transcription, speech); absent: a text generation. */
+  task?: ModalityTask;
 }
 
 /**
@@ -129,6 +131,12 @@ export interface UpstreamResult extends UpstreamMeta {
   usage: Usage;
   /** The response body as the upstream sent it (only when the request asked to keep the wire). */
   wire?: string;
+  /** A non-text call's output (set when the request had a task). */
+  output?: ModalityOutput;
+  /** A non-text call whose reply carried no token usage where one was expected (embeddings): estimate it. */
+  usageMissing?: boolean;
+  /** The units the upstream reported for a non-text call (e.g. the transcribed audio's duration). */
+  reportedUnits?: Partial<BilledUnits>;
 }
 
 /**
@@ -180,3 +188,49 @@ export const emptyUsage = (): Usage => ({
   reasoningTokens: 0,
   totalTokens: 0,
 });
+
+// Other modalities of the universal endpoint (embeddings, images, transcription, speech): the
+// request carries a `task`, the result its `output` and the units it is billed on.
+
+export const MODALITIES = ['TEXT', 'EMBEDDING', 'IMAGE', 'TRANSCRIPTION', 'SPEECH'] as const;
+export type Modality = (typeof MODALITIES)[number];
+
+/** The units a non-text call is billed on (embedding tokens are its input tokens). */
+export interface BilledUnits {
+  images: number;
+  /** 512x512 tiles of the generated image(s). */
+  imageTiles: number;
+  imageSteps: number;
+  /** Input audio (transcription) or generated audio (speech priced per minute), seconds, 3 decimals. */
+  audioSeconds: number;
+  /** Input characters (speech). */
+  characters: number;
+}
+
+export const noUnits = (): BilledUnits => ({ images: 0, imageTiles: 0, imageSteps: 0, audioSeconds: 0, characters: 0 });
+
+/** What a non-text call asks for, in Switchboard's terms; src/upstream/formats/modalities.ts maps it to each model's wire body. */
+export type ModalityTask =
+  | { kind: 'EMBEDDING'; texts: string[]; dimensions?: number }
+  | { kind: 'IMAGE'; prompt: string; negativePrompt?: string; width?: number; height?: number; steps?: number; seed?: number }
+  | { kind: 'TRANSCRIPTION'; audio: Buffer; mediaType?: string; language?: string }
+  | { kind: 'SPEECH'; text: string; voice?: string; language?: string };
+
+export interface MediaData {
+  mediaType: string;
+  /** base64 */
+  data: string;
+}
+
+export interface TranscriptSegment {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** What a non-text call produced. */
+export type ModalityOutput =
+  | { kind: 'EMBEDDING'; vectors: number[][] }
+  | { kind: 'IMAGE'; images: MediaData[] }
+  | { kind: 'TRANSCRIPTION'; text: string; language?: string; durationSeconds?: number; segments: TranscriptSegment[] }
+  | { kind: 'SPEECH'; audio: MediaData; durationSeconds?: number };

@@ -73,6 +73,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Beyond plain text (issue 13, tools): the largest inline image input, decoded bytes.
   MAX_IMAGE_BYTES: positiveInt(524_288),
+  // Every modality of the universal endpoint: the largest audio input (transcribe), decoded bytes.
+  MAX_AUDIO_BYTES: positiveInt(10_485_760),
   // ledger (issue 10): recovery of calls whose instance died.
   /** A PENDING row whose owner stopped renewing its lease for this long becomes INTERRUPTED. */
   RECOVERY_LEASE_MS: z.coerce.number().int().min(300).default(30_000),

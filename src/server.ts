@@ -34,6 +34,8 @@ export interface ServerDeps {
   logger: Logger;
   ready: () => Promise<void>;
   maxBodyBytes: number;
+  /** The wider limit of the operations that take audio (tRPC /trpc/transcribe; GraphQL POSTs, checked per operation by yoga). */
+  maxMediaBodyBytes?: number;
   /** The /dashboard page (issue 15). */
   dashboard?: DashboardHandler;
   /** The largest tRPC batch; a bigger one is refused whole. */
@@ -75,6 +77,11 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     maxBatchSize: deps.trpcMaxBatch,
     onError: onTrpcError,
   });
+  // transcribe takes audio: its own handler with the media body limit.
+  const trpcMedia = deps.maxMediaBodyBytes
+    ? createHTTPHandler({ router: deps.router, basePath: '/trpc/', createContext: deps.createContext, maxBodySize: deps.maxMediaBodyBytes, maxBatchSize: 1, onError: onTrpcError })
+    : trpc;
+  const mediaPath = (path: string) => deps.maxMediaBodyBytes !== undefined && (path === '/trpc/transcribe' || path === '/graphql');
   // Single queries and mutations skip the adapter's Fetch objects (fast-path.ts); the rest goes to tRPC's handler.
   const trpcFast = deps.fastPaths === false ? () => undefined : createTrpcFastPath({ router: deps.router, basePath: '/trpc/', createContext: deps.createContext, onError: onTrpcError });
   // One JSON operation per POST skips @whatwg-node/server's Fetch objects (graphql/fast-path.ts).
@@ -147,10 +154,11 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     const compat = deps.compat?.(req, res, path);
     if (compat) return compat;
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > deps.maxBodyBytes) {
+    const bodyLimit = mediaPath(path) ? deps.maxMediaBodyBytes! : deps.maxBodyBytes;
+    if (declared > bodyLimit) {
       res.setHeader('connection', 'close');
       return sendJson(res, 413, {
-        errors: [{ message: `Request body over ${deps.maxBodyBytes} bytes`, extensions: { code: 'BAD_INPUT', field: 'body' } }],
+        errors: [{ message: `Request body over ${bodyLimit} bytes`, extensions: { code: 'BAD_INPUT', field: 'body' } }],
       });
     }
     if (deps.graphiqlPage?.wants(req, path)) return deps.graphiqlPage.serve(req, res);
@@ -158,6 +166,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       await (graphqlFast(req, res) ?? deps.yoga(req, res));
       return;
     }
+    if (path === '/trpc/transcribe') return trpcFast(req, res) ?? trpcMedia(req, res);
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpcFast(req, res) ?? trpc(req, res);
     if (deps.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'))) return deps.dashboard(req, res);
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${path}` } });

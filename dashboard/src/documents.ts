@@ -81,6 +81,7 @@ export const TopQuery = graphql(`
     $keys: UsageReportInput!
     $teams: UsageReportInput!
     $tags: UsageReportInput!
+    $modalities: UsageReportInput!
     $admin: Boolean!
   ) {
     users: usageReport(input: $users) @include(if: $admin) { rows { userId userEmail requests totalTokens costUsd } }
@@ -88,6 +89,7 @@ export const TopQuery = graphql(`
     keys: usageReport(input: $keys) { rows { apiKeyId apiKeyName requests totalTokens costUsd } }
     teams: usageReport(input: $teams) @include(if: $admin) { rows { teamId teamName requests totalTokens costUsd } }
     tags: usageReport(input: $tags) { rows { tagKey tagValue requests totalTokens costUsd } }
+    modalities: usageReport(input: $modalities) { rows { modality requests totalTokens costUsd } }
   }
 `);
 

@@ -6,6 +6,7 @@ import type { TeamService } from './teams/team-service.ts';
 import type { ChatService } from './chat/chat-service.ts';
 import type { MessagePages } from './chat/message-pages.ts';
 import type { GenerationService } from './generation/generation-service.ts';
+import type { ModalityService } from './modalities/modality-service.ts';
 import type { UserLimitsAdmin } from './admin/user-limits.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import type { PricingService } from './usage/pricing-service.ts';
@@ -23,6 +24,8 @@ export interface Services {
   access: AccessService;
   generation: GenerationService;
   chat: ChatService;
+  /** embed, generateImage, transcribe, speak: the other modalities of the universal endpoint. */
+  modalities: ModalityService;
   /** Batched, paged messages of many conversations (GraphQL's Conversation.messages). */
   messagePages: MessagePages;
   gateways: GatewayService;

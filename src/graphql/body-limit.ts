@@ -3,7 +3,7 @@
 // declared oversize body before yoga; this reads the body through a counting reader, stops at
 // the limit, and parses the content types GraphQL over HTTP uses (JSON, application/graphql,
 // urlencoded). Anything else (multipart uploads) is refused: this API takes no files.
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, parse } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 
 function tooLarge(maxBytes: number): GraphQLError {
@@ -64,6 +64,32 @@ export function bodyLimitPlugin(maxBytes: number): Plugin {
         await req.body?.cancel().catch(() => {});
         throw badBody(`Unsupported content type ${type || '(none)'}: send application/json`, 415);
       });
+    },
+  };
+}
+
+/** Whether every root field of the document's operations is one of `fields` (an unparsable document: no). */
+function onlyRootFields(query: string | undefined, fields: ReadonlySet<string>): boolean {
+  if (!query) return false;
+  try {
+    const doc = parse(query, { noLocation: true });
+    return doc.definitions.every((d) => d.kind === Kind.OPERATION_DEFINITION && d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && fields.has(s.name.value)));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The wider body limit of the operations that take audio: the server lets a GraphQL POST declare
+ * up to the media limit; a body over the ordinary limit is refused here (413) unless its
+ * operation selects only those fields (transcribe).
+ */
+export function mediaBodyLimitPlugin(maxBodyBytes: number, mediaFields: readonly string[]): Plugin {
+  const fields = new Set(mediaFields);
+  return {
+    onParams({ params, request, setResult }) {
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      if (declared > maxBodyBytes && !onlyRootFields(params.query, fields)) setResult({ errors: [tooLarge(maxBodyBytes)] });
     },
   };
 }

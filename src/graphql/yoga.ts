@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import type { GraphQLContext } from './builder.ts';
 import { createMessageLoader } from './message-loader.ts';
 import { operationLimitPlugins, type OperationLimits } from './operation-limits.ts';
-import { bodyLimitPlugin } from './body-limit.ts';
+import { bodyLimitPlugin, mediaBodyLimitPlugin } from './body-limit.ts';
 import { createBalanceHeaders } from './balance-headers.ts';
 import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
@@ -37,6 +37,9 @@ interface ServerContext {
   connectionParams?: Readonly<Record<string, unknown>>;
 }
 
+
+/** The operations whose body may reach the media limit (audio inputs): see the server's mediaBodyBytes. */
+export const MEDIA_OPERATIONS = ['transcribe'] as const;
 export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production, logPrompts }: YogaDeps) {
   const balance = createBalanceHeaders(services, logger);
   return createYoga<ServerContext, GraphQLContext>({
@@ -61,6 +64,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
     },
     plugins: [
       bodyLimitPlugin(maxBodyBytes),
+      mediaBodyLimitPlugin(maxBodyBytes, MEDIA_OPERATIONS),
       ...operationLimitPlugins({ ...limits, introspection: graphiql || !production }),
       validationCodePlugin(),
       metricsPlugin(metrics),

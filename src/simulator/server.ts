@@ -22,6 +22,7 @@ import { MALFORMED_FRAME } from './formats/shared.ts';
 import { DEFAULT_GATEWAY, GatewayRegistry } from './gateways.ts';
 import { GatewayLogs, type LogsReply } from './gateway-logs.ts';
 import { simulateReply } from './reply.ts';
+import { modalityReply, parseModalityRequest, type ModalityReply, type ModalityRequest } from './modalities.ts';
 
 export interface SimulatorOptions {
   /** 0 (default): any free port. */
@@ -69,10 +70,11 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const BODY_LIMIT = 10 * 1024 * 1024;
+/** Large enough for MAX_AUDIO_BYTES of audio as base64 JSON. */
+const BODY_LIMIT = 32 * 1024 * 1024;
 const CACHE_TTL_MAX_S = 2_592_000;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -81,7 +83,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > BODY_LIMIT) req.destroy();
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -143,6 +145,8 @@ interface Endpoint {
   format: SimFormat;
   isRun: boolean;
   pathModel?: string;
+  /** The path under the account, e.g. ai/v1/embeddings. */
+  rest?: string;
 }
 
 type LogsEndpoint = { logs: string; logId?: string };
@@ -154,6 +158,7 @@ function matchEndpoint(rest: string): Endpoint | 'gateways' | LogsEndpoint | und
   if (rest === 'ai/v1/chat/completions') return { format: SIM_FORMATS['v1/chat/completions'], isRun: false };
   if (rest === 'ai/v1/responses') return { format: SIM_FORMATS['v1/responses'], isRun: false };
   if (rest === 'ai/v1/messages') return { format: SIM_FORMATS['v1/messages'], isRun: false };
+  if (rest === 'ai/v1/embeddings') return { format: SIM_FORMATS['v1/chat/completions'], isRun: false, rest };
   if (rest === 'ai/run') return { format: SIM_FORMATS.run, isRun: true };
   if (rest.startsWith('ai/run/@cf/')) return { format: SIM_FORMATS.run, isRun: true, pathModel: decodeURIComponent(rest.slice('ai/run/'.length)) };
   return undefined;
@@ -194,7 +199,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://simulator');
-    const text = await readBody(req);
+    const raw = await readBody(req);
+    const text = raw.toString('utf8');
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
@@ -222,11 +228,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return sendLogsReply(res, endpoint.logId === undefined ? logs.listReply(endpoint.logs, url.searchParams) : logs.getReply(endpoint.logs, endpoint.logId));
     }
 
-    // The request, parsed in the endpoint's own format.
+    // The request, parsed in the endpoint's own format (a non-text model's in its own: modalities.ts).
     let simReq: SimRequest;
+    let modality: ModalityRequest | undefined;
     try {
-      if (body === undefined) throw new BadSimRequest(text === '' ? 'request body is required' : 'request body is not valid JSON');
-      simReq = endpoint.format.parse(body, endpoint.pathModel);
+      modality = parseModalityRequest(endpoint.rest ?? (endpoint.isRun ? 'ai/run' : ''), body, raw, endpoint.pathModel, url.searchParams);
+      if (modality) simReq = { model: modality.model, messages: [{ role: 'user', content: modality.directiveText }], stream: false, includeUsage: false };
+      else if (body === undefined) throw new BadSimRequest(text === '' ? 'request body is required' : 'request body is not valid JSON');
+      else simReq = endpoint.format.parse(body, endpoint.pathModel);
     } catch (error) {
       if (!(error instanceof BadSimRequest)) throw error;
       const shape = endpoint.format.providerShape;
@@ -285,6 +294,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       recordLog(early.status, null);
       return replyError(res, early, gatewayHeaders);
     }
+
+    if (modality) return sendModality(res, modality, fault, gatewayHeaders, recordLog, endpoint);
 
     const reply = simulateReply(simReq);
     const ctx = { id: `${endpoint.format.idPrefix}${uuidv7().replace(/-/g, '').slice(-24)}`, created: Math.floor(Date.now() / 1000) };
@@ -354,6 +365,45 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
     res.end();
+  }
+
+  /** A non-text model's reply; the faults that shape a body cut it, corrupt it or replace it by an error. */
+  async function sendModality(
+    res: ServerResponse,
+    request: ModalityRequest,
+    fault: Fault | undefined,
+    gatewayHeaders: Record<string, string>,
+    recordLog: (status: number, usage: { totalTokens: number; outputTokens: number } | null) => void,
+    endpoint: Endpoint,
+  ): Promise<void> {
+    let reply: ModalityReply;
+    try {
+      reply = modalityReply(request);
+    } catch (error) {
+      if (!(error instanceof BadSimRequest)) throw error;
+      recordLog(400, null);
+      return replyError(res, endpoint.format.providerShape === 'openai' && request.openAi ? openAiError(400, error.message) : v4Error(400, 5004, `Invalid data: ${error.message}`), gatewayHeaders);
+    }
+    if (Object.keys(gatewayHeaders).length > 0) gatewayHeaders['cf-aig-cache-status'] = 'MISS';
+    if (fault?.type === 'error_frame') {
+      recordLog(500, null);
+      return replyError(res, v4Error(500, 10001, 'Internal server error'), gatewayHeaders);
+    }
+    recordLog(200, reply.tokensIn === null ? null : { totalTokens: reply.tokensIn, outputTokens: 0 });
+    if (fault?.type === 'malformed_chunk') {
+      res.writeHead(200, { 'content-type': reply.contentType, ...gatewayHeaders });
+      return void res.end(reply.contentType.includes('json') ? '{"malformed": ' : reply.body.subarray(0, 8));
+    }
+    if (fault?.type === 'cut_stream') {
+      res.writeHead(200, { 'content-type': reply.contentType, 'content-length': reply.body.length, ...gatewayHeaders });
+      await new Promise<void>((resolve) => res.write(reply.body.subarray(0, Math.floor(reply.body.length / 2)), () => resolve()));
+      if (fault.clean) res.end();
+      else res.socket?.destroy();
+      return;
+    }
+    if (res.destroyed) return;
+    res.writeHead(200, { 'content-type': reply.contentType, 'content-length': reply.body.length, ...gatewayHeaders });
+    res.end(reply.body);
   }
 
   function sendLogsReply(res: ServerResponse, reply: LogsReply): void {

@@ -3,6 +3,7 @@ import { router } from './init.ts';
 import { adminAccessProcedures, apiKeysRouter, meProcedure } from './routers/access.ts';
 import { chatProcedures, conversationsRouter } from './routers/chat.ts';
 import { generationProcedures } from './routers/generation.ts';
+import { modalityProcedures } from './routers/modalities.ts';
 import { adminGatewayProcedures, gatewaysRouter } from './routers/gateways.ts';
 import { adminPricingProcedures, modelsProcedure } from './routers/models.ts';
 import { usageRouter } from './routers/usage.ts';
@@ -11,6 +12,7 @@ import { adminOperatorProcedures, budgetEventsProcedure, meExportProcedure } fro
 
 export const appRouter = router({
   ...generationProcedures,
+  ...modalityProcedures,
   ...chatProcedures,
   me: meProcedure,
   'me.export': meExportProcedure,

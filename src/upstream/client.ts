@@ -10,6 +10,7 @@ import { retryDelay, sleep, type RetryPolicy } from './retry.ts';
 import { createRouter } from './routing.ts';
 import { DeltaBatcher } from './delta-batching.ts';
 import { SseParser } from './sse.ts';
+import { emptyUsage } from '../call-vocabulary.ts';
 import type {
   UpstreamApi,
   UpstreamClient,
@@ -19,6 +20,8 @@ import type {
   UpstreamStream,
 } from '../call-vocabulary.ts';
 import { validateUpstreamRequest } from './validate.ts';
+import { modalityWire, parseModalityReply } from './formats/modalities.ts';
+import type { ModalityTask } from '../call-vocabulary.ts';
 
 export { validateUpstreamRequest } from './validate.ts';
 
@@ -84,7 +87,7 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
   /** Sends with retries until response headers with a 2xx status arrive. */
   async function send(
     url: string,
-    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; headersTimeout?: number },
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string | Buffer; headersTimeout?: number },
     signal: AbortSignal | undefined,
   ): Promise<ResponseData> {
     for (let attempt = 0; ; attempt++) {
@@ -135,7 +138,37 @@ export function createUpstreamClient(config: UpstreamConfig): UpstreamClient {
     return { api, format, url: accountBase + format.path(req), init };
   }
 
+  /** A non-text call: its own wire (formats/modalities.ts), a JSON or binary reply. */
+  async function completeTask(req: UpstreamRequest & { task: ModalityTask }, signal?: AbortSignal): Promise<UpstreamResult> {
+    validateUpstreamRequest(req);
+    const wire = modalityWire(req, req.api ?? routeFor(req.model));
+    const headers: Record<string, string> = { ...authHeaders, 'content-type': wire.contentType, accept: wire.accept, ...gatewayHeaders(req), ...traceHeaders() };
+    const res = await send(accountBase + wire.path, { method: 'POST', headers, body: wire.body }, signal);
+    let bytes: Buffer;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(chunk);
+      bytes = Buffer.concat(chunks);
+    } catch (error) {
+      if (isAbort(error, signal)) throw abortError(signal);
+      throw errorFromNetwork(error, false);
+    }
+    const parsed = parseModalityReply(req.task, String(res.headers['content-type'] ?? '').toLowerCase(), bytes);
+    return {
+      api: wire.api,
+      ...readGatewayMeta(res.headers),
+      text: parsed.output.kind === 'TRANSCRIPTION' ? parsed.output.text : '',
+      toolCalls: [],
+      usage: parsed.usage ?? emptyUsage(),
+      output: parsed.output,
+      ...(parsed.servedModel && { servedModel: parsed.servedModel }),
+      ...(parsed.usage === undefined && req.task.kind === 'EMBEDDING' && { usageMissing: true }),
+      ...(parsed.audioSeconds !== undefined && { reportedUnits: { audioSeconds: parsed.audioSeconds } }),
+    };
+  }
+
   async function complete(req: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResult> {
+    if (req.task) return completeTask({ ...req, task: req.task }, signal);
     const { api, format, url, init } = prepare(req, false);
     const res = await send(url, init, signal);
     let text: string;

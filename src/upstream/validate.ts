@@ -22,8 +22,9 @@ export function validateUpstreamRequest(req: UpstreamRequest): void {
   if (r.legacyRun && !req.model.startsWith('@cf/')) {
     throw badInput('legacyRun', 'the legacy /ai/run/{model} path serves only Workers AI (@cf/) models');
   }
-  if (!Array.isArray(r.messages) || r.messages.length === 0) throw badInput('messages', 'messages must not be empty');
-  for (const m of r.messages as unknown[]) {
+  // A non-text call (task) sends no messages.
+  if (!req.task && (!Array.isArray(r.messages) || r.messages.length === 0)) throw badInput('messages', 'messages must not be empty');
+  for (const m of (r.messages ?? []) as unknown[]) {
     if (!isPlainObject(m) || typeof m.role !== 'string' || !ROLES.has(m.role) || typeof m.content !== 'string') {
       throw badInput('messages', 'each message needs a role (system, user, assistant, tool) and string content');
     }
@@ -31,7 +32,7 @@ export function validateUpstreamRequest(req: UpstreamRequest): void {
   }
   const users = req.messages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1];
-  if (!lastUser || (lastUser.content.trim() === '' && !lastUser.images?.length)) throw badInput('messages', 'the prompt must not be empty');
+  if (!req.task && (!lastUser || (lastUser.content.trim() === '' && !lastUser.images?.length))) throw badInput('messages', 'the prompt must not be empty');
   if (r.tools !== undefined && (!Array.isArray(r.tools) || !r.tools.every((t) => isPlainObject(t) && typeof t.name === 'string' && isPlainObject(t.parameters)))) {
     throw badInput('tools', 'each tool needs a name and a JSON Schema object as parameters');
   }

@@ -97,13 +97,14 @@ const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null
   API_KEY: (r) => r.apiKeyId,
   TEAM: (r) => r.teamId,
   SURFACE: (r) => r.surface,
+  MODALITY: (r) => r.modality ?? 'TEXT',
 };
 const FIELD: Record<Exclude<UsageDimension, 'TAG'>, keyof UsageReportRow> = {
-  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId', SURFACE: 'surface',
+  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId', SURFACE: 'surface', MODALITY: 'modality',
 };
 const EMPTY_DIMENSIONS = {
   day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null,
-  userEmail: null, apiKeyName: null, teamName: null,
+  userEmail: null, apiKeyName: null, teamName: null, modality: null,
 };
 
 /** The people-readable names a report shows beside grouped ids (id -> email / name); unknown ids have none. */
@@ -144,6 +145,11 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     totalTokens: rows.reduce((a, r) => a + r.totalTokens, 0),
     estimatedRequests: rows.filter((r) => r.usageEstimated).length,
     unpricedRequests: rows.filter((r) => r.status === 'OK' && r.costUsd === null).length,
+    images: rows.reduce((a, r) => a + (r.images ?? 0), 0),
+    imageTiles: rows.reduce((a, r) => a + (r.imageTiles ?? 0), 0),
+    imageSteps: rows.reduce((a, r) => a + (r.imageSteps ?? 0), 0),
+    audioSeconds: rows.reduce((a, r) => a + (r.audioSeconds ?? 0), 0),
+    characters: rows.reduce((a, r) => a + (r.characters ?? 0), 0),
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
   };
 }

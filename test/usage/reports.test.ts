@@ -126,8 +126,8 @@ describe('report rows and totals equal independent sums from the ledger', () => 
     const [, from, to] = ranges[0]!;
     const res = await server.gql<{ usageReport: unknown }>(
       `query($input: UsageReportInput!) { usageReport(input: $input) {
-        rows { day model gatewayId userId api status apiKeyId teamId surface tagKey tagValue userEmail apiKeyName teamName requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd }
-        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd } } }`,
+        rows { day model gatewayId userId api status apiKeyId teamId surface tagKey tagValue userEmail apiKeyName teamName modality requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd images imageTiles imageSteps audioSeconds characters }
+        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd images imageTiles imageSteps audioSeconds characters } } }`,
       { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'USER', 'SURFACE'], allUsers: true } },
     );
     expect(res.errors).toBeUndefined();

@@ -1,4 +1,5 @@
-// The top users, models, keys, teams and tags of the range, by spend then requests.
+// The top users, models, keys, teams and tags of the range, by spend then requests, and the
+// spend split by modality (text, embeddings, images, transcription, speech).
 import { fill, h } from '../dom.ts';
 import { formatInt, formatUsd } from '../format.ts';
 import { request } from '../graphql.ts';
@@ -22,14 +23,16 @@ interface Ranked {
 
 const byCost = (a: Ranked, b: Ranked) => Number(b.costUsd ?? 0) - Number(a.costUsd ?? 0) || b.requests - a.requests;
 
-type Lists = Record<'users' | 'models' | 'keys' | 'teams' | 'tags', Ranked[]>;
+type Lists = Record<'users' | 'models' | 'keys' | 'teams' | 'tags' | 'modalities', Ranked[]>;
+
+const MODALITY_NAMES: Record<string, string> = { TEXT: 'Text', EMBEDDING: 'Embeddings', IMAGE: 'Images', TRANSCRIPTION: 'Transcription', SPEECH: 'Speech' };
 
 /** Every list in one request (users and teams for an admin only). */
 async function load(ctx: PanelContext): Promise<Lists> {
   const input = (dimension: Dimension) => reportInput(ctx, [dimension]);
   const result = await request(
     TopQuery,
-    { users: input('USER'), models: input('MODEL'), keys: input('API_KEY'), teams: input('TEAM'), tags: input('TAG'), admin: ctx.isAdmin },
+    { users: input('USER'), models: input('MODEL'), keys: input('API_KEY'), teams: input('TEAM'), tags: input('TAG'), modalities: input('MODALITY'), admin: ctx.isAdmin },
     ctx.apiKey,
   );
   const ranked = (r: { requests: number; totalTokens: number; costUsd?: string | null }, id: string | null | undefined, name: string | null | undefined, none: string): Ranked => ({
@@ -46,6 +49,7 @@ async function load(ctx: PanelContext): Promise<Lists> {
     keys: result.keys.rows.map((r) => ranked(r, r.apiKeyId, r.apiKeyName, '(no key)')),
     teams: (result.teams?.rows ?? []).map((r) => ranked(r, r.teamId, r.teamName, '(no team)')),
     tags: result.tags.rows.map((r) => ranked(r, r.tagKey === null || r.tagKey === undefined ? null : `${r.tagKey}=${r.tagValue ?? ''}`, null, '(untagged)')),
+    modalities: result.modalities.rows.map((r) => ranked(r, r.modality, r.modality ? (MODALITY_NAMES[r.modality] ?? r.modality) : null, '(unknown)')),
   };
 }
 
@@ -88,6 +92,7 @@ export const topListsPanel: Panel = {
       list('top-keys', 'API keys', lists.keys, 'Key', ctx.isAdmin ? filter((s, v) => (s.key = v)) : undefined),
       ctx.isAdmin ? list('top-teams', 'Teams', lists.teams, 'Team', filter((s, v) => (s.team = v))) : null,
       list('top-tags', 'Tags', lists.tags, 'Tag', ctx.isAdmin ? filter((s, v) => (s.tag = v)) : undefined),
+      list('top-modalities', 'Spend by modality', lists.modalities, 'Modality'),
     ];
     fill(body, h('div', { class: 'top-grid' }, ...sections));
   },

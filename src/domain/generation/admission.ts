@@ -1,5 +1,6 @@
 // Admission: the checks a call passes before it goes upstream (rate limits, budgets), with a
 // reservation that is settled to the actual usage afterwards or released on failure.
+import type { BilledUnits } from '../../call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
 
@@ -10,6 +11,8 @@ export interface AdmissionRequest {
   maxTokens: number;
   /** The most input tokens the call can be billed (limits/reservation-bound.ts). */
   inputTokenBound?: number;
+  /** A non-text call's units at most (image tiles and steps, audio seconds, characters), priced into the reservation. */
+  units?: BilledUnits;
 }
 
 export interface Reservation {

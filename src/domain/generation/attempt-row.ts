@@ -1,12 +1,13 @@
 // The ledger rows of one call's attempts: the PENDING row written ahead of each upstream
 // request, and its final state. Also the Generation a finished row turns into.
-import type { UpstreamApi, UpstreamMeta, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import { noUnits, type BilledUnits, type UpstreamApi, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
+import { hasUnits } from '../pricing/unit-prices.ts';
 import type { AppError } from '../../errors.ts';
 import type { Principal } from '../access/principal.ts';
 import { estimatedUsage } from '../usage/usage-estimate.ts';
 import type { Pricing } from '../usage/pricing.ts';
 import { surfaceOf, type CallStatus, type Surface, type UsageRow } from '../usage/usage-row.ts';
-import type { Generation, GenerationOutput } from './generation-view.ts';
+import type { Generation, GenerationOutput, GenerationUsage } from './generation-view.ts';
 
 export interface CallIdentity {
   principal: Principal;
@@ -39,6 +40,22 @@ export interface AttemptEnd {
   error?: AppError;
   firstTokenAt?: number;
   finishReason?: string | null;
+  /** A non-text call's billed units (absent: the planned units when it was answered, else none). */
+  units?: BilledUnits;
+}
+
+const unitsOfRow = (row: UsageRow): BilledUnits => ({
+  images: row.images ?? 0,
+  imageTiles: row.imageTiles ?? 0,
+  imageSteps: row.imageSteps ?? 0,
+  audioSeconds: row.audioSeconds ?? 0,
+  characters: row.characters ?? 0,
+});
+
+/** A non-text call's PENDING row: its modality and planned units (the upper bound, kept so recovery can price it). */
+export function withPlannedUnits(row: UsageRow, call: { request: UpstreamRequest; plan?: { units: BilledUnits } }): UsageRow {
+  if (!call.request.task || !call.plan) return row;
+  return { ...row, modality: call.request.task.kind, ...call.plan.units };
 }
 
 export function pendingRow(request: UpstreamRequest, api: UpstreamApi, who: CallIdentity, a: Attempt, streamed: boolean, ownerId: string | null): UsageRow {
@@ -88,7 +105,10 @@ export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing
   // upstream may have worked on (answered, aborted, cut, timed out) carries the estimate.
   const estimated = end.usage === undefined && end.answered;
   const usage = end.usage ?? (end.answered ? estimatedUsage(a.inputEstimate, end.text) : estimatedUsage(0, ''));
-  const cost = end.status === 'OK' || usage.totalTokens > 0 ? pricing.costOf(pending.requestedModel, usage, a.createdAt) : { costUsd: null, priceVersionId: null };
+  // A non-text call: what it was billed on; none reported, the planned units when it was answered.
+  const units = pending.modality === undefined || pending.modality === 'TEXT' ? undefined : (end.units ?? (end.answered ? unitsOfRow(pending) : noUnits()));
+  const billed = end.status === 'OK' || usage.totalTokens > 0 || (units !== undefined && hasUnits(units));
+  const cost = billed ? pricing.costOf(pending.requestedModel, usage, a.createdAt, units) : { costUsd: null, priceVersionId: null };
   const upstreamStatus = end.error?.details.upstreamStatus;
   return {
     ...pending,
@@ -107,6 +127,23 @@ export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing
     usageEstimated: estimated,
     finishReason: end.finishReason ?? null,
     finishedAt: new Date(),
+    ...units,
+  };
+}
+
+/** A finished row's usage as the API shows it (tokens, cost, modality and units). */
+export function usageOf(row: UsageRow): GenerationUsage {
+  return {
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    cachedInputTokens: row.cachedInputTokens,
+    cacheWriteTokens: row.cacheWriteTokens,
+    reasoningTokens: row.reasoningTokens,
+    totalTokens: row.totalTokens,
+    costUsd: row.costUsd,
+    estimated: row.usageEstimated,
+    modality: row.modality ?? 'TEXT',
+    ...unitsOfRow(row),
   };
 }
 
@@ -119,16 +156,7 @@ export function toGeneration(row: UsageRow, text: string, output: GenerationOutp
     servedModel: row.servedModel,
     api: row.api,
     gatewayId: row.gatewayId,
-    usage: {
-      inputTokens: row.inputTokens,
-      outputTokens: row.outputTokens,
-      cachedInputTokens: row.cachedInputTokens,
-      cacheWriteTokens: row.cacheWriteTokens,
-      reasoningTokens: row.reasoningTokens,
-      totalTokens: row.totalTokens,
-      costUsd: row.costUsd,
-      estimated: row.usageEstimated,
-    },
+    usage: usageOf(row),
     cacheStatus: row.cacheStatus,
     upstreamLogId: row.upstreamLogId,
     latencyMs: row.latencyMs,

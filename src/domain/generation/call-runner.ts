@@ -13,7 +13,7 @@
 // fails the call UNAVAILABLE while the ledger keeps retrying it.
 import { AppError, toAppError, unavailable } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import type { ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamStream } from '../../call-vocabulary.ts';
+import type { BilledUnits, ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamResult, UpstreamStream } from '../../call-vocabulary.ts';
 import { UpstreamError } from '../../upstream/errors.ts';
 import { retryDelay, sleep, type RetryPolicy } from '../../upstream/retry.ts';
 import type { Ledger } from '../usage/ledger.ts';
@@ -23,7 +23,7 @@ import { estimateInputTokens } from '../usage/usage-estimate.ts';
 import { inputTokenBound } from '../limits/reservation-bound.ts';
 import type { UsageRow } from '../usage/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
-import { finalRow, pendingRow, toGeneration, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
+import { finalRow, pendingRow, toGeneration, withPlannedUnits, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
 import { OutputAccumulator } from './output-accumulator.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS, outputCapFor } from './output-caps.ts';
@@ -49,6 +49,17 @@ export interface PreparedCall {
   /** The request of the first attempt: its eventId is the call's id and its first row's id. */
   request: UpstreamRequest;
   api: UpstreamApi;
+  /** A non-text call (request.task): what it reserves and how its result is billed. */
+  plan?: TaskPlan;
+}
+
+/** How a non-text call is reserved and billed (the modality planners build one, src/domain/modalities/). */
+export interface TaskPlan {
+  /** Upper bounds, reserved before the call: input tokens (embeddings) and units. The PENDING row carries them. */
+  inputTokens: number;
+  units: BilledUnits;
+  /** The units the call is billed on, from its result. */
+  unitsOf(result: UpstreamResult): BilledUnits;
 }
 
 /** How a call ended: handed to `onSettled` after its last attempt's row is committed. */
@@ -148,8 +159,10 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     return admission.admit({
       principal: ctx.principal,
       model: call.request.model,
-      maxTokens: call.request.maxTokens ?? outputCapFor(call.request.model, call.api, call.request.reasoningEffort, defaultMaxOutputTokens),
-      inputTokenBound: inputTokenBound(call.request),
+      // A modality's plan bounds its own input and units; a text call's output is its cap.
+      maxTokens: call.plan ? 0 : (call.request.maxTokens ?? outputCapFor(call.request.model, call.api, call.request.reasoningEffort, defaultMaxOutputTokens)),
+      inputTokenBound: call.plan?.inputTokens ?? inputTokenBound(call.request),
+      ...(call.plan && { units: call.plan.units }),
     });
   }
 
@@ -168,12 +181,12 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
    * and, when the retry policy allows, followed by the next one.
    */
   async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest, signal: AbortSignal) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
-    const inputEstimate = estimateInputTokens(call.request);
+    const inputEstimate = call.plan?.inputTokens ?? estimateInputTokens(call.request);
     for (let n = 1; ; n++) {
       const id = n === 1 ? call.request.eventId : uuidv7();
       const attempt: Attempt = { id, callId: call.request.eventId, attempt: n, startedAt: performance.now(), createdAt: new Date(), inputEstimate };
       const request = n === 1 ? call.request : { ...call.request, eventId: id };
-      const pending = pendingRow(request, call.api, ctx, attempt, streamed, ownerId);
+      const pending = withPlannedUnits(pendingRow(request, call.api, ctx, attempt, streamed, ownerId), call);
       // The attempt's own abort: the caller's signal, or its row's insert failing (fail closed).
       const attemptAbort = new AbortController();
       const forward = () => attemptAbort.abort(signal?.reason);
@@ -263,26 +276,35 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
   }
 
   /** A non-streaming call (admitted here unless the caller already holds its reservation). */
-  async function complete(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions = {}): Promise<Generation> {
+  async function complete(call: PreparedCall, ctx: CallContext, options: RunOptions = {}): Promise<Generation> {
+    return completeWith(call, ctx, options, (row, result, output) => toGeneration(row, result.text, output));
+  }
+
+  /**
+   * A non-streaming call of any kind (text or a modality's task): the result is handed to `view`
+   * with its committed row once the reservation is settled.
+   */
+  async function completeWith<T>(call: PreparedCall, ctx: CallContext, { onSettled, reservation: held }: RunOptions, view: (row: UsageRow, result: UpstreamResult, output: GenerationOutput) => T): Promise<T> {
     await writableOrRelease(held);
     const reservation = held ?? (await admit(call, ctx));
     let row: UsageRow;
-    let text: string;
+    let result: UpstreamResult;
     let output: GenerationOutput;
     try {
       const opened = await open(call, ctx, ctx.signal, false, (request, signal) => upstream.complete(request, signal), () => {});
-      const result = opened.value;
+      result = opened.value;
       if (result.wire !== undefined) ctx.wire?.(result.wire);
-      text = result.text;
       output = OutputAccumulator.fromResult(result).output(call.request.responseFormat);
-      row = finalRow(opened.pending, opened.attempt, { status: 'OK', usage: result.usage, answered: true, text, meta: result, finishReason: output.finishReason }, pricing);
-      await finishOrFail(row, text);
+      const usage = result.usageMissing ? undefined : result.usage;
+      const units = call.plan?.unitsOf(result);
+      row = finalRow(opened.pending, opened.attempt, { status: 'OK', usage, answered: true, text: result.text, meta: result, finishReason: output.finishReason, ...(units && { units }) }, pricing);
+      await finishOrFail(row, result.text);
     } catch (failure) {
       return fail(failure, reservation, onSettled);
     }
     await reservation.settle(row);
-    await onSettled?.({ row, text, toolCalls: output.toolCalls });
-    return toGeneration(row, text, output);
+    await onSettled?.({ row, text: result.text, toolCalls: output.toolCalls });
+    return view(row, result, output);
   }
 
   /** A streaming call: yields deltas, returns the generation once its last row is committed. */
@@ -375,7 +397,7 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
     throw new Error('unreachable');
   }
 
-  return { prepare, admit, complete, stream };
+  return { prepare, admit, complete, completeWith, stream };
 }
 
 export type CallRunner = ReturnType<typeof createCallRunner>;

@@ -70,7 +70,8 @@ export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlM
 
       const inputTokens = request.inputTokenBound ?? 0;
       const tokens = inputTokens + request.maxTokens;
-      const worst = worstCaseCost(pricing, request.model, inputTokens, request.maxTokens, new Date());
+      // A modality's units (images, steps, audio, characters) are priced in the same bound.
+      const worst = worstCaseCost(pricing, request.model, inputTokens, request.maxTokens, new Date(), request.units);
       if (worst.costUsd === null && unpricedModels === 'refuse') {
         const budgeted = subjects.find((s) => s.limits.monthlyBudgetUnits !== null);
         if (budgeted) {

@@ -8,7 +8,7 @@
 //   gave none, so every call has one);
 // - USD: those tokens at the model's price, each input token at the dearest input category
 //   (base, cache read, cache write) and each output token at the dearer of output and reasoning.
-import type { ChatMessage, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, ChatMessage, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
 import { emptyUsage } from '../../call-vocabulary.ts';
 import type { CallCost, Pricing } from '../usage/pricing.ts';
 import { usdToUnits } from './money.ts';
@@ -55,13 +55,13 @@ export function inputTokenBound(request: Pick<UpstreamRequest, 'system' | 'messa
  * at `at`: the dearest of every split over the price's categories (the cost is linear, so the
  * dearest split puts all input in one category and all output in one). costUsd null: unpriced.
  */
-export function worstCaseCost(pricing: Pricing, model: string, inputTokens: number, outputTokens: number, at: Date): CallCost {
+export function worstCaseCost(pricing: Pricing, model: string, inputTokens: number, outputTokens: number, at: Date, billed?: BilledUnits): CallCost {
   let worst: { cost: CallCost; units: bigint } | undefined;
   const inputs: Array<keyof Pick<Usage, 'inputTokens' | 'cachedInputTokens' | 'cacheWriteTokens'>> = ['inputTokens', 'cachedInputTokens', 'cacheWriteTokens'];
   for (const category of inputs) {
     for (const reasoningTokens of [0, outputTokens]) {
       const usage: Usage = { ...emptyUsage(), [category]: inputTokens, outputTokens, reasoningTokens, totalTokens: inputTokens + outputTokens };
-      const cost = pricing.costOf(model, usage, at);
+      const cost = pricing.costOf(model, usage, at, billed);
       if (cost.costUsd === null) return cost;
       const units = usdToUnits(cost.costUsd);
       if (!worst || units > worst.units) worst = { cost, units };

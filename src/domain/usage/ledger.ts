@@ -37,6 +37,12 @@ const FINAL_COLUMNS: ReadonlyArray<keyof UsageRow> = [
   'cacheStatus', 'upstreamLogId', 'conversationId', 'usageEstimated', 'finishReason', 'finishedAt',
 ];
 const quoted = (columns: ReadonlyArray<string>) => columns.map((c) => `"${c}"`).join(', ');
+/** A row's modality and billed units (optional on UsageRow: a text row leaves them out), with their defaults. */
+const MODALITY_COLUMNS: ReadonlyArray<[string, string]> = [
+  ['modality', `'TEXT'`], ['images', '0'], ['imageTiles', '0'], ['imageSteps', '0'], ['audioSeconds', '0'], ['characters', '0'],
+];
+const MODALITY_INSERT = MODALITY_COLUMNS.map(([c, d]) => `coalesce("${c}", ${d})`).join(', ');
+const MODALITY_FINISH = MODALITY_COLUMNS.map(([c]) => `"${c}" = coalesce(r."${c}", u."${c}")`).join(', ');
 
 /**
  * A whole batch is ONE parameter: the rows as a JSON array, typed by PostgreSQL itself
@@ -44,13 +50,13 @@ const quoted = (columns: ReadonlyArray<string>) => columns.map((c) => `"${c}"`).
  * string, timestamptz from ISO-8601). Far cheaper on the hot path than binding 30 parameters a
  * row, and the decimal cost stays exact (a string, never a float).
  */
-const INSERT_SQL = `INSERT INTO "UsageRecord" (${quoted(INSERT_COLUMNS)}) SELECT ${quoted(INSERT_COLUMNS)} FROM json_populate_recordset(NULL::"UsageRecord", $1::json)`;
+const INSERT_SQL = `INSERT INTO "UsageRecord" (${quoted(INSERT_COLUMNS)}, ${quoted(MODALITY_COLUMNS.map(([c]) => c))}) SELECT ${quoted(INSERT_COLUMNS)}, ${MODALITY_INSERT} FROM json_populate_recordset(NULL::"UsageRecord", $1::json)`;
 /**
  * Only a PENDING row is finalised: a row that recovery already marked INTERRUPTED (its owner
  * was presumed dead) keeps that state. The UsageDaily trigger adds the finished row to the
  * roll-up (which holds finished rows only; readers take PENDING rows from the ledger).
  */
-const FINISH_SQL = `UPDATE "UsageRecord" AS u SET ${FINAL_COLUMNS.map((c) => `"${c}" = r."${c}"`).join(', ')}
+const FINISH_SQL = `UPDATE "UsageRecord" AS u SET ${FINAL_COLUMNS.map((c) => `"${c}" = r."${c}"`).join(', ')}, ${MODALITY_FINISH}
   FROM json_populate_recordset(NULL::"UsageRecord", $1::json) AS r WHERE u."id" = r."id" AND u."status" = 'PENDING'`;
 /**
  * The final row of an attempt whose PENDING insert failed (its request may have left): inserted

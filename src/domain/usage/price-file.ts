@@ -12,6 +12,10 @@ const priceSchema = z.object({
   cachedInputPerMTok: decimalString.nullable().default(null),
   cacheWritePerMTok: decimalString.nullable().default(null),
   reasoningPerMTok: decimalString.nullable().default(null),
+  perImageTile: decimalString.nullable().default(null),
+  perImageStep: decimalString.nullable().default(null),
+  perAudioMinute: decimalString.nullable().default(null),
+  perThousandChars: decimalString.nullable().default(null),
 });
 
 const priceFileSchema = z.object({
@@ -21,6 +25,9 @@ const priceFileSchema = z.object({
   /** Each entry may name its own source (a package and version, a price page); else the file's. */
   models: z.array(z.object({ model: z.string().min(1), source: z.string().min(1).optional(), price: priceSchema.nullable() })),
 });
+
+/** The per-unit prices of the non-text models (embeddings, images, transcription, speech), seeded beside the token prices. */
+export const MODALITY_PRICE_FILE = fileURLToPath(new URL('../../../prisma/prices/workers-ai-modalities-2026-08.json', import.meta.url));
 
 export type PriceFile = z.infer<typeof priceFileSchema>;
 

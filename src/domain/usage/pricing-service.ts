@@ -5,10 +5,11 @@ import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
 import { notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
-import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import { modalityOf } from '../modalities/catalogue.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
-import type { PriceFile } from './price-file.ts';
+import { loadPriceFile, MODALITY_PRICE_FILE, type PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
 import { costAt, costSql, Dec, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
@@ -18,6 +19,8 @@ export interface ModelView {
   provider: string;
   /** The upstream API a call to this model uses unless the caller forces one. */
   api: UpstreamApi;
+  /** What the model produces: TEXT, EMBEDDING, IMAGE, TRANSCRIPTION or SPEECH. */
+  modality: Modality;
   /** The version in force now; null when the model has no price. */
   price: PriceVersion | null;
   /** Every version, newest first. */
@@ -59,6 +62,10 @@ interface PriceRow {
   cachedInputPerMTok: { toString(): string } | null;
   cacheWritePerMTok: { toString(): string } | null;
   reasoningPerMTok: { toString(): string } | null;
+  perImageTile?: { toString(): string } | null;
+  perImageStep?: { toString(): string } | null;
+  perAudioMinute?: { toString(): string } | null;
+  perThousandChars?: { toString(): string } | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -77,6 +84,10 @@ function toPriceVersion(r: PriceRow): PriceVersion {
     cachedInputPerMTok: dec(r.cachedInputPerMTok),
     cacheWritePerMTok: dec(r.cacheWritePerMTok),
     reasoningPerMTok: dec(r.reasoningPerMTok),
+    perImageTile: dec(r.perImageTile ?? null),
+    perImageStep: dec(r.perImageStep ?? null),
+    perAudioMinute: dec(r.perAudioMinute ?? null),
+    perThousandChars: dec(r.perThousandChars ?? null),
     source: r.source,
     createdBy: r.createdBy,
     createdAt: r.createdAt,
@@ -87,11 +98,16 @@ export interface PricingServiceDeps {
   prisma: PrismaClient;
   priceFile: PriceFile;
   routeFor(model: string): UpstreamApi;
+  /** Further seed files (default: the non-text models' unit prices, MODALITY_PRICE_FILE). */
+  extraPriceFiles?: PriceFile[];
   /** Reload the price cache this often, so versions added on other instances apply; 0 = never. */
   refreshMs?: number;
 }
 
-export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 60_000 }: PricingServiceDeps) {
+export function createPricingService({ prisma, priceFile: tokenPriceFile, routeFor, refreshMs = 60_000, extraPriceFiles = [loadPriceFile(MODALITY_PRICE_FILE)] }: PricingServiceDeps) {
+  const seedFiles = [tokenPriceFile, ...extraPriceFiles];
+  /** Every seeded model (the models list names each), from all seed files. */
+  const priceFile = { models: seedFiles.flatMap((f) => f.models) };
   /** Per model, versions ordered by (effectiveFrom, version) ascending. */
   let byModel = new Map<string, PriceVersion[]>();
   let timer: NodeJS.Timeout | undefined;
@@ -109,6 +125,15 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
 
   /** Seeds version 1 of every priced model in the price file (idempotent), then loads the cache. */
   async function init(): Promise<void> {
+    for (const file of seedFiles) await seed(file);
+    await reload();
+    if (refreshMs > 0) {
+      timer = setInterval(() => void reload().catch(() => {}), refreshMs);
+      timer.unref();
+    }
+  }
+
+  async function seed(priceFile: PriceFile): Promise<void> {
     const seeded = priceFile.models.filter((m) => m.price !== null);
     if (seeded.length > 0) {
       await prisma.modelPrice.createMany({
@@ -123,14 +148,13 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
           cachedInputPerMTok: price!.cachedInputPerMTok,
           cacheWritePerMTok: price!.cacheWritePerMTok,
           reasoningPerMTok: price!.reasoningPerMTok,
+          perImageTile: price!.perImageTile,
+          perImageStep: price!.perImageStep,
+          perAudioMinute: price!.perAudioMinute,
+          perThousandChars: price!.perThousandChars,
           source: `${source ?? priceFile.source} (${priceFile.date})`,
         })),
       });
-    }
-    await reload();
-    if (refreshMs > 0) {
-      timer = setInterval(() => void reload().catch(() => {}), refreshMs);
-      timer.unref();
     }
   }
 
@@ -144,9 +168,9 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
   }
 
   const pricing: Pricing = {
-    costOf(model: string, usage: Usage, at: Date): CallCost {
+    costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost {
       const price = versionAt(model, at);
-      return price ? { costUsd: costAt(price, usage), priceVersionId: price.id } : NO_COST;
+      return price ? { costUsd: costAt(price, usage, units), priceVersionId: price.id } : NO_COST;
     },
   };
 
@@ -158,6 +182,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
       id,
       provider: providerOf(id),
       api: routeFor(id),
+      modality: modalityOf(id),
       price: versionAt(id, now) ?? null,
       priceVersions: [...(byModel.get(id) ?? [])].sort((a, b) => b.version - a.version),
     }));
@@ -170,6 +195,10 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     cachedInputPerMTok?: string | null;
     cacheWritePerMTok?: string | null;
     reasoningPerMTok?: string | null;
+    perImageTile?: string | null;
+    perImageStep?: string | null;
+    perAudioMinute?: string | null;
+    perThousandChars?: string | null;
     effectiveFrom?: Date | null;
     source?: string | null;
   }
@@ -193,6 +222,10 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
             cachedInputPerMTok: input.cachedInputPerMTok ?? null,
             cacheWritePerMTok: input.cacheWritePerMTok ?? null,
             reasoningPerMTok: input.reasoningPerMTok ?? null,
+            perImageTile: input.perImageTile ?? null,
+            perImageStep: input.perImageStep ?? null,
+            perAudioMinute: input.perAudioMinute ?? null,
+            perThousandChars: input.perThousandChars ?? null,
             source: input.source ?? 'admin',
             createdBy,
           },

@@ -6,7 +6,8 @@
 // category, and output is split into reasoning (reasoningPerMTok, else the output price) and
 // the rest (outputPerMTok). Missing cache prices fall back to the input price.
 import { Prisma } from '../../db/index.ts';
-import type { Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, Usage } from '../../call-vocabulary.ts';
+import { hasUnits, unitCostTerms } from '../pricing/unit-prices.ts';
 
 export interface CallCost {
   /** Decimal string; null when the model has no price (never zero for "unknown"). */
@@ -15,7 +16,8 @@ export interface CallCost {
 }
 
 export interface Pricing {
-  costOf(model: string, usage: Usage, at: Date): CallCost;
+  /** `units`: what a non-text call was billed on besides tokens (images, tiles, steps, audio, characters). */
+  costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost;
 }
 
 export const NO_COST: CallCost = { costUsd: null, priceVersionId: null };
@@ -38,6 +40,11 @@ export interface PriceVersion {
   cachedInputPerMTok: string | null;
   cacheWritePerMTok: string | null;
   reasoningPerMTok: string | null;
+  /** Per-unit prices of non-text models (USD per 512x512 tile, per step, per audio minute, per 1,000 characters); absent or null: none. */
+  perImageTile?: string | null;
+  perImageStep?: string | null;
+  perAudioMinute?: string | null;
+  perThousandChars?: string | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -58,7 +65,8 @@ function fixedPoint(decimal: string): [bigint, number] {
  * a plain decimal string. Exact integer arithmetic: prices as integers at their largest number of
  * fraction digits, times token counts, summed, then one rounding.
  */
-export function costAt(price: PriceVersion, usage: CostUsage): string {
+export function costAt(price: PriceVersion, usage: CostUsage, units?: BilledUnits): string {
+  if (units && hasUnits(units)) return costWithUnits(price, usage, units);
   const reasoning = Math.min(Math.max(usage.reasoningTokens, 0), usage.outputTokens);
   const terms: Array<[number, string]> = [
     [usage.inputTokens, price.inputPerMTok],
@@ -85,6 +93,39 @@ export function costAt(price: PriceVersion, usage: CostUsage): string {
   } else if (shift < 0) scaled = sum * 10n ** BigInt(-shift);
   return plainDecimal(scaled, COST_SCALE);
 }
+
+/**
+ * Tokens and per-unit terms together, exactly: every term is a fraction count × price / divisor
+ * (10^6 tokens, 1 tile or step, 60,000 audio milliseconds, 1,000 characters) summed over one
+ * common denominator, then one half-up rounding to COST_SCALE places.
+ */
+function costWithUnits(price: PriceVersion, usage: CostUsage, units: BilledUnits): string {
+  const reasoning = Math.min(Math.max(usage.reasoningTokens, 0), usage.outputTokens);
+  const terms: Array<[bigint, string, bigint]> = [
+    [BigInt(usage.inputTokens), price.inputPerMTok, 1_000_000n],
+    [BigInt(usage.cachedInputTokens), price.cachedInputPerMTok ?? price.inputPerMTok, 1_000_000n],
+    [BigInt(usage.cacheWriteTokens), price.cacheWritePerMTok ?? price.inputPerMTok, 1_000_000n],
+    [BigInt(usage.outputTokens - reasoning), price.outputPerMTok, 1_000_000n],
+    [BigInt(reasoning), price.reasoningPerMTok ?? price.outputPerMTok, 1_000_000n],
+    ...unitCostTerms(price, units),
+  ];
+  const prices = terms.map(([, p]) => fixedPoint(p));
+  const scale = Math.max(...prices.map(([, digits]) => digits));
+  // Common denominator: 10^scale (prices as integers) × the least common multiple of the divisors.
+  const lcm = terms.reduce((acc, [, , d]) => (acc * d) / gcd(acc, d), 1n);
+  let sum = 0n;
+  terms.forEach(([count], i) => {
+    const [integer, digits] = prices[i]!;
+    sum += count * integer * 10n ** BigInt(scale - digits) * (lcm / terms[i]![2]);
+  });
+  const denominator = 10n ** BigInt(scale) * lcm;
+  const numerator = sum * 10n ** BigInt(COST_SCALE);
+  const magnitude = numerator < 0n ? -numerator : numerator;
+  const rounded = (2n * magnitude + denominator) / (2n * denominator);
+  return plainDecimal(numerator < 0n ? -rounded : rounded, COST_SCALE);
+}
+
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
 
 /** An integer in 10^-digits as a plain decimal string without trailing zeros. */
 function plainDecimal(value: bigint, digits: number): string {

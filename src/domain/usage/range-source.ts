@@ -8,6 +8,7 @@
 //   day, userId, model, gatewayId, api, status, apiKeyId, teamId, tags, reconciliation, surface,
 //   requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
 //   totalTokens, estimatedRequests, unpricedRequests (bigint);
+//   modality, images, imageTiles, imageSteps, characters (bigint), audioSeconds (numeric);
 //   costUsd, upstreamCostUsd (numeric; null where no row had one, so their sums are null when none did),
 //   driftUsd (numeric: upstreamCostUsd - costUsd where both are known; 0 or null where none is).
 //
@@ -51,7 +52,8 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
             "cacheWriteTokens"::bigint, "reasoningTokens"::bigint, "totalTokens"::bigint, "costUsd"::numeric AS "costUsd",
             CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
             ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests",
-            "upstreamCostUsd"::numeric AS "upstreamCostUsd", ("upstreamCostUsd" - "costUsd")::numeric AS "driftUsd"
+            "upstreamCostUsd"::numeric AS "upstreamCostUsd", ("upstreamCostUsd" - "costUsd")::numeric AS "driftUsd",
+            "modality", "images"::bigint, "imageTiles"::bigint, "imageSteps"::bigint, "audioSeconds"::numeric, "characters"::bigint
      FROM "UsageRecord"
      WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${where}${filters('"requestedModel"')}`;
 
@@ -62,7 +64,8 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
     `SELECT "day", "userId", "model", "gatewayId", "api", "status", "apiKeyId", "teamId", "tags", "reconciliation", "surface", "requests", "inputTokens", "outputTokens",
             "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", CASE WHEN "pricedRequests" > 0 THEN "costUsd" END AS "costUsd",
             "estimatedRequests", CASE WHEN "status" = 'OK' THEN "requests" - "pricedRequests" ELSE 0 END AS "unpricedRequests",
-            CASE WHEN "upstreamPricedRequests" > 0 THEN "upstreamCostUsd" END AS "upstreamCostUsd", "driftUsd"
+            CASE WHEN "upstreamPricedRequests" > 0 THEN "upstreamCostUsd" END AS "upstreamCostUsd", "driftUsd",
+            "modality", "images", "imageTiles", "imageSteps", "audioSeconds", "characters"
      FROM "UsageDaily"
      WHERE "day" >= ${p(isoDay(fullFrom), 'date')} AND "day" < ${p(isoDay(fullTo), 'date')} AND "requests" > 0${filters('"model"')}`,
     // Attempts in flight on those days (the roll-up adds a row once it is finished).

@@ -14,6 +14,7 @@
 //
 // The embedded database (PGlite) is single-process: there, every lease but our own belongs to a
 // dead process, so a restart recovers at once instead of waiting for the old lease to lapse.
+import { hasUnits } from '../pricing/unit-prices.ts';
 import { hostname } from 'node:os';
 import type { PrismaClient } from '../../db/index.ts';
 import { uuidv7 } from '../../ids.ts';
@@ -49,6 +50,11 @@ interface LostRow {
   requestedModel: string;
   inputTokens: number;
   createdAt: Date;
+  modality?: string;
+  imageTiles?: number;
+  imageSteps?: number;
+  audioSeconds?: number;
+  characters?: number;
 }
 
 export function createRecovery({ prisma, executeAlone, pricing, logger, leaseMs, exclusive }: RecoveryDeps): Recovery {
@@ -81,12 +87,13 @@ export function createRecovery({ prisma, executeAlone, pricing, logger, leaseMs,
           WHERE u."status" = 'PENDING'
             AND u."ownerId" IS DISTINCT FROM $2::uuid
             AND NOT EXISTS (SELECT 1 FROM "InstanceLease" AS l WHERE l."id" = u."ownerId" AND ${liveLease})
-          RETURNING u."id", u."callId", u."requestedModel", u."inputTokens", u."createdAt"
+          RETURNING u."id", u."callId", u."requestedModel", u."inputTokens", u."createdAt",
+                    u."modality", u."imageTiles", u."imageSteps", u."audioSeconds"::float8 AS "audioSeconds", u."characters"
        ), turns AS (
          UPDATE "Message" AS m SET "status" = 'INTERRUPTED'
           WHERE m."usageRecordId" IN (SELECT "callId" FROM lost) AND m."status" <> 'INTERRUPTED'
        )
-       SELECT "id", "requestedModel", "inputTokens", "createdAt" FROM lost`,
+       SELECT "id", "requestedModel", "inputTokens", "createdAt", "modality", "imageTiles", "imageSteps", "audioSeconds", "characters" FROM lost`,
       liveLeaseParam,
       ownerId,
     );
@@ -94,7 +101,10 @@ export function createRecovery({ prisma, executeAlone, pricing, logger, leaseMs,
     // Price the estimates (the price list lives in this process).
     const priced = lost.map((r) => {
       const usage = { ...emptyUsage(), inputTokens: r.inputTokens, totalTokens: r.inputTokens };
-      const cost = usage.totalTokens > 0 ? pricing.costOf(r.requestedModel, usage, new Date(r.createdAt)) : { costUsd: null, priceVersionId: null };
+      // A non-text call's PENDING row carries its reserved units: priced like its input estimate.
+      const units = r.modality && r.modality !== 'TEXT' ? { images: 0, imageTiles: r.imageTiles ?? 0, imageSteps: r.imageSteps ?? 0, audioSeconds: r.audioSeconds ?? 0, characters: r.characters ?? 0 } : undefined;
+      const billed = usage.totalTokens > 0 || (units !== undefined && hasUnits(units));
+      const cost = billed ? pricing.costOf(r.requestedModel, usage, new Date(r.createdAt), units) : { costUsd: null, priceVersionId: null };
       return { id: r.id, costUsd: cost.costUsd, priceVersionId: cost.priceVersionId };
     });
     await prisma.$executeRawUnsafe(

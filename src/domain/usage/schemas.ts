@@ -8,7 +8,7 @@ export const decimalString = z
   .trim()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
 
-export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG', 'SURFACE'] as const;
+export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG', 'SURFACE', 'MODALITY'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
 export const usageReportInput = z
@@ -39,6 +39,11 @@ export const setModelPriceInput = z.object({
   cachedInputPerMTok: decimalString.nullish(),
   cacheWritePerMTok: decimalString.nullish(),
   reasoningPerMTok: decimalString.nullish(),
+  /** Per-unit prices of non-text models (USD per 512x512 tile, per step, per audio minute, per 1,000 characters). */
+  perImageTile: decimalString.nullish(),
+  perImageStep: decimalString.nullish(),
+  perAudioMinute: decimalString.nullish(),
+  perThousandChars: decimalString.nullish(),
   /** When the version takes effect; default now. */
   effectiveFrom: date.nullish(),
   /** Where the figures come from (a price page, a contract); default "admin". */

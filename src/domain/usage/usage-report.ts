@@ -24,6 +24,12 @@ export interface UsageTotals extends Usage {
   costUsd: string | null;
   /** OK calls with no cost because their model had no price (their cost is null, never zero). */
   unpricedRequests: number;
+  /** The billed units of non-text calls, summed (embedding tokens are in inputTokens). */
+  images: number;
+  imageTiles: number;
+  imageSteps: number;
+  audioSeconds: number;
+  characters: number;
 }
 
 export interface UsageReportRow extends UsageTotals {
@@ -41,6 +47,8 @@ export interface UsageReportRow extends UsageTotals {
   /** TAG: one row per tag key and value (a call with two tags counts in both); untagged calls have null key and value. */
   tagKey: string | null;
   tagValue: string | null;
+  /** MODALITY: TEXT, EMBEDDING, IMAGE, TRANSCRIPTION or SPEECH. */
+  modality: string | null;
   /** The grouped user's email, key's name and team's name (null when not grouped by it, or none). */
   userEmail: string | null;
   apiKeyName: string | null;
@@ -78,6 +86,7 @@ const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, DimensionSql> = {
     group: `"apiKeyId"`, show: `"apiKeyId"::text`, order: `"apiKeyId"`, key: 'apiKeyId',
     label: { sql: `(SELECT l."name" FROM "ApiKey" l WHERE l."id" = "apiKeyId")`, key: 'apiKeyName' },
   },
+  MODALITY: { group: `"modality"`, show: `"modality"::text`, order: `"modality"::text COLLATE "C"`, key: 'modality' },
   TEAM: {
     group: `"teamId"`, show: `"teamId"::text`, order: `"teamId"`, key: 'teamId',
     label: { sql: `(SELECT l."name" FROM "Team" l WHERE l."id" = "teamId")`, key: 'teamName' },
@@ -93,7 +102,8 @@ const TAG_SQL: DimensionSql[] = [
 
 const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d) => (d === 'TAG' ? TAG_SQL : [DIMENSION_SQL[d]]));
 
-const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests'] as const;
+const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests',
+  'images', 'imageTiles', 'imageSteps', 'audioSeconds', 'characters'] as const;
 
 /** The scope of a report once access is checked: one user or everyone. */
 export interface ReportQuery extends RangeFilter {
@@ -147,6 +157,11 @@ function totalsOf(raw: RawRow | undefined): UsageTotals {
     totalTokens: n('totalTokens'),
     estimatedRequests: n('estimatedRequests'),
     unpricedRequests: n('unpricedRequests'),
+    images: n('images'),
+    imageTiles: n('imageTiles'),
+    imageSteps: n('imageSteps'),
+    audioSeconds: n('audioSeconds'),
+    characters: n('characters'),
     costUsd: raw && raw.costUsd !== null ? normalizeDecimal(String(raw.costUsd)) : null,
   };
 }
@@ -186,7 +201,7 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
         continue;
       }
       const row: UsageReportRow = {
-        day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null,
+        day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null, modality: null,
         userEmail: null, apiKeyName: null, teamName: null,
         ...totalsOf(r),
       };

@@ -1,6 +1,6 @@
 // One row of the usage ledger: exactly one per upstream attempt (HTTP request), written ahead as
 // PENDING and finalised once (OK, ERROR, CANCELLED; INTERRUPTED by recovery).
-import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../call-vocabulary.ts';
 
 export type CallStatus = 'PENDING' | 'OK' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED';
 
@@ -11,7 +11,12 @@ export type Surface = (typeof SURFACES)[number];
 /** The surface of a call whose adapter named none: tRPC transports are trpc-*, the rest GraphQL. */
 export const surfaceOf = (transport: string | null | undefined): Surface => (transport?.startsWith('trpc') ? 'TRPC' : 'GRAPHQL');
 
-export interface UsageRow extends Usage {
+/** A non-text call's row: its modality and billed units (absent: TEXT, no units; the ledger writes those defaults). */
+export interface ModalityColumns extends Partial<BilledUnits> {
+  modality?: Modality;
+}
+
+export interface UsageRow extends Usage, ModalityColumns {
   id: string;
   callId: string;
   attempt: number;

@@ -2,11 +2,13 @@
 import type { Generation, GenerationEvent, GenerationUsage, TextDeltaEvent } from '../../domain/generation/generation-view.ts';
 import { generateInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
-import { UPSTREAM_APIS } from '../../call-vocabulary.ts';
+import { MODALITIES, UPSTREAM_APIS } from '../../call-vocabulary.ts';
 import { builder, principalOf, type GraphQLContext } from '../builder.ts';
 import { featureOptionFields, ImageInputRef, JsonErrorRef, ReasoningDeltaRef, ToolCallDeltaRef, ToolCallInputRef, ToolCallRef } from './beyond-text.ts';
 
 export const UpstreamApiEnum = builder.enumType('UpstreamApi', { values: UPSTREAM_APIS });
+
+export const ModalityEnum = builder.enumType('Modality', { description: 'What a call produces', values: MODALITIES });
 
 /** A closed set, so an enum (it was a lenient scalar): SYSTEM, USER, ASSISTANT, TOOL. */
 export const ChatRoleEnum = builder.enumType('ChatRole', {
@@ -53,7 +55,7 @@ export const GenerateInputRef = builder.inputType('GenerateInput', {
   }),
 });
 
-const UsageRef = builder.objectRef<GenerationUsage>('Usage').implement({
+export const UsageRef = builder.objectRef<GenerationUsage>('Usage').implement({
   fields: (t) => ({
     inputTokens: t.exposeInt('inputTokens'),
     outputTokens: t.exposeInt('outputTokens'),
@@ -63,6 +65,12 @@ const UsageRef = builder.objectRef<GenerationUsage>('Usage').implement({
     totalTokens: t.exposeInt('totalTokens'),
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string; null when the model has no price' }),
     estimated: t.exposeBoolean('estimated', { description: 'The upstream reported no usage (client left, stream cut, crash): the tokens are estimated' }),
+    modality: t.field({ type: ModalityEnum, description: 'What the call produced', resolve: (u) => u.modality ?? 'TEXT' }),
+    images: t.int({ description: 'Images generated (IMAGE)', resolve: (u) => u.images ?? 0 }),
+    imageTiles: t.int({ description: 'Billed 512x512 tiles of the generated images (IMAGE)', resolve: (u) => u.imageTiles ?? 0 }),
+    imageSteps: t.int({ description: 'Billed diffusion steps (IMAGE)', resolve: (u) => u.imageSteps ?? 0 }),
+    audioSeconds: t.float({ description: 'Billed audio seconds: the input (TRANSCRIPTION) or the generated audio (SPEECH)', resolve: (u) => Number(u.audioSeconds ?? 0) }),
+    characters: t.int({ description: 'Billed input characters (SPEECH)', resolve: (u) => u.characters ?? 0 }),
   }),
 });
 

@@ -2,6 +2,7 @@
 import { builder } from '../builder.ts';
 import './access.ts';
 import './generation.ts';
+import './modalities.ts';
 import './chat.ts';
 import './gateways.ts';
 import './models.ts';

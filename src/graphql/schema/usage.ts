@@ -21,6 +21,11 @@ const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
     estimatedRequests: t.exposeFloat('estimatedRequests', { description: `${COUNT}. Requests whose usage is estimated (the upstream reported none); also in requests` }),
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string: sum of the priced calls; null when none had a price' }),
     unpricedRequests: t.exposeFloat('unpricedRequests', { description: `${COUNT}. OK calls whose model had no price (their cost is null, not zero)` }),
+    images: t.exposeFloat('images', { description: `${COUNT}. Images generated` }),
+    imageTiles: t.exposeFloat('imageTiles', { description: `${COUNT}. Billed 512x512 image tiles` }),
+    imageSteps: t.exposeFloat('imageSteps', { description: `${COUNT}. Billed image steps` }),
+    audioSeconds: t.exposeFloat('audioSeconds', { description: 'Billed audio seconds (transcribed input, generated speech)' }),
+    characters: t.exposeFloat('characters', { description: `${COUNT}. Billed speech input characters` }),
   }),
 });
 
@@ -46,6 +51,7 @@ const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
     apiKeyName: t.exposeString('apiKeyName', { nullable: true, description: "API_KEY: the key's name (null for calls made without a stored key)" }),
     teamName: t.exposeString('teamName', { nullable: true, description: "TEAM: the team's name" }),
     surface: t.exposeString('surface', { nullable: true, description: 'SURFACE: the API surface (GRAPHQL, TRPC, OPENAI, ANTHROPIC)' }),
+    modality: t.exposeString('modality', { nullable: true, description: 'MODALITY: TEXT, EMBEDDING, IMAGE, TRANSCRIPTION or SPEECH' }),
   }),
 });
 

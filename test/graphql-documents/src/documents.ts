@@ -45,3 +45,32 @@ export const role: Turn['assistantMessage']['role'] = 'ASSISTANT';
 export const cost: Turn['generation']['usage']['costUsd'] = null;
 type Edge = ResultOf<typeof ConversationsQuery>['conversations']['edges'][number];
 export const cursor: Edge['cursor'] = 'c';
+
+// Every modality of the universal endpoint: typed like generate.
+export const EmbedMutation = graphql(`
+  mutation Embed($input: EmbedInput!) {
+    embed(input: $input) { id model dimensions vectors base64Vectors usage { modality inputTokens costUsd } }
+  }
+`);
+export const GenerateImageMutation = graphql(`
+  mutation GenerateImage($input: GenerateImageInput!) {
+    generateImage(input: $input) { id images { mediaType data } usage { modality images imageTiles imageSteps costUsd } }
+  }
+`);
+export const TranscribeMutation = graphql(`
+  mutation Transcribe($input: TranscribeInput!) {
+    transcribe(input: $input) { id text language durationSeconds segments { start end text } usage { modality audioSeconds costUsd } }
+  }
+`);
+export const SpeakMutation = graphql(`
+  mutation Speak($input: SpeakInput!) {
+    speak(input: $input) { id audio { mediaType data } usage { modality characters audioSeconds costUsd } }
+  }
+`);
+export const embedVariables: VariablesOf<typeof EmbedMutation> = { input: { model: '@cf/baai/bge-m3', texts: ['a', 'b'], encoding: 'BASE64' } };
+export const transcribeVariables: VariablesOf<typeof TranscribeMutation> = { input: { model: '@cf/openai/whisper-large-v3-turbo', audio: { url: 'https://example.com/a.wav' } } };
+export const vector: NonNullable<ResultOf<typeof EmbedMutation>['embed']['vectors']>[number] = [0.5];
+export const modality: ResultOf<typeof SpeakMutation>['speak']['usage']['modality'] = 'SPEECH';
+export const segmentEnd: ResultOf<typeof TranscribeMutation>['transcribe']['segments'][number]['end'] = 1.5;
+export const imageVariables: VariablesOf<typeof GenerateImageMutation> = { input: { model: '@cf/leonardo/lucid-origin', prompt: 'p', steps: 4 } };
+export const speakVariables: VariablesOf<typeof SpeakMutation> = { input: { model: '@cf/deepgram/aura-2-en', text: 'hi', voice: 'luna' } };
