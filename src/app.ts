@@ -47,7 +47,7 @@ import type { LedgerBooksSource } from './domain/limits/limit-store.ts';
 import { createRedisLimitStore } from './domain/limits/redis-limit-store.ts';
 import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
 import { createReconciliation } from './reconciliation-wiring.ts';
@@ -69,6 +69,7 @@ export interface App {
   /** Offline mode without ADMIN_API_KEY: this process's random admin key. */
   devAdminKey?: string;
   logger: Logger;
+  metrics: Metrics;
   http: HttpServer;
   /** Starts listening on env.PORT/env.HOST (or the given port); resolves to the base URL. */
   listen(port?: number): Promise<string>;
@@ -253,6 +254,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       simulator,
       devAdminKey,
       logger,
+      metrics,
       http,
       listen: (port = env.PORT) =>
         new Promise((resolve, reject) => {
