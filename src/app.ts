@@ -37,6 +37,7 @@ import type { LimitStore } from './domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from './domain/limits/memory-limit-store.ts';
 import { createApiKeyLimits } from './domain/access/api-key-limits.ts';
 import { createKeySettings } from './domain/access/key-settings.ts';
+import { createLiveStreams } from './domain/access/live-streams.ts';
 import { createBalanceService } from './domain/limits/balance-service.ts';
 import { createLedgerBooks } from './domain/limits/ledger-books.ts';
 import { createLimitSubjects } from './domain/limits/limit-subjects.ts';
@@ -128,10 +129,14 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       maxKeysPerUser: env.MAX_KEYS_PER_USER,
       publishRevoked: (event) => revocations.publish(event),
     });
-    // Revoked or rotated keys (from any instance): drop them from the cache, close their sockets.
+    const liveStreams = createLiveStreams();
+    // Revoked or rotated keys (from any instance): drop them from the cache, close their sockets,
+    // end their streams on every other transport.
     revocations.subscribe((event) => {
       access.forget(event);
-      if (event) sockets.closeFor(event);
+      if (!event) return;
+      sockets.closeFor(event);
+      liveStreams.endFor(event);
     });
     await access.ensureBootstrapAdmin();
     if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) logger.warn('ADMIN_API_KEY is shorter than 32 characters: production refuses to start with it');
@@ -213,6 +218,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       ...createDashboardReads({ prisma: db.prisma, scopeOf: usage.scopeOf, runReport: usage.run }),
       teams,
       apiKeyLimits: createApiKeyLimits({ prisma: db.prisma, keySettings }),
+      liveStreams,
       balance: createBalanceService({ remaining: createRemaining({ limitsOf, store: limitStore }), teamIdOf: teams.teamIdOf, logger }),
     };
 

@@ -3,9 +3,12 @@
 // INTERNAL), instead of throwing into the transport. graphql-sse's handler, graphql-ws and yoga's
 // own SSE all get a result they know how to send; none of them ever sees a rejection, so no
 // transport can turn one stream's failure into an unhandled rejection or a closed socket.
+// A revoked or rotated key's streams end the same way (UNAUTHENTICATED), within the moment.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { LiveStreams } from '../domain/access/live-streams.ts';
 import { AppError } from '../errors.ts';
+import type { GraphQLContext } from './builder.ts';
 
 interface ErrorResult {
   errors: readonly GraphQLError[];
@@ -67,13 +70,20 @@ export function endOnError<T>(source: AsyncIterable<T>, onUnexpected: (error: un
   return iterator;
 }
 
-export function streamErrorPlugin(onUnexpected: (error: unknown) => void): Plugin {
+/**
+ * Every subscription's event stream: ended by an error event instead of a throw (above), and ended
+ * at once (UNAUTHENTICATED) when its caller's key is revoked or rotated.
+ */
+export function streamGuardPlugin(liveStreams: LiveStreams, onUnexpected: (error: unknown) => void): Plugin {
   return {
     onSubscribe({ subscribeFn, setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         try {
           const result = await subscribeFn(args);
-          return isAsyncIterable(result) ? (endOnError(result, onUnexpected) as never) : result;
+          if (!isAsyncIterable(result)) return result;
+          const auth = (args.contextValue as Partial<GraphQLContext>).auth;
+          const source = auth && 'principal' in auth ? liveStreams.revocable(auth.principal, result) : result;
+          return endOnError(source, onUnexpected) as never;
         } catch (error) {
           if (!expected(error)) onUnexpected(error);
           return { errors: [asGraphQLError(error)] };

@@ -18,7 +18,7 @@ import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 import { GRAPHIQL_OPTIONS, renderGraphiQLLazily } from './graphiql-page.ts';
 import { tracingPlugin } from './tracing-plugin.ts';
-import { streamErrorPlugin } from './stream-errors.ts';
+import { streamGuardPlugin } from './stream-errors.ts';
 
 export interface YogaDeps {
   services: Services;
@@ -69,8 +69,8 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       tracingPlugin(),
       // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
       useGraphQLSSE({ endpoint: '/graphql/stream' }),
-      // a subscription's event stream that throws ends with an error event, on every transport
-      streamErrorPlugin(() => metrics.internal('stream')),
+      // a subscription's event stream that throws, or whose key is revoked, ends with an error event
+      streamGuardPlugin(services.liveStreams, () => metrics.internal('stream')),
       balance.plugin,
       // graphql-jit compiles each query/mutation once (cached by document) and runs it without
       // graphql-js's per-field walk. Subscriptions stay on graphql-js (under jit every

@@ -49,6 +49,8 @@ const t = initTRPC.context<TRPCContext>().create({
     formatTRPCError(shape, error, type, (app) => ctx?.logger.error('internal error', { cause: app.cause ?? app })),
 });
 
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 
@@ -76,7 +78,9 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, type, next, g
   }
   noteRequest({ operation: path, userId: principal.userId });
   if (ctx.logPrompts) ctx.logger.info('trpc input (LOG_PROMPTS)', { path, input: await getRawInput().catch(() => undefined) });
-  const result = await next({ ctx: { principal } });
+  let result = await next({ ctx: { principal } });
+  // A subscription's stream ends at once (UNAUTHENTICATED) when its key is revoked or rotated.
+  if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) result = { ...result, data: ctx.services.liveStreams.revocable(principal, result.data) };
   if (type !== 'subscription') await setBalanceHeaders(ctx.httpResponse, ctx.services, principal, ctx.logger);
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;
