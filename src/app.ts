@@ -21,7 +21,7 @@ import { createRecovery, type Recovery } from './domain/usage/recovery.ts';
 import { createDashboardReads } from './domain/usage/dashboard-reads.ts';
 import { createGatewayService } from './domain/gateways/gateway-service.ts';
 import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
-import { corsOrigins, graphiqlEnabled, isOffline, type Env } from './env.ts';
+import { corsOrigins, graphiqlEnabled, isOffline, keysInUrlAllowed, type Env } from './env.ts';
 import { createMessagePages } from './domain/chat/message-pages.ts';
 import { graphqlOperationNames } from './graphql/schema/index.ts';
 import { createKeyRevocations } from './key-revocations.ts';
@@ -234,7 +234,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
         limits: { maxDepth: env.GRAPHQL_MAX_DEPTH, maxAliases: env.GRAPHQL_MAX_ALIASES, maxTokens: env.GRAPHQL_MAX_TOKENS, maxCost: env.GRAPHQL_MAX_COST },
       }),
       router: appRouter,
-      createContext: createContextFactory({ services, metrics, logger, logPrompts: env.LOG_PROMPTS }),
+      createContext: createContextFactory({ services, metrics, logger, logPrompts: env.LOG_PROMPTS, allowKeysInUrl: keysInUrlAllowed(env) }),
       metrics,
       logger,
       ready: () => db.ping(),
