@@ -231,6 +231,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
         graphiql: graphiqlEnabled(env),
         production: env.NODE_ENV === 'production',
         logPrompts: env.LOG_PROMPTS,
+        sseReservations: { lapseMs: env.WS_AUTH_TIMEOUT_MS, maxPerKey: env.WS_MAX_SOCKETS_PER_KEY },
         limits: { maxDepth: env.GRAPHQL_MAX_DEPTH, maxAliases: env.GRAPHQL_MAX_ALIASES, maxTokens: env.GRAPHQL_MAX_TOKENS, maxCost: env.GRAPHQL_MAX_COST },
       }),
       router: appRouter,

@@ -2,7 +2,7 @@
 // Label values are bounded: an operation label is a known operation name (GraphQL root field or
 // tRPC procedure path) or `other`; a model label is a model of the price list or `other`. A
 // client can never grow the number of series.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UsageRow } from './domain/usage/usage-row.ts';
 
 export interface MetricsOptions {
@@ -93,6 +93,12 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers: [registry],
   });
 
+  const sseReservations = new Gauge({
+    name: 'switchboard_graphql_sse_reservations',
+    help: 'graphql-sse single-connection reservations held (PUT /graphql/stream), connected or waiting to connect',
+    registers: [registry],
+  });
+
   const writeAheadHold = new Histogram({
     name: 'switchboard_write_ahead_hold_seconds',
     help: 'How long a reply that was ready waited for its write-ahead (PENDING) row to commit: what the write-ahead adds to time to first token (streamed) or to the reply (not streamed)',
@@ -138,7 +144,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     }
   }
 
-  return { registry, observe, error, internal, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld };
+  return { registry, observe, error, internal, sseReservations, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
