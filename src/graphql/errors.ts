@@ -2,8 +2,14 @@
 // own request errors (syntax, validation) -> BAD_INPUT; anything else -> INTERNAL, masked.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { AppError, HTTP_STATUS } from '../errors.ts';
+import { AppError, HTTP_STATUS, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+
+/**
+ * Execution errors whose HTTP status a GraphQL POST answers with, as tRPC does (yoga takes the
+ * status from `extensions.http` and leaves that out of the body); others answer 200.
+ */
+const HTTP_STATUS_ON_POST: Partial<Record<ErrorCode, number>> = { IDEMPOTENCY_CONFLICT: HTTP_STATUS.IDEMPOTENCY_CONFLICT };
 
 export function createMaskError(logger: Logger) {
   return function maskError(error: unknown): Error {
@@ -11,12 +17,13 @@ export function createMaskError(logger: Logger) {
     const original = error.originalError;
     if (original instanceof AppError) {
       if (original.code === 'INTERNAL') logger.error('internal error', { cause: original.cause ?? original });
+      const status = HTTP_STATUS_ON_POST[original.code];
       return new GraphQLError(original.message, {
         nodes: error.nodes,
         source: error.source,
         positions: error.positions,
         path: error.path,
-        extensions: { code: original.code, ...original.details },
+        extensions: { code: original.code, ...original.details, ...(status && { http: { status } }) },
       });
     }
     if (original && !isGraphQLError(original)) {
