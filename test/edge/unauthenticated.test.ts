@@ -1,10 +1,14 @@
 // Nothing unauthenticated accumulates. A graphql-sse reservation (PUT /graphql/stream) needs a
 // valid key (40,000 PUTs without one used to answer 201 and hold +117 MB for good), counts toward
-// the key's cap, and lapses after WS_AUTH_TIMEOUT_MS unless its event stream connects.
+// the key's cap, and lapses after WS_AUTH_TIMEOUT_MS unless its event stream connects. Sockets
+// waiting for a key are bounded in count as well as in time.
+import { EventEmitter } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { createSocketGuard, WS_TOO_MANY, WS_UNAUTHORIZED } from '../../src/socket-guard.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { readSse } from './sse-reader.ts';
 
@@ -90,5 +94,37 @@ describe('graphql-sse reservations', () => {
     await events.cancel();
     await new Promise((r) => setTimeout(r, 200));
     expect(await reservations()).toBe(0);
+  });
+});
+
+describe('sockets waiting for a key', () => {
+  /** Just what the guard uses of a ws WebSocket. */
+  class FakeSocket extends EventEmitter {
+    readonly OPEN = 1;
+    readyState = 1;
+    closedWith: number | undefined;
+    close(code: number) {
+      this.closedWith = code;
+      this.readyState = 3;
+      this.emit('close');
+    }
+  }
+
+  it('are bounded in count (closed 4429 beyond it) and in time (4401)', async () => {
+    const guard = createSocketGuard({ authTimeoutMs: 300, maxUnauthenticated: 5, maxSocketsPerKey: 10, maxSubscriptionsPerKey: 10 });
+    const sockets = Array.from({ length: 8 }, () => new FakeSocket());
+    for (const s of sockets) guard.watch(s as unknown as WebSocket);
+    expect(guard.unauthenticated()).toBe(5);
+    expect(sockets.slice(5).map((s) => s.closedWith)).toEqual([WS_TOO_MANY, WS_TOO_MANY, WS_TOO_MANY]);
+    // a refused socket cannot be admitted afterwards
+    expect(guard.admit(sockets[6] as unknown as WebSocket, { userId: 'u', role: 'USER', keyId: 'k' })).toBe(false);
+    // one authenticates: it stops counting as waiting, the rest time out
+    expect(guard.admit(sockets[0] as unknown as WebSocket, { userId: 'u', role: 'USER', keyId: 'k' })).toBe(true);
+    expect(guard.unauthenticated()).toBe(4);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(guard.unauthenticated()).toBe(0);
+    expect(sockets.slice(1, 5).map((s) => s.closedWith)).toEqual([WS_UNAUTHORIZED, WS_UNAUTHORIZED, WS_UNAUTHORIZED, WS_UNAUTHORIZED]);
+    expect(sockets[0]!.closedWith).toBeUndefined();
+    expect(guard.openSockets()).toBe(1);
   });
 });
