@@ -23,7 +23,7 @@ import { createRecovery, type Recovery } from './domain/usage/recovery.ts';
 import { createDashboardReads } from './domain/usage/dashboard-reads.ts';
 import { createGatewayService } from './domain/gateways/gateway-service.ts';
 import { createUserLimitsAdmin } from './domain/admin/user-limits.ts';
-import { corsOrigins, graphiqlEnabled, isOffline, type Env } from './env.ts';
+import { corsOrigins, graphiqlEnabled, isOffline, keysInUrlAllowed, type Env } from './env.ts';
 import { createMessagePages } from './domain/chat/message-pages.ts';
 import { graphqlOperationNames } from './graphql/schema/index.ts';
 import { createKeyRevocations } from './key-revocations.ts';
@@ -39,6 +39,7 @@ import type { LimitStore } from './domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from './domain/limits/memory-limit-store.ts';
 import { createApiKeyLimits } from './domain/access/api-key-limits.ts';
 import { createKeySettings } from './domain/access/key-settings.ts';
+import { createLiveStreams } from './domain/access/live-streams.ts';
 import { createBalanceService } from './domain/limits/balance-service.ts';
 import { createLedgerBooks } from './domain/limits/ledger-books.ts';
 import { createLimitSubjects } from './domain/limits/limit-subjects.ts';
@@ -49,7 +50,7 @@ import type { LedgerBooksSource } from './domain/limits/limit-store.ts';
 import { createRedisLimitStore } from './domain/limits/redis-limit-store.ts';
 import { closeRedisClient, createRedisClient } from './redis.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { createCompatHandler } from './http/compat-handler.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
@@ -73,6 +74,7 @@ export interface App {
   /** Offline mode without ADMIN_API_KEY: this process's random admin key. */
   devAdminKey?: string;
   logger: Logger;
+  metrics: Metrics;
   http: HttpServer;
   /** Audit log, budget alerts, retention. */
   operators: OperatorControls;
@@ -133,10 +135,14 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       maxKeysPerUser: env.MAX_KEYS_PER_USER,
       publishRevoked: (event) => revocations.publish(event),
     });
-    // Revoked or rotated keys (from any instance): drop them from the cache, close their sockets.
+    const liveStreams = createLiveStreams();
+    // Revoked or rotated keys (from any instance): drop them from the cache, close their sockets,
+    // end their streams on every other transport.
     revocations.subscribe((event) => {
       access.forget(event);
-      if (event) sockets.closeFor(event);
+      if (!event) return;
+      sockets.closeFor(event);
+      liveStreams.endFor(event);
     });
     await access.ensureBootstrapAdmin();
     if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) logger.warn('ADMIN_API_KEY is shorter than 32 characters: production refuses to start with it');
@@ -226,6 +232,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       ...createDashboardReads({ prisma: db.prisma, scopeOf: usage.scopeOf, runReport: usage.run }),
       teams,
       apiKeyLimits: createApiKeyLimits({ prisma: db.prisma, keySettings }),
+      liveStreams,
       balance: createBalanceService({ remaining: createRemaining({ limitsOf, store: limitStore }), teamIdOf: teams.teamIdOf, logger }),
       auditLog: operators.auditLog,
       budgetAlerts: operators.budgetAlerts,
@@ -242,10 +249,11 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
         graphiql: graphiqlEnabled(env),
         production: env.NODE_ENV === 'production',
         logPrompts: env.LOG_PROMPTS,
+        sseReservations: { lapseMs: env.WS_AUTH_TIMEOUT_MS, maxPerKey: env.WS_MAX_SOCKETS_PER_KEY },
         limits: { maxDepth: env.GRAPHQL_MAX_DEPTH, maxAliases: env.GRAPHQL_MAX_ALIASES, maxTokens: env.GRAPHQL_MAX_TOKENS, maxCost: env.GRAPHQL_MAX_COST },
       }),
       router: appRouter,
-      createContext: createContextFactory({ services, metrics, logger, logPrompts: env.LOG_PROMPTS }),
+      createContext: createContextFactory({ services, metrics, logger, logPrompts: env.LOG_PROMPTS, allowKeysInUrl: keysInUrlAllowed(env) }),
       metrics,
       logger,
       ready: () => db.ping(),
@@ -274,6 +282,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       simulator,
       devAdminKey,
       logger,
+      metrics,
       http,
       operators,
       listen: (port = env.PORT) =>

@@ -110,6 +110,8 @@ const envSchema = z.object({
   TRPC_MAX_BATCH: positiveInt(10),
   LOG_PROMPTS: z.preprocess((v) => (v === undefined || v === '' ? 'false' : v), z.enum(['true', 'false'])).transform((v) => v === 'true'),
   WS_AUTH_TIMEOUT_MS: positiveInt(10_000),
+  /** Accept an API key in a query string (tRPC `connectionParams`): default true, false in production. */
+  ALLOW_KEYS_IN_URL: z.preprocess((v) => (v === undefined || v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
   /** Open WebSockets per API key, and subscriptions per key across its sockets. */
   WS_MAX_SOCKETS_PER_KEY: positiveInt(20),
   WS_MAX_SUBSCRIPTIONS_PER_KEY: positiveInt(50),
@@ -166,6 +168,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 
 /** GraphiQL on? GRAPHIQL when set, else on outside production. */
 export const graphiqlEnabled = (env: Env): boolean => (env.GRAPHIQL ? env.GRAPHIQL === 'true' : env.NODE_ENV !== 'production');
+
+/** A key in a query string accepted? ALLOW_KEYS_IN_URL when set, else only outside production. */
+export const keysInUrlAllowed = (env: Env): boolean => (env.ALLOW_KEYS_IN_URL ? env.ALLOW_KEYS_IN_URL === 'true' : env.NODE_ENV !== 'production');
 
 /** The CORS allow-list, parsed. */
 export const corsOrigins = (env: Env): string[] => env.CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean);

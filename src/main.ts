@@ -3,6 +3,7 @@ import 'dotenv/config';
 import { createApp } from './app.ts';
 import { helpRequested } from './cli/help.ts';
 import { EnvError, loadEnv } from './env.ts';
+import { installProcessGuard } from './platform/process-guard.ts';
 
 const USAGE = `usage: npm start   (node dist/main.js; \`npm run dev\` runs src/ through tsx)
 
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApp(env);
+  // From here on no error thrown while serving ends the process (platform/process-guard.ts).
+  installProcessGuard({ logger: app.logger, onFault: (where) => app.metrics.internal(where) });
   const url = await app.listen();
   app.logger.info(`Switchboard listening on ${url} (GraphQL ${url}/graphql, tRPC ${url}/trpc)`);
   if (app.simulator) {

@@ -2,7 +2,7 @@
 // Label values are bounded: an operation label is a known operation name (GraphQL root field or
 // tRPC procedure path) or `other`; a model label is a model of the price list or `other`. A
 // client can never grow the number of series.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UsageRow } from './domain/usage/usage-row.ts';
 
 export interface MetricsOptions {
@@ -19,6 +19,9 @@ const TOKEN_KINDS = [
   ['cache_write', 'cacheWriteTokens'],
   ['reasoning', 'reasoningTokens'],
 ] as const;
+
+/** Where an unexpected error was caught: a bounded label set. */
+export type InternalErrorSite = 'graphql' | 'trpc' | 'http' | 'stream' | 'websocket' | 'uncaught_exception' | 'unhandled_rejection';
 
 export function createMetrics(options: MetricsOptions = {}) {
   const operations = new Set(options.operations ?? []);
@@ -83,6 +86,19 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers: [registry],
   });
 
+  const internalErrors = new Counter({
+    name: 'switchboard_internal_errors_total',
+    help: 'Errors nobody expected (answered INTERNAL, or caught by the last line of defence), by where they were caught',
+    labelNames: ['where'] as const,
+    registers: [registry],
+  });
+
+  const sseReservations = new Gauge({
+    name: 'switchboard_graphql_sse_reservations',
+    help: 'graphql-sse single-connection reservations held (PUT /graphql/stream), connected or waiting to connect',
+    registers: [registry],
+  });
+
   const writeAheadHold = new Histogram({
     name: 'switchboard_write_ahead_hold_seconds',
     help: 'How long a reply that was ready waited for its write-ahead (PENDING) row to commit: what the write-ahead adds to time to first token (streamed) or to the reply (not streamed)',
@@ -101,6 +117,12 @@ export function createMetrics(options: MetricsOptions = {}) {
 
   function error(api: 'graphql' | 'trpc', code: string): void {
     errors.inc({ api, code });
+    if (code === 'INTERNAL') internalErrors.inc({ where: api });
+  }
+
+  /** An unexpected error caught outside the GraphQL/tRPC error mappings (a stream, a socket, the process). */
+  function internal(where: InternalErrorSite): void {
+    internalErrors.inc({ where });
   }
 
   function observe(api: 'graphql' | 'trpc', operation: string, outcome: string, seconds: number): void {
@@ -122,7 +144,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     }
   }
 
-  return { registry, observe, error, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld };
+  return { registry, observe, error, internal, sseReservations, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

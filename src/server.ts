@@ -101,12 +101,19 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
       if (inFlight === 0) drained?.();
     });
     runWithRequest(context, () =>
-      withRequestSpan(req, res, () => route(req, res)).catch(() => {
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
-        else res.destroy();
-      }),
+      withRequestSpan(req, res, () => route(req, res)).catch((error: unknown) => failAlone(res, error)),
     );
   });
+
+  /** An error that escaped a handler: this request fails alone (INTERNAL), counted and logged. */
+  function failAlone(res: ServerResponse, error: unknown): void {
+    deps.metrics.internal('http');
+    noteRequest({ appCode: 'INTERNAL' });
+    deps.logger.error('internal error escaped a request handler', { cause: error });
+    if (res.destroyed) return;
+    if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+    else res.destroy();
+  }
 
   function accessLine(req: IncomingMessage, res: ServerResponse, context: RequestContext, started: number): void {
     const path = (req.url ?? '/').split('?', 1)[0]!;
@@ -190,10 +197,19 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     maxBatchSize: deps.trpcMaxBatch,
   });
   for (const wss of [graphqlWss, trpcWss]) {
-    wss.on('connection', (ws: WebSocket) => deps.sockets.watch(ws));
+    wss.on('connection', (ws: WebSocket) => {
+      deps.sockets.watch(ws);
+      // A protocol error (bad frame, oversized message) ends this socket alone.
+      ws.on('error', () => ws.terminate());
+    });
+    wss.on('error', (error: unknown) => {
+      deps.metrics.internal('websocket');
+      deps.logger.error('websocket server error', { cause: error });
+    });
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?', 1)[0];
     const wss = path === '/graphql' ? graphqlWss : path === '/trpc' || path === '/trpc/' ? trpcWss : undefined;
     if (!wss || draining) {

@@ -1,6 +1,7 @@
 // WebSocket admission for both protocols (graphql-ws on /graphql, tRPC on /trpc): a socket is
 // authenticated when it connects (its connection params); one without a valid key is closed with
-// 4401 after authTimeoutMs (its operations meanwhile answer UNAUTHENTICATED, as over HTTP); each key may hold at most
+// 4401 after authTimeoutMs (its operations meanwhile answer UNAUTHENTICATED, as over HTTP), and at
+// most maxUnauthenticated wait at once (more: closed 4429 at once); each key may hold at most
 // maxSockets open sockets and maxSubscriptions subscriptions; revoking or rotating a key closes
 // its sockets (4401) on every instance (see key-events.ts).
 import type { WebSocket } from 'ws';
@@ -11,6 +12,8 @@ export const WS_TOO_MANY = 4429;
 
 export interface SocketGuardOptions {
   authTimeoutMs: number;
+  /** Sockets waiting for a valid key at once (default 1,000): more are closed (4429) at once. */
+  maxUnauthenticated?: number;
   maxSocketsPerKey: number;
   maxSubscriptionsPerKey: number;
 }
@@ -41,14 +44,25 @@ export function createSocketGuard(options: SocketGuardOptions) {
     else subscriptionsByKey.delete(holder.key);
   }
 
+  /** Sockets not (yet) authenticated: bounded in count (maxUnauthenticated) and time (authTimeoutMs). */
+  const waiting = new Set<WebSocket>();
+  const maxUnauthenticated = options.maxUnauthenticated ?? 1_000;
+
   /** Starts the authentication clock for a new socket. */
   function watch(ws: WebSocket): void {
+    if (waiting.size >= maxUnauthenticated) {
+      ws.close(WS_TOO_MANY, 'Too many connections waiting to authenticate');
+      return;
+    }
+    waiting.add(ws);
     const timer = setTimeout(() => {
+      waiting.delete(ws);
       if (!holders.has(ws)) ws.close(WS_UNAUTHORIZED, 'Unauthorized: no valid API key');
     }, options.authTimeoutMs);
     timer.unref();
     ws.once('close', () => {
       clearTimeout(timer);
+      waiting.delete(ws);
       release(ws);
     });
   }
@@ -56,6 +70,7 @@ export function createSocketGuard(options: SocketGuardOptions) {
   /** A socket authenticated as principal: true if admitted, else it is closed (4429). */
   function admit(ws: WebSocket, principal: Principal): boolean {
     if (holders.has(ws)) return true;
+    if (ws.readyState !== ws.OPEN) return false; // closed meanwhile (e.g. refused by watch)
     const key = holderKey(principal);
     const sockets = byKey.get(key) ?? new Set<WebSocket>();
     if (sockets.size >= options.maxSocketsPerKey) {
@@ -63,6 +78,7 @@ export function createSocketGuard(options: SocketGuardOptions) {
       return false;
     }
     sockets.add(ws);
+    waiting.delete(ws);
     byKey.set(key, sockets);
     holders.set(ws, { key, principal, subscriptions: 0 });
     return true;
@@ -103,9 +119,10 @@ export function createSocketGuard(options: SocketGuardOptions) {
   }
 
   const openSockets = (): number => holders.size;
+  const unauthenticated = (): number => waiting.size;
   const admitted = (ws: WebSocket): boolean => holders.has(ws);
 
-  return { watch, admit, admitted, refuse, subscribe, unsubscribe, closeFor, openSockets };
+  return { watch, admit, admitted, refuse, subscribe, unsubscribe, closeFor, openSockets, unauthenticated };
 }
 
 export type SocketGuard = ReturnType<typeof createSocketGuard>;

@@ -1,6 +1,7 @@
 // The domain services as the adapters see them: built once in src/app.ts.
 import type { AccessService } from './access/access-service.ts';
 import type { ApiKeyLimits } from './access/api-key-limits.ts';
+import type { LiveStreams } from './access/live-streams.ts';
 import type { BalanceService } from './limits/balance-service.ts';
 import type { TeamService } from './teams/team-service.ts';
 import type { ChatService } from './chat/chat-service.ts';
@@ -46,4 +47,6 @@ export interface Services {
   budgetAlerts: BudgetAlerts;
   budgetEvents: BudgetEventFeed;
   retention: Retention;
+  /** Streams in flight by key: a revoked or rotated key's streams end at once (every SSE transport). */
+  liveStreams: LiveStreams;
 }

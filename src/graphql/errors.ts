@@ -2,17 +2,21 @@
 // own request errors (syntax, validation) -> BAD_INPUT; anything else -> INTERNAL, masked.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { AppError, HTTP_STATUS, retryAfterHeader, toAppError } from '../errors.ts';
+import { AppError, HTTP_STATUS, retryAfterHeader, toAppError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
- * UNAVAILABLE answers HTTP 503 with a Retry-After header on GraphQL POST as elsewhere (yoga
- * takes the highest `extensions.http.status` of a result's errors and strips `http` from the body).
+ * Execution errors whose HTTP status a GraphQL POST answers with, as tRPC does (yoga takes the
+ * highest `extensions.http.status` of a result's errors and strips `http` from the body); others
+ * answer 200. UNAVAILABLE also carries its Retry-After header.
  */
+const HTTP_STATUS_ON_POST: Partial<Record<ErrorCode, number>> = { IDEMPOTENCY_CONFLICT: HTTP_STATUS.IDEMPOTENCY_CONFLICT, UNAVAILABLE: HTTP_STATUS.UNAVAILABLE };
+
 function httpExtension(app: AppError): { http: { status: number; headers?: Record<string, string> } } | undefined {
-  if (app.code !== 'UNAVAILABLE') return undefined;
+  const status = HTTP_STATUS_ON_POST[app.code];
+  if (status === undefined) return undefined;
   const retryAfter = retryAfterHeader(app);
-  return { http: { status: HTTP_STATUS.UNAVAILABLE, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) } };
+  return { http: { status, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) } };
 }
 
 export function createMaskError(logger: Logger) {

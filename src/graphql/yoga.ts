@@ -2,7 +2,6 @@
 // the error mapping, metrics. The WebSocket side lives in ws.ts and reuses this yoga instance.
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST } from 'graphql';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Services } from '../domain/services.ts';
 import { AppError, HTTP_STATUS } from '../errors.ts';
@@ -18,6 +17,8 @@ import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 import { GRAPHIQL_OPTIONS, renderGraphiQLLazily } from './graphiql-page.ts';
 import { tracingPlugin } from './tracing-plugin.ts';
+import { streamGuardPlugin } from './stream-errors.ts';
+import { sseReservationsPlugin } from './sse-reservations.ts';
 
 export interface YogaDeps {
   services: Services;
@@ -30,6 +31,8 @@ export interface YogaDeps {
   production: boolean;
   /** LOG_PROMPTS: log each operation's query and variables (prompts included). Off by default. */
   logPrompts?: boolean;
+  /** graphql-sse reservations (PUT /graphql/stream): lapse time and cap per key. */
+  sseReservations: { lapseMs: number; maxPerKey: number };
 }
 
 interface ServerContext {
@@ -40,7 +43,7 @@ interface ServerContext {
 
 /** The operations whose body may reach the media limit (audio inputs): see the server's mediaBodyBytes. */
 export const MEDIA_OPERATIONS = ['transcribe'] as const;
-export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production, logPrompts }: YogaDeps) {
+export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, graphiql, limits, production, logPrompts, sseReservations }: YogaDeps) {
   const balance = createBalanceHeaders(services, logger);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -70,8 +73,21 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       metricsPlugin(metrics),
       ...(logPrompts ? [promptLogPlugin(logger)] : []),
       tracingPlugin(),
-      // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
-      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream;
+      // reservations need a valid key and lapse
+      sseReservationsPlugin({
+        endpoint: '/graphql/stream',
+        authenticate: (authorization) => services.access.authenticate(authorization),
+        ...sseReservations,
+        liveStreams: services.liveStreams,
+        onUnexpected: (error) => {
+          metrics.internal('stream');
+          logger.error('graphql-sse stream failed', { cause: error });
+        },
+        onCount: (count) => metrics.sseReservations.set(count),
+      }),
+      // a subscription's event stream that throws, or whose key is revoked, ends with an error event
+      streamGuardPlugin(services.liveStreams, () => metrics.internal('stream')),
       balance.plugin,
       // graphql-jit compiles each query/mutation once (cached by document) and runs it without
       // graphql-js's per-field walk. Subscriptions stay on graphql-js (under jit every

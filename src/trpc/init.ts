@@ -6,7 +6,7 @@ import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone'
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
-import { toAppError } from '../errors.ts';
+import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { noteRequest } from '../request-context.ts';
@@ -24,20 +24,36 @@ export interface TRPCContext {
   logPrompts?: boolean;
   /** The HTTP response (not on WebSocket), for the balance headers. */
   httpResponse?: ServerResponse;
+  /** An HTTP request carried a key in its query string (`connectionParams`) where that is refused. */
+  keyInUrlRefused?: boolean;
 }
 
-export function createContextFactory(deps: { services: Services; metrics: Metrics; logger: Logger; logPrompts?: boolean }) {
+export interface ContextDeps {
+  services: Services;
+  metrics: Metrics;
+  logger: Logger;
+  logPrompts?: boolean;
+  /** ALLOW_KEYS_IN_URL: accept a key in an HTTP request's `connectionParams` query parameter. */
+  allowKeysInUrl?: boolean;
+}
+
+export function createContextFactory({ allowKeysInUrl = true, ...deps }: ContextDeps) {
   return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): TRPCContext => {
     const params = opts.info.connectionParams;
     const header = (name: string): string | undefined => {
       const value = opts.req.headers[name];
       return Array.isArray(value) ? value[0] : value;
     };
+    const isWebSocket = 'send' in opts.res;
+    const paramKey = params?.authorization ?? params?.Authorization;
+    // Over HTTP, connection params travel in the URL (a WebSocket sends them in its first message).
+    const keyInUrlRefused = !isWebSocket && paramKey !== undefined && !allowKeysInUrl;
     return {
       ...deps,
-      authorization: params?.authorization ?? params?.Authorization ?? header('authorization'),
+      authorization: keyInUrlRefused ? undefined : (paramKey ?? header('authorization')),
       idempotencyKey: header('idempotency-key'),
-      isWebSocket: 'send' in opts.res,
+      isWebSocket,
+      ...(keyInUrlRefused && { keyInUrlRefused }),
       ...(!('send' in opts.res) && { httpResponse: opts.res }),
     };
   };
@@ -54,6 +70,8 @@ const t = initTRPC.context<TRPCContext>().create({
       (app) => setRetryAfter(ctx?.httpResponse, app),
     ),
 });
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
@@ -75,6 +93,7 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, type, next, g
   const started = performance.now();
   let principal: Principal;
   try {
+    if (ctx.keyInUrlRefused) throw new AppError('UNAUTHENTICATED', 'API keys in a URL are refused: send it in the Authorization header');
     principal = await ctx.services.access.authenticate(ctx.authorization);
   } catch (error) {
     observe(ctx, path, started, toAppError(error).code);
@@ -82,7 +101,9 @@ export const authedProcedure = t.procedure.use(async ({ ctx, path, type, next, g
   }
   noteRequest({ operation: path, userId: principal.userId });
   if (ctx.logPrompts) ctx.logger.info('trpc input (LOG_PROMPTS)', { path, input: await getRawInput().catch(() => undefined) });
-  const result = await next({ ctx: { principal } });
+  let result = await next({ ctx: { principal } });
+  // A subscription's stream ends at once (UNAUTHENTICATED) when its key is revoked or rotated.
+  if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) result = { ...result, data: ctx.services.liveStreams.revocable(principal, result.data) };
   if (type !== 'subscription') await setBalanceHeaders(ctx.httpResponse, ctx.services, principal, ctx.logger);
   observe(ctx, path, started, result.ok ? 'ok' : appErrorOf(result.error).code);
   return result;

@@ -1,15 +1,18 @@
 // createSwitchboardClient: the @trpc/client proxy for AppRouter with the links set up:
 // queries and mutations batched over HTTP, subscriptions over SSE (default) or a WebSocket (transport 'ws').
-// Node 20 has no global EventSource or WebSocket: undici's and ws are used when none is global.
+// The key never goes in a URL: HTTP calls and SSE streams send it in the Authorization header (SSE
+// through the `eventsource` package, whose requests go through a fetch that adds the header; a
+// browser's own EventSource cannot send headers, and Node 20's is experimental), a WebSocket in
+// its first message (connection params). Node 20 has no global WebSocket: ws is used then.
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient, type TRPCLink } from '@trpc/client';
-import { EventSource as UndiciEventSource } from 'undici';
+import { EventSource } from 'eventsource';
 import NodeWebSocket from 'ws';
 import type { AppRouter } from '../../../src/trpc/router.ts';
 
 export interface SwitchboardClientOptions {
   /** The server's base URL, e.g. http://127.0.0.1:4000 (the client adds /trpc). */
   url: string;
-  /** An API key: sent as `Authorization: Bearer <apiKey>` (WebSocket: the connection params). */
+  /** An API key: sent as `Authorization: Bearer <apiKey>` (WebSocket: the connection params), never in a URL. */
   apiKey: string;
   /** How subscriptions travel: 'sse' (default, httpSubscriptionLink) or 'ws' (wsLink); queries and mutations are batched over HTTP either way. */
   transport?: 'sse' | 'ws' | undefined;
@@ -39,8 +42,11 @@ export function createSwitchboardClient(options: SwitchboardClientOptions): Swit
     socket = ws;
     subscriptions = wsLink<AppRouter>({ client: ws });
   } else {
-    const EventSourceImpl = (globalThis as { EventSource?: typeof UndiciEventSource }).EventSource ?? UndiciEventSource;
-    subscriptions = httpSubscriptionLink<AppRouter, typeof EventSourceImpl>({ url: `${base}/trpc`, EventSource: EventSourceImpl, connectionParams: { authorization } });
+    subscriptions = httpSubscriptionLink<AppRouter, typeof EventSource>({
+      url: `${base}/trpc`,
+      EventSource,
+      eventSourceOptions: { fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } }) },
+    });
   }
   const links = [splitLink<AppRouter>({ condition: (op) => op.type === 'subscription', true: subscriptions, false: batch })];
   const client = createTRPCClient<AppRouter>({ links });

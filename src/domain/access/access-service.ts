@@ -8,6 +8,7 @@ import { recordAudit } from '../audit/audit-trail.ts';
 import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';
 import { generateApiKey, parseApiKey, sameSecret, secretMatches } from './api-key-secret.ts';
 import { AuthCache } from './auth-cache.ts';
+import { requireUnrestrictedKey, restrictionsOnCreate } from './key-restrictions.ts';
 import { isAdmin, requireAdmin, type Principal } from './principal.ts';
 import type { CreateApiKeyInput, CreateUserInput } from './schemas.ts';
 import { toUserView, type UserView } from './user-view.ts';
@@ -145,6 +146,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
   async function createApiKey(principal: Principal, input: CreateApiKeyInput): Promise<CreatedApiKey> {
     const ownerId = input.userId ?? principal.userId;
     if (ownerId !== principal.userId) requireAdmin(principal);
+    await requireUnrestrictedKey(prisma, principal);
     const owner = isUuid(ownerId) ? await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } }) : null;
     if (!owner) throw notFound('User');
     // The cap counts active keys; two concurrent creations may both pass it (a soft cap, by one).
@@ -164,6 +166,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
         expiresAt: input.expiresAt ?? null,
         ...limitColumns(input.limits),
         ...(input.allowedModels && { allowedModels: input.allowedModels }),
+        adminRestricted: restrictionsOnCreate(principal, { ...input.limits, allowedModels: input.allowedModels, expiresAt: input.expiresAt }),
       },
       select: apiKeySelect,
       });
@@ -211,6 +214,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
 
   async function revokeApiKey(principal: Principal, id: string): Promise<boolean> {
     const row = await ownedKey(principal, id);
+    await requireUnrestrictedKey(prisma, principal);
     if (!row.revokedAt) {
       await prisma.$transaction(async (tx) => {
         await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
@@ -224,6 +228,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
   /** A new secret for the same key (id, name, limits, expiry kept); the old secret stops at once. */
   async function rotateApiKey(principal: Principal, id: string): Promise<CreatedApiKey> {
     const row = await ownedKey(principal, id);
+    await requireUnrestrictedKey(prisma, principal);
     if (row.revokedAt) throw new AppError('BAD_INPUT', 'A revoked key cannot be rotated', { field: 'id' });
     const key = generateApiKey();
     const updated = await prisma.$transaction(async (tx) => {
@@ -242,6 +247,7 @@ export function createAccessService({ prisma, adminApiKey, cacheTtlMs, maxKeysPe
   /** Revokes every active key of a user (the caller's own by default); returns how many. */
   async function revokeAllApiKeys(principal: Principal, userId?: string | null): Promise<number> {
     const ownerId = await keyOwner(principal, userId);
+    await requireUnrestrictedKey(prisma, principal);
     const count = await prisma.$transaction(async (tx) => {
       const revokedKeys = await tx.apiKey.findMany({ where: { userId: ownerId, revokedAt: null }, select: { id: true } });
       const result = await tx.apiKey.updateMany({ where: { userId: ownerId, revokedAt: null }, data: { revokedAt: new Date() } });

@@ -1,10 +1,12 @@
-// setApiKeyLimits: change a key's own limits and model allow-list (its owner or an admin). The
+// setApiKeyLimits: change a key's own limits and model allow-list (its owner or an admin; what an
+// admin set, only an admin loosens: key-restrictions.ts). The
 // key's cached settings on this instance are evicted at once; others see it within
 // AUTH_CACHE_TTL_MS.
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/index.ts';
 import { notFound } from '../../errors.ts';
-import { limitColumns, limitValuesInput } from '../limits/limit-values.ts';
+import { limitColumns, limitValuesInput, limitValuesOf } from '../limits/limit-values.ts';
+import { restrictionsAfterChange } from './key-restrictions.ts';
 import { isUuid } from '../validation.ts';
 import { toApiKeyView, type ApiKeyView } from './access-service.ts';
 import type { KeySettingsCache } from './key-settings.ts';
@@ -21,13 +23,23 @@ export type SetApiKeyLimitsInput = z.infer<typeof setApiKeyLimitsInput>;
 
 export function createApiKeyLimits({ prisma, keySettings }: { prisma: PrismaClient; keySettings: KeySettingsCache }) {
   async function setApiKeyLimits(principal: Principal, input: SetApiKeyLimitsInput): Promise<ApiKeyView> {
-    const owner = isUuid(input.id) ? await prisma.apiKey.findUnique({ where: { id: input.id }, select: { userId: true } }) : null;
+    const current = isUuid(input.id)
+      ? await prisma.apiKey.findUnique({
+          where: { id: input.id },
+          select: { userId: true, requestsPerMinute: true, tokensPerDay: true, monthlyBudgetUsd: true, allowedModels: true, adminRestricted: true },
+        })
+      : null;
     // Another user's key is indistinguishable from a missing one.
-    if (!owner || (owner.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
+    if (!current || (current.userId !== principal.userId && !isAdmin(principal))) throw notFound('API key');
+    // What an admin set only an admin loosens (key-restrictions.ts).
+    const adminRestricted = restrictionsAfterChange(principal, { limits: limitValuesOf(current), allowedModels: current.allowedModels, adminRestricted: current.adminRestricted }, {
+      ...input,
+      allowedModels: input.allowedModels ?? undefined, // null: unchanged
+    });
     const changes = { ...limitColumns(input), ...(input.allowedModels != null && { allowedModels: input.allowedModels }) };
     const row = await prisma.$transaction(async (tx) => {
-      const updated = await tx.apiKey.update({ where: { id: input.id }, data: changes });
-      await recordAudit(tx, principal, { action: 'key.limits', targetType: 'API_KEY', targetId: input.id, details: { userId: owner.userId, ...changes } });
+      const updated = await tx.apiKey.update({ where: { id: input.id }, data: { ...changes, adminRestricted } });
+      await recordAudit(tx, principal, { action: 'key.limits', targetType: 'API_KEY', targetId: input.id, details: { userId: current.userId, ...changes } });
       return updated;
     });
     keySettings.evict(input.id);

@@ -13,11 +13,18 @@ import type { CreateTeamInput, SetTeamLimitsInput, TeamMemberInput } from './sch
 import type { TeamSettingsCache } from './team-settings.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 
+/** A member as a team's reader sees it: role, limits and default gateway only for oneself (admins: all). */
+export interface TeamMemberView extends Omit<UserView, 'role' | 'limits' | 'defaultGatewayId'> {
+  role: UserView['role'] | null;
+  limits: UserView['limits'] | null;
+  defaultGatewayId: string | null;
+}
+
 export interface TeamView {
   id: string;
   name: string;
   limits: LimitValues;
-  members: UserView[];
+  members: TeamMemberView[];
   createdAt: Date;
 }
 
@@ -37,8 +44,14 @@ export function createTeamService({ prisma, teamSettings, onMembershipChange }: 
     return prisma.team.findUnique({ where: { id }, include: WITH_MEMBERS });
   }
 
-  function toView(row: TeamRow): TeamView {
-    return { id: row.id, name: row.name, limits: limitValuesOf(row), members: row.members.map((m) => toUserView(m.user)), createdAt: row.createdAt };
+  /** viewer absent: an admin operation (everything shown). */
+  function toView(row: TeamRow, viewer?: Principal): TeamView {
+    const members = row.members.map((m): TeamMemberView => {
+      const user = toUserView(m.user);
+      if (!viewer || isAdmin(viewer) || user.id === viewer.userId) return user;
+      return { ...user, role: null, limits: null, defaultGatewayId: null };
+    });
+    return { id: row.id, name: row.name, limits: limitValuesOf(row), members, createdAt: row.createdAt };
   }
 
   async function existing(id: string): Promise<TeamRow> {
@@ -117,7 +130,7 @@ export function createTeamService({ prisma, teamSettings, onMembershipChange }: 
       include: WITH_MEMBERS,
       orderBy: { name: 'asc' },
     });
-    return rows.map(toView);
+    return rows.map((row) => toView(row, principal));
   }
 
   /** The team a user belongs to, if any. */

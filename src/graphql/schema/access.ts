@@ -8,7 +8,7 @@ import { LimitsInputRef as KeyLimitsInputRef, LimitsRef as KeyLimitsRef } from '
 
 export const RoleEnum = builder.enumType('Role', { values: ['USER', 'ADMIN'] as const });
 
-const UserLimitsRef = builder.objectRef<UserLimits>('UserLimits').implement({
+export const UserLimitsRef = builder.objectRef<UserLimits>('UserLimits').implement({
   description: 'Per-user limits; null means no limit',
   fields: (t) => ({
     requestsPerMinute: t.exposeInt('requestsPerMinute', { nullable: true }),

@@ -1,11 +1,23 @@
 // GraphQL: teams (admin manages; a user sees its own) and API key limits.
 import { setApiKeyLimitsInput } from '../../domain/access/api-key-limits.ts';
 import { createTeamInput, setTeamLimitsInput, teamMemberInput } from '../../domain/teams/schemas.ts';
-import type { TeamView } from '../../domain/teams/team-service.ts';
+import type { TeamMemberView, TeamView } from '../../domain/teams/team-service.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
-import { ApiKeyRef, UserRef } from './access.ts';
+import { ApiKeyRef, RoleEnum, UserLimitsRef } from './access.ts';
 import { LimitsInputRef, LimitsRef } from './limits.ts';
+
+const TeamMemberRef = builder.objectRef<TeamMemberView>('TeamMember').implement({
+  description: "A member of a team: members see each other's id and email; role, limits and default gateway only their own (admins: all)",
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    role: t.field({ type: RoleEnum, nullable: true, resolve: (u) => u.role }),
+    defaultGatewayId: t.exposeString('defaultGatewayId', { nullable: true }),
+    limits: t.field({ type: UserLimitsRef, nullable: true, resolve: (u) => u.limits }),
+    createdAt: t.field({ type: 'DateTime', resolve: (u) => u.createdAt }),
+  }),
+});
 
 const TeamRef = builder.objectRef<TeamView>('Team').implement({
   description: "A team: its members' calls count toward its limits",
@@ -13,7 +25,7 @@ const TeamRef = builder.objectRef<TeamView>('Team').implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     limits: t.field({ type: LimitsRef, resolve: (team) => team.limits }),
-    members: t.field({ type: [UserRef], resolve: (team) => team.members }),
+    members: t.field({ type: [TeamMemberRef], resolve: (team) => team.members }),
     createdAt: t.field({ type: 'DateTime', resolve: (team) => team.createdAt }),
   }),
 });

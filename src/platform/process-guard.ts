@@ -1,0 +1,31 @@
+// The last line of defence: an error thrown while serving (a framework or library callback, a
+// promise nobody awaited) is logged and counted, and the process keeps serving every other
+// caller. Requests and streams fail alone where they are caught (the HTTP handler, the GraphQL and
+// tRPC error mappings, the subscription stream wrapper); this catches what slipped past them.
+import type { Logger } from '../logger.ts';
+
+export type ProcessFault = 'uncaught_exception' | 'unhandled_rejection';
+
+export interface ProcessGuardOptions {
+  logger: Logger;
+  /** Counts the fault (switchboard_internal_errors_total{where}). */
+  onFault: (where: ProcessFault) => void;
+}
+
+/** Installs the handlers; returns a function that removes them. */
+export function installProcessGuard({ logger, onFault }: ProcessGuardOptions): () => void {
+  const onException = (error: unknown) => {
+    onFault('uncaught_exception');
+    logger.error('uncaught exception: the process keeps serving', { cause: error });
+  };
+  const onRejection = (reason: unknown) => {
+    onFault('unhandled_rejection');
+    logger.error('unhandled rejection: the process keeps serving', { cause: reason });
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+  };
+}
