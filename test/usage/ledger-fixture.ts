@@ -75,6 +75,9 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       conversationId: null,
       usageEstimated: rand() < 0.1,
       finishReason: null,
+      cacheHit: false,
+      cacheSavedUsd: null,
+      neurons: null,
       createdAt: new Date(start.getTime() + Math.floor(rand() * spanMs)),
       finishedAt: null,
     } satisfies UsageRow;

@@ -65,6 +65,8 @@ export interface CallRunnerDeps {
   ownerId?: string | null;
   /** How long a ready reply waited for its write-ahead row (seconds; 0 when it was durable first). */
   onWriteAheadHold?: (streamed: boolean, seconds: number) => void;
+  /** The caller's key's model allow-list (empty: any), checked again on the served model when a route served another. */
+  allowedModelsOf?: (principal: CallContext['principal']) => Promise<readonly string[]>;
 }
 
 /** The call failed; `row` is its last attempt's final row (`stored` false when the database refused it). */
@@ -85,7 +87,19 @@ function classify(error: unknown, signal: AbortSignal | undefined): { status: 'E
 /** The database refused the row: the call fails with INTERNAL (the cause stays for the log). */
 const unrecorded = (cause: unknown) => new AppError('INTERNAL', 'The call could not be recorded', {}, { cause });
 
-export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold }: CallRunnerDeps) {
+export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold, allowedModelsOf }: CallRunnerDeps) {
+  /**
+   * A route (dynamic/<route>, cloudflare/auto) may serve a model the key may not use: refused
+   * before any output reaches the caller. Undefined when the served model is allowed.
+   */
+  async function servedRefusal(meta: Partial<UpstreamMeta>, request: UpstreamRequest, ctx: CallContext): Promise<AppError | undefined> {
+    const served = meta.routedModel;
+    if (!served || served === request.model || !allowedModelsOf) return undefined;
+    const allowed = await allowedModelsOf(ctx.principal);
+    if (allowed.length === 0 || allowed.includes(served)) return undefined;
+    return new AppError('FORBIDDEN', `This API key may not use ${served}, the model ${request.model} was served with (its allow-list: ${allowed.join(', ')})`);
+  }
+
   /** Builds the upstream request; the gateway is already resolved and checked. */
   function prepare(options: GenerationOptions, messages: ChatMessage[], gatewayId: string): PreparedCall {
     const api = options.api ?? upstream.routeFor(options.model);
@@ -134,12 +148,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
    * only a response whose row committed is handed on. A refused or lost attempt is finalised
    * and, when the retry policy allows, followed by the next one.
    */
-  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
+  async function open<T extends UpstreamMeta>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
     const inputEstimate = estimateInputTokens(call.request);
     for (let n = 1; ; n++) {
       const id = n === 1 ? call.request.eventId : uuidv7();
       const attempt: Attempt = { id, callId: call.request.eventId, attempt: n, startedAt: performance.now(), createdAt: new Date(), inputEstimate };
-      const request = n === 1 ? call.request : { ...call.request, eventId: id };
+      // A chat's conversation id is its session (cf-aig-session-id): one model per turn under a router, prompt caching.
+      const base = ctx.conversationId && !call.request.sessionId ? { ...call.request, sessionId: ctx.conversationId } : call.request;
+      const request = n === 1 ? base : { ...base, eventId: id };
       const pending = pendingRow(request, call.api, ctx, attempt, streamed, ownerId);
       const durable = ledger.begin(pending);
       durable.catch(() => {}); // awaited below, in every path
@@ -164,6 +180,21 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
           throw new CallFailed(row, classify(aborted, signal).error, '', true);
         }
         continue;
+      }
+      const refusal = await servedRefusal(value, request, ctx).catch((error: unknown) => toAppError(error));
+      if (refusal) {
+        // Nothing of the reply is handed on: the upstream request ends, the row records the refusal.
+        discard(value);
+        const usage = 'usage' in value && typeof value.usage === 'object' && value.usage !== null ? (value.usage as AttemptEnd['usage']) : undefined;
+        const meta: Partial<UpstreamMeta> = { api: value.api, routedModel: value.routedModel, cacheStatus: value.cacheStatus, upstreamLogId: value.upstreamLogId, neurons: value.neurons };
+        const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error: refusal, meta, ...(usage && { usage }) }, pricing);
+        try {
+          await durable;
+        } catch (cause) {
+          throw new CallFailed(row, unrecorded(cause), '', false);
+        }
+        await finishOrFail(row, '');
+        throw new CallFailed(row, refusal, '', true);
       }
       // A stream waits for its row while reading ahead (readAheadUntil); a finished reply waits here.
       const recorded = durable.catch((cause: unknown) => {
@@ -243,7 +274,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
       status: 'CANCELLED',
       answered: true,
       text: '',
-      meta: { api: upstreamStream.api, servedModel: upstreamStream.servedModel, cacheStatus: upstreamStream.cacheStatus, upstreamLogId: upstreamStream.upstreamLogId } satisfies UpstreamMeta,
+      meta: {
+        api: upstreamStream.api,
+        servedModel: upstreamStream.servedModel,
+        routedModel: upstreamStream.routedModel,
+        cacheStatus: upstreamStream.cacheStatus,
+        upstreamLogId: upstreamStream.upstreamLogId,
+        neurons: upstreamStream.neurons,
+      } satisfies UpstreamMeta,
     };
     const output = new OutputAccumulator();
     try {

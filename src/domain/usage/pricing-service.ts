@@ -9,7 +9,7 @@ import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
-import { costAt, costSql, Dec, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
+import { costAt, costSql, Dec, neuronCostAt, normalizeDecimal, NO_COST, type BilledUnits, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
 
 export interface ModelView {
@@ -58,6 +58,7 @@ interface PriceRow {
   cachedInputPerMTok: { toString(): string } | null;
   cacheWritePerMTok: { toString(): string } | null;
   reasoningPerMTok: { toString(): string } | null;
+  perThousandNeurons?: { toString(): string } | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -76,6 +77,7 @@ function toPriceVersion(r: PriceRow): PriceVersion {
     cachedInputPerMTok: dec(r.cachedInputPerMTok),
     cacheWritePerMTok: dec(r.cacheWritePerMTok),
     reasoningPerMTok: dec(r.reasoningPerMTok),
+    perThousandNeurons: dec(r.perThousandNeurons ?? null),
     source: r.source,
     createdBy: r.createdBy,
     createdAt: r.createdAt,
@@ -143,9 +145,12 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
   }
 
   const pricing: Pricing = {
-    costOf(model: string, usage: Usage, at: Date): CallCost {
+    costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost {
       const price = versionAt(model, at);
-      return price ? { costUsd: costAt(price, usage), priceVersionId: price.id } : NO_COST;
+      if (!price) return NO_COST;
+      // A model priced per neuron costs the neurons Workers AI reported, when it did.
+      if (price.perThousandNeurons && units?.neurons) return { costUsd: neuronCostAt(price.perThousandNeurons, units.neurons), priceVersionId: price.id };
+      return { costUsd: costAt(price, usage), priceVersionId: price.id };
     },
   };
 
@@ -169,6 +174,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     cachedInputPerMTok?: string | null;
     cacheWritePerMTok?: string | null;
     reasoningPerMTok?: string | null;
+    perThousandNeurons?: string | null;
     effectiveFrom?: Date | null;
     source?: string | null;
   }
@@ -189,6 +195,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
             cachedInputPerMTok: input.cachedInputPerMTok ?? null,
             cacheWritePerMTok: input.cacheWritePerMTok ?? null,
             reasoningPerMTok: input.reasoningPerMTok ?? null,
+            perThousandNeurons: input.perThousandNeurons ?? null,
             source: input.source ?? 'admin',
             createdBy,
           },

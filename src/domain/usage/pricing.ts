@@ -14,8 +14,14 @@ export interface CallCost {
   priceVersionId: string | null;
 }
 
+/** What a reply said beyond tokens: Workers AI's neurons (cf-ai-neurons, a decimal string). */
+export interface BilledUnits {
+  neurons?: string | null;
+}
+
 export interface Pricing {
-  costOf(model: string, usage: Usage, at: Date): CallCost;
+  /** The cost of `usage` at the model's price in force at `at`; a model priced per neuron costs neurons x that price when `units.neurons` is known. */
+  costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost;
 }
 
 export const NO_COST: CallCost = { costUsd: null, priceVersionId: null };
@@ -38,6 +44,8 @@ export interface PriceVersion {
   cachedInputPerMTok: string | null;
   cacheWritePerMTok: string | null;
   reasoningPerMTok: string | null;
+  /** USD per 1,000 neurons (Workers AI); null: not priced per neuron. */
+  perThousandNeurons?: string | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -83,6 +91,23 @@ export function costAt(price: PriceVersion, usage: CostUsage): string {
     const rounded = (magnitude + divisor / 2n) / divisor;
     scaled = sum < 0n ? -rounded : rounded;
   } else if (shift < 0) scaled = sum * 10n ** BigInt(-shift);
+  return plainDecimal(scaled, COST_SCALE);
+}
+
+/** neurons x USD per 1,000 neurons, exactly, rounded half-up to COST_SCALE places. */
+export function neuronCostAt(perThousandNeurons: string, neurons: string): string {
+  const [priceUnits, priceDigits] = fixedPoint(perThousandNeurons);
+  const [neuronUnits, neuronDigits] = fixedPoint(neurons);
+  // product is in 10^-(priceDigits + neuronDigits + 3) USD (a price per thousand): round to 10^-COST_SCALE.
+  const product = priceUnits * neuronUnits;
+  const shift = priceDigits + neuronDigits + 3 - COST_SCALE;
+  let scaled = product;
+  if (shift > 0) {
+    const divisor = 10n ** BigInt(shift);
+    const magnitude = product < 0n ? -product : product;
+    const rounded = (magnitude + divisor / 2n) / divisor;
+    scaled = product < 0n ? -rounded : rounded;
+  } else if (shift < 0) scaled = product * 10n ** BigInt(-shift);
   return plainDecimal(scaled, COST_SCALE);
 }
 

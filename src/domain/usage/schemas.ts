@@ -39,6 +39,8 @@ export const setModelPriceInput = z.object({
   cachedInputPerMTok: decimalString.nullish(),
   cacheWritePerMTok: decimalString.nullish(),
   reasoningPerMTok: decimalString.nullish(),
+  /** USD per 1,000 neurons (Workers AI): a reply's cf-ai-neurons is then the billed quantity. */
+  perThousandNeurons: decimalString.nullish(),
   /** When the version takes effect; default now. */
   effectiveFrom: date.nullish(),
   /** Where the figures come from (a price page, a contract); default "admin". */
