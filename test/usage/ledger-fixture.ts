@@ -90,7 +90,8 @@ export async function recordAll(app: App, rows: readonly UsageRow[]): Promise<vo
 
 const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null> = {
   DAY: (r) => r.createdAt.toISOString().slice(0, 10),
-  MODEL: (r) => r.requestedModel,
+  MODEL: (r) => r.servedModel ?? r.requestedModel,
+  REQUESTED_MODEL: (r) => r.requestedModel,
   GATEWAY: (r) => r.gatewayId,
   USER: (r) => r.userId,
   API: (r) => r.api,
@@ -99,10 +100,10 @@ const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null
   TEAM: (r) => r.teamId,
 };
 const FIELD: Record<Exclude<UsageDimension, 'TAG'>, keyof UsageReportRow> = {
-  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId',
+  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId', REQUESTED_MODEL: 'requestedModel',
 };
 const EMPTY_DIMENSIONS = {
-  day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
+  day: null, model: null, requestedModel: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, tagKey: null, tagValue: null,
   userEmail: null, apiKeyName: null, teamName: null,
 };
 
@@ -145,6 +146,8 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     estimatedRequests: rows.filter((r) => r.usageEstimated).length,
     unpricedRequests: rows.filter((r) => r.status === 'OK' && r.costUsd === null).length,
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
+    cacheHits: rows.filter((r) => r.cacheHit).length,
+    cacheSavedUsd: rows.some((r) => r.cacheSavedUsd !== null) ? rows.filter((r) => r.cacheSavedUsd !== null).reduce((a, r) => a.plus(r.cacheSavedUsd!), new Dec(0)).toFixed() : null,
   };
 }
 

@@ -8,7 +8,8 @@ export const decimalString = z
   .trim()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
 
-export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG'] as const;
+/** MODEL groups by the model that served the calls; REQUESTED_MODEL by the one the caller named. */
+export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG', 'REQUESTED_MODEL'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
 export const usageReportInput = z
