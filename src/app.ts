@@ -50,7 +50,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
-import { createReconciliation } from './reconciliation-wiring.ts';
+import { createOtlpRoutes, createReconciliation } from './reconciliation-wiring.ts';
 import { startTracing, type SpanExporter } from './tracing.ts';
 import { createGraphiQLPage } from './graphql/graphiql-page.ts';
 import { createContextFactory } from './trpc/init.ts';
@@ -190,6 +190,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       admission,
       ownerId: recovery.ownerId,
       onWriteAheadHold: metrics.writeAheadHeld,
+      // A route may serve another model than the one named: the key's allow-list is checked on it too.
+      allowedModelsOf: async (principal) => (principal.keyId ? await keySettings.get(principal.keyId) : undefined)?.allowedModels ?? [],
       retry: { maxRetries: env.UPSTREAM_MAX_RETRIES, baseDelayMs: upstreamConfig.retryBaseDelayMs ?? 250, maxDelayMs: upstreamConfig.retryMaxDelayMs ?? 5_000 },
     });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
@@ -240,6 +242,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       sockets,
       authenticate: (authorization) => access.authenticate(authorization),
       graphiqlPage: graphiqlEnabled(env) ? createGraphiQLPage() : undefined,
+      routes: createOtlpRoutes({ env, db, logger, metrics }),
     });
 
     let closing: Promise<void> | undefined;

@@ -46,6 +46,8 @@ export interface ServerDeps {
   authenticate: (authorization: string | undefined) => Promise<Principal>;
   /** GraphiQL compressed and cacheable (graphiql-page.ts); absent: yoga's own page. */
   graphiqlPage?: GraphiQLPage | undefined;
+  /** More exact paths with handlers of their own (e.g. /otlp/v1/traces), each doing its own authentication. */
+  routes?: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export interface HttpServer {
@@ -155,6 +157,8 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     }
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpcFast(req, res) ?? trpc(req, res);
     if (deps.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'))) return deps.dashboard(req, res);
+    const extra = deps.routes?.get(path);
+    if (extra) return extra(req, res);
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${path}` } });
   }
 
