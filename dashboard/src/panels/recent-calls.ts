@@ -104,7 +104,7 @@ export const recentCallsPanel: Panel = {
         columns: [
           { label: 'Time (UTC)', text: (r) => formatUtcTime(r.createdAt), raw: (r) => r.createdAt },
           ...(ctx.isAdmin ? [{ label: 'User', text: (r: Row) => r.userEmail ?? r.userId, clip: 'name' as const }] : []),
-          { label: 'Model', text: (r) => r.model, clip: 'name' },
+          { label: 'Model', text: (r) => (r.servedModel && r.servedModel !== r.model ? `${r.model} → ${r.servedModel}` : r.model) + (r.cacheHit ? ' (cache)' : ''), clip: 'name' },
           { label: 'Gateway', text: (r) => r.gatewayId },
           { label: 'Status', text: (r) => (r.errorCode ? `${r.status} (${r.errorCode})` : r.status), raw: (r) => r.status },
           { label: 'Latency', text: (r) => formatMs(r.latencyMs), raw: (r) => String(r.latencyMs), numeric: true },
