@@ -34,7 +34,9 @@ const NO_ATTRIBUTION: Attribution = { apiKeyIds: [null], teamIds: [null], tagSet
 export function makeRows(userIds: readonly string[], n: number, start: Date, spanMs: number, seed = 1, attribution: Attribution = NO_ATTRIBUTION): UsageRow[] {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-  return Array.from({ length: n }, () => {
+  return Array.from({ length: n }, () => routedAndCached(row(), rand, pick));
+
+  function row(): UsageRow {
     const input = Math.floor(rand() * 5000);
     const cached = Math.floor(rand() * 1000);
     const write = rand() < 0.2 ? Math.floor(rand() * 500) : 0;
@@ -81,7 +83,14 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       createdAt: new Date(start.getTime() + Math.floor(rand() * spanMs)),
       finishedAt: null,
     } satisfies UsageRow;
-  });
+  }
+}
+
+/** Some rows served by another model than the one named (a route), some answered from the cache (cost 0). */
+function routedAndCached(r: UsageRow, rand: () => number, pick: <T>(xs: readonly T[]) => T): UsageRow {
+  const servedModel = rand() < 0.25 ? pick(MODELS) : r.requestedModel;
+  if (rand() >= 0.1 || r.status !== 'OK') return { ...r, servedModel };
+  return { ...r, servedModel, cacheHit: true, cacheStatus: 'HIT', cacheSavedUsd: r.costUsd, costUsd: r.costUsd === null ? null : '0' };
 }
 
 export async function recordAll(app: App, rows: readonly UsageRow[]): Promise<void> {
@@ -147,7 +156,7 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     unpricedRequests: rows.filter((r) => r.status === 'OK' && r.costUsd === null).length,
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
     cacheHits: rows.filter((r) => r.cacheHit).length,
-    cacheSavedUsd: rows.some((r) => r.cacheSavedUsd !== null) ? rows.filter((r) => r.cacheSavedUsd !== null).reduce((a, r) => a.plus(r.cacheSavedUsd!), new Dec(0)).toFixed() : null,
+    cacheSavedUsd: rows.some((r) => r.cacheHit) ? rows.filter((r) => r.cacheHit).reduce((a, r) => a.plus(r.cacheSavedUsd ?? 0), new Dec(0)).toFixed() : null,
   };
 }
 

@@ -8,7 +8,8 @@
 //   day, userId, model (the served model), gatewayId, api, status, apiKeyId, teamId, tags, reconciliation,
 //   requestedModel, requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
 //   totalTokens, estimatedRequests, unpricedRequests, cacheHits (bigint);
-//   costUsd, upstreamCostUsd, cacheSavedUsd (numeric; null where no row had one, so their sums are null when none did),
+//   costUsd, upstreamCostUsd (numeric; null where no row had one, so their sums are null when none did),
+//   cacheSavedUsd (numeric: null where the row is no cache hit; an unpriced hit saved 0),
 //   driftUsd (numeric: upstreamCostUsd - costUsd where both are known; 0 or null where none is).
 //
 // Used by usageReport (usage-report.ts) and the reconciliation report.
@@ -56,7 +57,7 @@ export function rangeSourceSql(q: RangeFilter, p: Param): string {
             CASE WHEN "usageEstimated" THEN 1 ELSE 0 END::bigint AS "estimatedRequests",
             ("status" = 'OK' AND "costUsd" IS NULL)::int::bigint AS "unpricedRequests",
             "upstreamCostUsd"::numeric AS "upstreamCostUsd", ("upstreamCostUsd" - "costUsd")::numeric AS "driftUsd",
-            "requestedModel", "cacheHit"::int::bigint AS "cacheHits", "cacheSavedUsd"::numeric AS "cacheSavedUsd"
+            "requestedModel", "cacheHit"::int::bigint AS "cacheHits", (CASE WHEN "cacheHit" THEN coalesce("cacheSavedUsd", 0) END)::numeric AS "cacheSavedUsd"
      FROM "UsageRecord"
      WHERE "createdAt" >= ${p(from.toISOString(), 'timestamptz')} AND "createdAt" < ${p(to.toISOString(), 'timestamptz')}${where}${filters('coalesce("servedModel", "requestedModel")')}`;
 

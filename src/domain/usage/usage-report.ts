@@ -26,7 +26,7 @@ export interface UsageTotals extends Usage {
   unpricedRequests: number;
   /** Calls answered from AI Gateway's cache (cost 0). */
   cacheHits: number;
-  /** Decimal string: what the cache hits would have cost; null when none had a price. */
+  /** Decimal string: what the cache hits would have cost (an unpriced hit counts 0); null when there was no hit. */
   cacheSavedUsd: string | null;
 }
 

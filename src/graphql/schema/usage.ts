@@ -22,7 +22,7 @@ const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
     costUsd: t.exposeString('costUsd', { nullable: true, description: 'Decimal string: sum of the priced calls; null when none had a price' }),
     unpricedRequests: t.exposeFloat('unpricedRequests', { description: `${COUNT}. OK calls whose model had no price (their cost is null, not zero)` }),
     cacheHits: t.exposeFloat('cacheHits', { description: `${COUNT}. Calls answered from AI Gateway's cache (cost 0)` }),
-    cacheSavedUsd: t.exposeString('cacheSavedUsd', { nullable: true, description: "Decimal string: what the cache hits would have cost at their served model's price; null when none had a price" }),
+    cacheSavedUsd: t.exposeString('cacheSavedUsd', { nullable: true, description: "Decimal string: what the cache hits would have cost at their served model's price (an unpriced hit counts 0); null when there was no hit" }),
   }),
 });
 
