@@ -51,7 +51,7 @@ describe('the served model', () => {
       `SELECT model, requested_model, served_model FROM reporting.usage WHERE id = $1::uuid`,
       routed.data!.generate.id,
     );
-    expect(sql).toEqual({ model: 'dynamic/support', requested_model: 'dynamic/support', served_model: 'anthropic/claude-sonnet-4-5' });
+    expect(sql).toEqual({ model: 'anthropic/claude-sonnet-4-5', requested_model: 'dynamic/support', served_model: 'anthropic/claude-sonnet-4-5' });
   });
 
   it('a streamed routed call records the served model too', async () => {

@@ -1,5 +1,7 @@
--- reporting.usage gains the requested model (model stays the requested name, as before; the
--- model that served the call is served_model), the cache hit, what it saved, and the neurons.
+-- reporting.usage: model is now the model that served the call (as usageReport's MODEL), the
+-- requested one is requested_model; it gains the cache hit, what it saved, and the neurons.
+-- reporting.usage_daily: its model is the served one too (the roll-up's model; in-flight rows
+-- from the ledger likewise).
 CREATE OR REPLACE VIEW "reporting"."usage" AS
 SELECT
   r."id"                                   AS id,
@@ -15,7 +17,7 @@ SELECT
   r."teamId"                               AS team_id,
   t."name"                                 AS team_name,
   r."tags"                                 AS tags,
-  r."requestedModel"                       AS model,
+  coalesce(r."servedModel", r."requestedModel") AS model,
   r."servedModel"                          AS served_model,
   r."api"::text                            AS api,
   r."gatewayId"                            AS gateway_id,
@@ -56,8 +58,40 @@ JOIN "User" u ON u."id" = r."userId"
 LEFT JOIN "ApiKey" k ON k."id" = r."apiKeyId"
 LEFT JOIN "Team" t ON t."id" = r."teamId";
 
-COMMENT ON COLUMN "reporting"."usage".requested_model IS 'The model the caller named (may be dynamic/<route> or cloudflare/auto); same as model';
+COMMENT ON COLUMN "reporting"."usage".model IS 'The model that served the call (same as served_model); reports group by it';
+COMMENT ON COLUMN "reporting"."usage".requested_model IS 'The model the caller named (may be dynamic/<route> or cloudflare/auto)';
 COMMENT ON COLUMN "reporting"."usage".served_model IS 'The model that served the call: cf-aig-model / cf-aig-routed-model, else the requested model; prices and reports use it';
 COMMENT ON COLUMN "reporting"."usage".cache_hit IS 'True when AI Gateway answered from its cache (cf-aig-cache-status: HIT); such a row costs 0';
 COMMENT ON COLUMN "reporting"."usage".cache_saved_usd IS 'For a cache hit: what the call would have cost at the served model''s price; null otherwise';
 COMMENT ON COLUMN "reporting"."usage".neurons IS 'Neurons Workers AI billed for the call (cf-ai-neurons), when the reply said';
+
+CREATE OR REPLACE VIEW "reporting"."usage_daily" AS
+SELECT
+  d."day"                          AS day,
+  d."userId"                       AS user_id,
+  u."email"                        AS user_email,
+  d."model"                        AS model,
+  d."gatewayId"                    AS gateway_id,
+  d."api"::text                    AS api,
+  d."status"::text                 AS status,
+  sum(d."requests")::bigint          AS requests,
+  sum(d."inputTokens")::bigint       AS input_tokens,
+  sum(d."outputTokens")::bigint      AS output_tokens,
+  sum(d."cachedInputTokens")::bigint AS cached_input_tokens,
+  sum(d."cacheWriteTokens")::bigint  AS cache_write_tokens,
+  sum(d."reasoningTokens")::bigint   AS reasoning_tokens,
+  sum(d."totalTokens")::bigint       AS total_tokens,
+  (CASE WHEN sum(d."pricedRequests") > 0 THEN sum(d."costUsd") END)::numeric AS cost_usd,
+  sum(d."pricedRequests")::bigint    AS priced_requests
+FROM (
+  SELECT "day", "userId", "model", "gatewayId", "api", "status", "requests", "inputTokens", "outputTokens", "cachedInputTokens",
+         "cacheWriteTokens", "reasoningTokens", "totalTokens", "costUsd", "pricedRequests"
+  FROM "UsageDaily" WHERE "requests" > 0
+  UNION ALL
+  SELECT ("createdAt" AT TIME ZONE 'UTC')::date, "userId", coalesce("servedModel", "requestedModel"), "gatewayId", "api", "status", 1, "inputTokens", "outputTokens",
+         "cachedInputTokens", "cacheWriteTokens", "reasoningTokens", "totalTokens", coalesce("costUsd", 0), ("costUsd" IS NOT NULL)::int
+  FROM "UsageRecord" WHERE "status" = 'PENDING'
+) d
+JOIN "User" u ON u."id" = d."userId"
+GROUP BY d."day", d."userId", u."email", d."model", d."gatewayId", d."api", d."status";
+COMMENT ON COLUMN "reporting"."usage_daily".model IS 'The model that served the calls (a route or the Auto Router may serve another than the one named)';
