@@ -9,7 +9,7 @@ import type { UpstreamApi, Usage } from '../../call-vocabulary.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
-import { costAt, costSql, Dec, neuronCostAt, normalizeDecimal, NO_COST, type BilledUnits, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
+import { COST_SCALE, costAt, costSql, Dec, neuronCostAt, normalizeDecimal, NO_COST, type BilledUnits, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
 
 export interface ModelView {
@@ -258,16 +258,19 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
     if (!row) throw notFound('Price version');
     const price = toPriceVersion(row);
     const runId = uuidv7();
-    // $1 run id, $2 version id, $3 model, $4 from, $5 to, $6 by, $7.. prices
-    const cost = costSql({ input: '$7::numeric', output: '$8::numeric', cachedInput: '$9::numeric', cacheWrite: '$10::numeric', reasoning: '$11::numeric' });
+    // $1 run id, $2 version id, $3 model, $4 from, $5 to, $6 by, $7.. prices, $12 per 1,000 neurons (or null)
+    const tokens = costSql({ input: '$7::numeric', output: '$8::numeric', cachedInput: '$9::numeric', cacheWrite: '$10::numeric', reasoning: '$11::numeric' });
+    // Rows priced by the model that served them; neurons when the model is priced per neuron and the reply said.
+    const cost = `(CASE WHEN $12::numeric IS NOT NULL AND "neurons" IS NOT NULL THEN round("neurons" * $12::numeric / 1000, ${COST_SCALE}) ELSE ${tokens} END)`;
     const sql = `
       WITH target AS (
         SELECT "id", "costUsd" FROM "UsageRecord"
-        WHERE "requestedModel" = $3 AND "createdAt" >= $4::timestamptz AND "createdAt" < $5::timestamptz
+        WHERE coalesce("servedModel", "requestedModel") = $3 AND "createdAt" >= $4::timestamptz AND "createdAt" < $5::timestamptz
           AND ("status" = 'OK' OR "totalTokens" > 0)
         FOR UPDATE
       ), updated AS (
-        UPDATE "UsageRecord" AS u SET "costUsd" = ${cost}, "priceVersionId" = $2::uuid
+        UPDATE "UsageRecord" AS u SET "costUsd" = CASE WHEN u."cacheHit" THEN 0 ELSE ${cost} END,
+          "cacheSavedUsd" = CASE WHEN u."cacheHit" THEN ${cost} ELSE u."cacheSavedUsd" END, "priceVersionId" = $2::uuid
         FROM target WHERE u."id" = target."id"
         RETURNING u."costUsd"
       )
@@ -288,6 +291,7 @@ export function createPricingService({ prisma, priceFile, routeFor, refreshMs = 
       price.cachedInputPerMTok ?? price.inputPerMTok,
       price.cacheWritePerMTok ?? price.inputPerMTok,
       price.reasoningPerMTok ?? price.outputPerMTok,
+      price.perThousandNeurons ?? null,
     );
     return {
       id: run!.id,
