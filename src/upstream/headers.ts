@@ -23,12 +23,6 @@ export function otelTraceId(eventId: string): string | undefined {
   return /^[0-9a-f]{32}$/.test(hex) && hex !== '0'.repeat(32) ? hex : undefined;
 }
 
-/** The row id (UUID form) a 32-hex-digit trace id stands for. */
-export function rowIdOfTrace(traceId: string): string | undefined {
-  const hex = traceId.toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 

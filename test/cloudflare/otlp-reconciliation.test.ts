@@ -6,6 +6,7 @@
 // bounds (401, 413, 400), and RECONCILE_SOURCE=both against the logs API on the same calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
+import { EnvError, loadEnv } from '../../src/env.ts';
 import { restLogSource } from '../../src/domain/reconciliation/log-source.ts';
 import { createReconciliationService } from '../../src/domain/reconciliation/reconciliation-service.ts';
 import { combinedLogSource, otlpSpanSource } from '../../src/domain/reconciliation/span-source.ts';
@@ -138,6 +139,14 @@ describe('reconciliation by OpenTelemetry push', () => {
     expect((await fetch(traces(), { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` }, body: Buffer.from([0xff, 0xff, 0xff]) })).status).toBe(400);
     expect((await fetch(traces(), { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('RECONCILE_SOURCE: logs by default; otlp and both need RECONCILE_OTLP_TOKEN', () => {
+    expect(loadEnv({}).RECONCILE_SOURCE).toBe('logs');
+    expect(() => loadEnv({ RECONCILE_SOURCE: 'otlp' })).toThrow(EnvError);
+    expect(() => loadEnv({ RECONCILE_SOURCE: 'both' })).toThrow(/RECONCILE_OTLP_TOKEN/);
+    expect(() => loadEnv({ RECONCILE_SOURCE: 'sometimes', RECONCILE_OTLP_TOKEN: TOKEN })).toThrow(/RECONCILE_SOURCE/);
+    expect(loadEnv({ RECONCILE_SOURCE: 'both', RECONCILE_OTLP_TOKEN: TOKEN }).RECONCILE_SOURCE).toBe('both');
   });
 
   it('RECONCILE_SOURCE=both agrees with the logs API on the same calls, and fills in from spans what the logs lost', async () => {

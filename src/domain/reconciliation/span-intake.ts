@@ -70,27 +70,25 @@ export interface SpanIntake {
 
 export function createSpanIntake({ db }: { db: Pick<Database, 'execute'> }): SpanIntake {
   async function receive(spans: readonly ReceivedSpan[]): Promise<void> {
-    {
-      if (spans.length === 0) return;
-      const json = JSON.stringify(
-        spans.map((s) => ({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          rowId: rowIdOfTrace(s.traceId),
-          loggedAt: s.at.toISOString(),
-          model: s.model,
-          provider: s.provider,
-          success: s.success,
-          statusCode: s.statusCode,
-          tokensIn: s.tokensIn,
-          tokensOut: s.tokensOut,
-          costUsd: s.costUsd,
-          metadata: s.metadata,
-        })),
-      );
-      await db.execute(withTolerances(INSERT_SQL), [json, COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL]);
-      for (const sql of APPLY_SQL) await db.execute(sql, [json, COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL]);
-    }
+    if (spans.length === 0) return;
+    const json = JSON.stringify(
+      spans.map((s) => ({
+        traceId: s.traceId,
+        spanId: s.spanId,
+        rowId: rowIdOfTrace(s.traceId),
+        loggedAt: s.at.toISOString(),
+        model: s.model,
+        provider: s.provider,
+        success: s.success,
+        statusCode: s.statusCode,
+        tokensIn: s.tokensIn,
+        tokensOut: s.tokensOut,
+        costUsd: s.costUsd,
+        metadata: s.metadata,
+      })),
+    );
+    await db.execute(withTolerances(INSERT_SQL), [json, COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL]);
+    for (const sql of APPLY_SQL) await db.execute(sql, [json, COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL]);
   }
 
   async function receiveExport(body: Buffer, contentType: string | undefined): Promise<number> {
