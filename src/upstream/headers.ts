@@ -23,7 +23,6 @@ export function otelTraceId(eventId: string): string | undefined {
   return /^[0-9a-f]{32}$/.test(hex) && hex !== '0'.repeat(32) ? hex : undefined;
 }
 
-
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 /** Neurons as sent: a non-negative decimal (e.g. "172.80"); anything else is ignored. */
