@@ -7,24 +7,12 @@
 // reads the stored spans as a log source (span-source.ts).
 import type { Database } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { decodeTraces, OtlpDecodeError } from '../../upstream/otlp/decode.ts';
+import { decodeTraces, OtlpDecodeError, type ExportedSpan } from '../../upstream/otlp/decode.ts';
 import { stateSql } from './apply-sql.ts';
 import { COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL } from './reconciliation-service.ts';
 
 /** A span as the intake stores it (decoded by src/upstream/otlp/decode.ts). */
-export interface ReceivedSpan {
-  traceId: string;
-  spanId: string;
-  at: Date;
-  model: string | null;
-  provider: string | null;
-  success: boolean | null;
-  statusCode: number | null;
-  tokensIn: number | null;
-  tokensOut: number | null;
-  costUsd: string | null;
-  metadata: string | null;
-}
+export type ReceivedSpan = ExportedSpan;
 
 /** The row id (UUID form) a 32-hex-digit trace id stands for. */
 export const rowIdOfTrace = (traceId: string): string =>

@@ -82,33 +82,27 @@ export function costAt(price: PriceVersion, usage: CostUsage): string {
     const [units, digits] = prices[i]!;
     sum += BigInt(tokens) * units * 10n ** BigInt(scale - digits);
   });
-  // sum is in 10^-(scale + 6) USD (a price per million tokens): round to 10^-COST_SCALE.
-  const shift = scale + 6 - COST_SCALE;
-  let scaled = sum;
-  if (shift > 0) {
-    const divisor = 10n ** BigInt(shift);
-    const magnitude = sum < 0n ? -sum : sum;
-    const rounded = (magnitude + divisor / 2n) / divisor;
-    scaled = sum < 0n ? -rounded : rounded;
-  } else if (shift < 0) scaled = sum * 10n ** BigInt(-shift);
-  return plainDecimal(scaled, COST_SCALE);
+  // sum is in 10^-(scale + 6) USD (a price per million tokens).
+  return plainDecimal(toCostScale(sum, scale + 6), COST_SCALE);
+}
+
+/** An integer in 10^-digits USD rounded half-up (away from zero) to 10^-COST_SCALE. */
+function toCostScale(value: bigint, digits: number): bigint {
+  const shift = digits - COST_SCALE;
+  if (shift < 0) return value * 10n ** BigInt(-shift);
+  if (shift === 0) return value;
+  const divisor = 10n ** BigInt(shift);
+  const magnitude = value < 0n ? -value : value;
+  const rounded = (magnitude + divisor / 2n) / divisor;
+  return value < 0n ? -rounded : rounded;
 }
 
 /** neurons x USD per 1,000 neurons, exactly, rounded half-up to COST_SCALE places. */
 export function neuronCostAt(perThousandNeurons: string, neurons: string): string {
   const [priceUnits, priceDigits] = fixedPoint(perThousandNeurons);
   const [neuronUnits, neuronDigits] = fixedPoint(neurons);
-  // product is in 10^-(priceDigits + neuronDigits + 3) USD (a price per thousand): round to 10^-COST_SCALE.
-  const product = priceUnits * neuronUnits;
-  const shift = priceDigits + neuronDigits + 3 - COST_SCALE;
-  let scaled = product;
-  if (shift > 0) {
-    const divisor = 10n ** BigInt(shift);
-    const magnitude = product < 0n ? -product : product;
-    const rounded = (magnitude + divisor / 2n) / divisor;
-    scaled = product < 0n ? -rounded : rounded;
-  } else if (shift < 0) scaled = product * 10n ** BigInt(-shift);
-  return plainDecimal(scaled, COST_SCALE);
+  // The product is in 10^-(priceDigits + neuronDigits + 3) USD (a price per thousand).
+  return plainDecimal(toCostScale(priceUnits * neuronUnits, priceDigits + neuronDigits + 3), COST_SCALE);
 }
 
 /** An integer in 10^-digits as a plain decimal string without trailing zeros. */
