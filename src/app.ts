@@ -54,7 +54,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './server.ts';
 import { createCompatHandler } from './http/compat-handler.ts';
 import { createDashboardHandler } from './dashboard-static.ts';
-import { createReconciliation } from './reconciliation-wiring.ts';
+import { createOtlpRoutes, createReconciliation } from './reconciliation-wiring.ts';
 import { createOperatorControls, type OperatorControls } from './operators-wiring.ts';
 import { startTracing, type SpanExporter } from './tracing.ts';
 import { createGraphiQLPage } from './graphql/graphiql-page.ts';
@@ -208,6 +208,8 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       ownerId: recovery.ownerId,
       onWriteAheadHold: metrics.writeAheadHeld,
       defaultMaxOutputTokens: env.DEFAULT_MAX_OUTPUT_TOKENS,
+      // A route may serve another model than the one named: the key's allow-list is checked on it too.
+      allowedModelsOf: async (principal) => (principal.keyId ? await keySettings.get(principal.keyId) : undefined)?.allowedModels ?? [],
       retry: { maxRetries: env.UPSTREAM_MAX_RETRIES, baseDelayMs: upstreamConfig.retryBaseDelayMs ?? 250, maxDelayMs: upstreamConfig.retryMaxDelayMs ?? 5_000 },
     });
     // A PENDING idempotency row is waited for as long as its call may take, then presumed abandoned.
@@ -269,6 +271,7 @@ export async function createApp(env: Env, overrides: AppOverrides = {}): Promise
       authenticate: (authorization) => access.authenticate(authorization),
       graphiqlPage: graphiqlEnabled(env) ? createGraphiQLPage() : undefined,
       compat: createCompatHandler({ services, logger, maxBodyBytes: env.MAX_BODY_BYTES }),
+      routes: createOtlpRoutes({ env, db, logger, metrics }),
     });
 
     let closing: Promise<void> | undefined;

@@ -80,7 +80,7 @@ export interface UpstreamRequest {
   metadata?: Record<string, string | number | boolean>;
   /** -> cf-aig-request-timeout (ms). */
   requestTimeoutMs?: number;
-  /** Switchboard's id for the call -> cf-aig-event-id. */
+  /** Switchboard's id for the call -> cf-aig-event-id (and, as 32 hex digits, cf-aig-otel-trace-id). */
   eventId: string;
   /**
    * Body fields sent as they are, over the ones built from this request (the SDK surfaces: every
@@ -91,6 +91,8 @@ export interface UpstreamRequest {
   wire?: boolean;
   /** A non-text call (embeddings, image, transcription, speech); absent: a text generation. */
   task?: ModalityTask;
+  /** -> cf-aig-session-id: a chat's conversation id (one model per turn under the Auto Router; prompt caching). */
+  sessionId?: string;
 }
 
 /**
@@ -113,10 +115,14 @@ export interface Usage {
 
 export interface UpstreamMeta {
   api: UpstreamApi;
-  /** The model as the provider reported it. */
+  /** The model as the provider reported it in the reply body (informational: never the row's served model). */
   servedModel?: string;
+  /** The full model id a route served the call with: cf-aig-routed-model (Auto Router) or cf-aig-model (dynamic routes). */
+  routedModel?: string;
   cacheStatus?: string;
   upstreamLogId?: string;
+  /** cf-ai-neurons: Workers AI's billed quantity, a decimal string. */
+  neurons?: string;
 }
 
 export interface UpstreamResult extends UpstreamMeta {

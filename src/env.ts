@@ -83,6 +83,14 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
   /** Rows younger than this are not checked yet (logs appear late). */
   RECONCILE_LAG_MS: z.coerce.number().int().min(0).default(120_000),
+  /** Where reconciliation reads Cloudflare's record: the logs API, the gateway's OpenTelemetry export, or both. */
+  RECONCILE_SOURCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['logs', 'otlp', 'both']).default('logs')),
+  /** Bearer token the gateway's OpenTelemetry export sends to /otlp/v1/traces (required for otlp and both). */
+  RECONCILE_OTLP_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').max(512).optional()),
+  /** The largest OTLP export body /otlp/v1/traces accepts (decoded). */
+  RECONCILE_OTLP_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** OTLP export requests accepted per second (a burst of as many); more answer 429 with Retry-After. */
+  RECONCILE_OTLP_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(50),
 
   // --- hardening (issue 12): abuse limits, keys, bounded conversations, production posture ---
   /** Bearer token for /metrics; required when NODE_ENV=production. */
@@ -159,6 +167,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   }
   if (env.NODE_ENV === 'production' && env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) {
     throw new EnvError('Invalid environment: ADMIN_API_KEY must be at least 32 characters when NODE_ENV=production (use a long random value)');
+  }
+  if (env.RECONCILE_SOURCE !== 'logs' && !env.RECONCILE_OTLP_TOKEN) {
+    throw new EnvError(`Invalid environment: RECONCILE_OTLP_TOKEN is required with RECONCILE_SOURCE=${env.RECONCILE_SOURCE} (it authenticates the gateway's OpenTelemetry export)`);
   }
   if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN) {
     throw new EnvError('Invalid environment: METRICS_TOKEN is required when NODE_ENV=production (it protects /metrics)');

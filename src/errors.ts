@@ -31,6 +31,8 @@ export interface ErrorDetails {
   /** UPSTREAM_*: the upstream HTTP status and error code. */
   upstreamStatus?: number;
   upstreamCode?: string | number;
+  /** BUDGET_EXCEEDED: true when the gateway's own spend limit refused the call (not a Switchboard limit). */
+  upstream?: boolean;
 }
 
 export class AppError extends Error {

@@ -1,9 +1,12 @@
 // Reconciliation's part of the composition root (kept apart so src/app.ts gains one line): the
 // REST logs client, the service, its metrics (the last run's time, result and drift, read from
 // the database at scrape time, so every instance reports the same) and the periodic run.
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Database } from './db/index.ts';
-import { restLogSource } from './domain/reconciliation/log-source.ts';
+import { restLogSource, type LogSource } from './domain/reconciliation/log-source.ts';
+import { combinedLogSource, otlpSpanSource } from './domain/reconciliation/span-source.ts';
+import { createSpanIntake } from './domain/reconciliation/span-intake.ts';
+import { createOtlpReceiver, OTLP_TRACES_PATH } from './http/otlp-receiver.ts';
 import { createReconciliationService, type ReconciliationService } from './domain/reconciliation/reconciliation-service.ts';
 import type { UsageReports } from './domain/usage/usage-report.ts';
 import type { Env } from './env.ts';
@@ -12,9 +15,12 @@ import type { Metrics } from './metrics.ts';
 import { createGatewayLogsClient } from './upstream/gateway-logs-client.ts';
 import type { UpstreamConfig } from './upstream/client.ts';
 
-/** The service over Cloudflare's REST logs API, as the server and `npm run reconcile` both build it. */
+/**
+ * The service over the source RECONCILE_SOURCE names (Cloudflare's REST logs API, the spans its
+ * OpenTelemetry export pushed, or both), as the server and `npm run reconcile` both build it.
+ */
 export function createReconciliationOverRest(deps: {
-  env: Pick<Env, 'DEFAULT_GATEWAY_ID' | 'RECONCILE_LAG_MS'>;
+  env: Pick<Env, 'DEFAULT_GATEWAY_ID' | 'RECONCILE_LAG_MS'> & Partial<Pick<Env, 'RECONCILE_SOURCE'>>;
   upstreamConfig: Pick<UpstreamConfig, 'baseUrl' | 'accountId' | 'apiToken' | 'timeoutMs'>;
   db: Database;
   logger: Logger;
@@ -25,13 +31,35 @@ export function createReconciliationOverRest(deps: {
   const service = createReconciliationService({
     prisma: db.prisma,
     db,
-    source: restLogSource(client),
+    source: sourceFor(env.RECONCILE_SOURCE ?? 'logs', restLogSource(client), otlpSpanSource({ prisma: db.prisma, defaultGatewayId: env.DEFAULT_GATEWAY_ID })),
     defaultGatewayId: env.DEFAULT_GATEWAY_ID,
     lagMs: env.RECONCILE_LAG_MS,
     logger,
     scopeOf: (principal, input) => usage.scopeOf(principal, input),
   });
   return { service, close: () => client.close() };
+}
+
+function sourceFor(kind: Env['RECONCILE_SOURCE'], logs: LogSource, spans: LogSource): LogSource {
+  if (kind === 'otlp') return spans;
+  if (kind === 'both') return combinedLogSource(logs, spans);
+  return logs;
+}
+
+/** POST /otlp/v1/traces, when RECONCILE_OTLP_TOKEN is set: spans stored and matched on arrival. */
+export function createOtlpRoutes(deps: { env: Env; db: Database; logger: Logger; metrics: Metrics }): Map<string, ReturnType<typeof createOtlpReceiver>> {
+  const { env, db, logger, metrics } = deps;
+  if (!env.RECONCILE_OTLP_TOKEN) return new Map();
+  const spans = new Counter({ name: 'switchboard_otlp_spans_received_total', help: "Spans received from the gateway's OpenTelemetry export", registers: [metrics.registry] });
+  const receiver = createOtlpReceiver({
+    token: env.RECONCILE_OTLP_TOKEN,
+    maxBodyBytes: env.RECONCILE_OTLP_MAX_BODY_BYTES,
+    maxRequestsPerSecond: env.RECONCILE_OTLP_MAX_REQUESTS_PER_SECOND,
+    intake: createSpanIntake({ db }),
+    logger,
+    onSpans: (n) => spans.inc(n),
+  });
+  return new Map([[OTLP_TRACES_PATH, receiver]]);
 }
 
 export function createReconciliation(deps: {

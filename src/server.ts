@@ -51,6 +51,8 @@ export interface ServerDeps {
   graphiqlPage?: GraphiQLPage | undefined;
   /** The drop-in SDK surfaces under /v1/ (http/compat-handler.ts); they answer in their SDK's envelope. */
   compat?: CompatHandler;
+  /** More exact paths with handlers of their own (e.g. /otlp/v1/traces), each doing its own authentication. */
+  routes?: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export interface HttpServer {
@@ -176,6 +178,8 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     if (path === '/trpc/transcribe') return trpcFast(req, res) ?? trpcMedia(req, res);
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpcFast(req, res) ?? trpc(req, res);
     if (deps.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'))) return deps.dashboard(req, res);
+    const extra = deps.routes?.get(path);
+    if (extra) return extra(req, res);
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${path}` } });
   }
 

@@ -10,7 +10,7 @@ export const MeQuery = graphql(`
 
 export const UsageSumsFragment = graphql(`
   fragment UsageSumsFields on UsageSums @_unmask {
-    requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd
+    requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd cacheHits cacheSavedUsd
   }
 `);
 
@@ -35,7 +35,7 @@ export const RecentCallsQuery = graphql(`
     recentCalls(input: $input) {
       nextCursor
       rows {
-        id callId attempt createdAt userId userEmail model api gatewayId status errorCode streamed latencyMs timeToFirstTokenMs
+        id callId attempt createdAt userId userEmail model servedModel cacheHit api gatewayId status errorCode streamed latencyMs timeToFirstTokenMs
         inputTokens outputTokens totalTokens costUsd usageEstimated reconciliation conversationId
       }
     }

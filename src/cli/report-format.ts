@@ -7,7 +7,7 @@ export type ReportFormat = (typeof FORMATS)[number];
 
 const DIM_COLUMNS: Record<UsageDimension, Array<keyof UsageReportRow>> = {
   DAY: ['day'], MODEL: ['model'], GATEWAY: ['gatewayId'], USER: ['userId'], API: ['api'], STATUS: ['status'],
-  API_KEY: ['apiKeyId'], TEAM: ['teamId'], TAG: ['tagKey', 'tagValue'], SURFACE: ['surface'], MODALITY: ['modality'],
+  API_KEY: ['apiKeyId'], TEAM: ['teamId'], TAG: ['tagKey', 'tagValue'], SURFACE: ['surface'], MODALITY: ['modality'], REQUESTED_MODEL: ['requestedModel'],
 };
 const SUM_COLUMNS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'costUsd'] as const;
 

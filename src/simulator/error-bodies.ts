@@ -79,7 +79,12 @@ export function faultReply(fault: Fault, endpoint: { isRun: boolean; providerSha
       return { ...reply, headers: { 'retry-after': String(fault.retryAfterSeconds ?? 30) } };
     }
     case 'spend_limit':
-      return gatewayError(429, 2019, 'Spend limit exceeded');
+      return gatewayError(429, 2045, "Spend limit exceeded: rule 'per-user' (cost limit 0.002 per 3600s, fixed)");
+    case 'provider_key':
+      return gatewayError(401, 2009, 'Unauthorized');
+    case 'byok_only':
+      // The body is not documented: an AiGatewayError naming the setting.
+      return gatewayError(400, 2024, 'byok_only: no provider credentials for this request and Unified Billing is not allowed');
     case 'server_error':
       return v4Error(fault.status ?? 500, 10001, 'Internal server error');
     case 'guardrail':

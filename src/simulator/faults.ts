@@ -5,8 +5,12 @@
 export type Fault =
   /** 429 + retry-after (seconds, default 30), AiGatewayError 2003. */
   | { type: 'rate_limit'; retryAfterSeconds?: number }
-  /** 429 spend limit exceeded, AiGatewayError 2019, no retry-after. */
+  /** 429 gateway spend-limit rule exceeded, AiGatewayError 2045, no retry-after. */
   | { type: 'spend_limit' }
+  /** 401 AiGatewayError 2009: the provider rejected the provider key (BYOK). */
+  | { type: 'provider_key' }
+  /** 400: the gateway is byok_only (or cf-aig-no-wholesale) and no provider key applies. */
+  | { type: 'byok_only' }
   /** 5xx with a v4 envelope (default 500). */
   | { type: 'server_error'; status?: 500 | 502 | 503 | 504 }
   /** Guardrail block: prompt -> 424/2016, response -> 424/2017; on /ai/run always 422/2017. */
@@ -33,6 +37,8 @@ export type FaultType = Fault['type'];
 export const FAULT_TYPES: readonly FaultType[] = [
   'rate_limit',
   'spend_limit',
+  'provider_key',
+  'byok_only',
   'server_error',
   'guardrail',
   'slow_first_byte',
@@ -74,6 +80,8 @@ export function faultFromDirective(text: string): Fault | undefined {
     case 'workers_ai_error':
       return { type: name, code: n };
     case 'spend_limit':
+    case 'provider_key':
+    case 'byok_only':
     case 'unauthorized':
       return { type: name };
     default:

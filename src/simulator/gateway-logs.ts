@@ -162,7 +162,8 @@ export class GatewayLogs {
       duration: Math.max(0, Math.round(r.durationMs)),
       tokens_in: r.tokensIn,
       tokens_out: r.tokensOut,
-      cost: success && r.tokensIn !== null && r.tokensOut !== null ? this.costOf(r.model, r.tokensIn, r.tokensOut) : null,
+      // A cache hit is not billed: cost 0.
+      cost: success && r.tokensIn !== null && r.tokensOut !== null ? (r.cached ? 0 : this.costOf(r.model, r.tokensIn, r.tokensOut)) : null,
       metadata: r.metadata,
       event_id: r.eventId,
       request_type: 'chat',

@@ -23,6 +23,8 @@ import { DEFAULT_GATEWAY, GatewayRegistry } from './gateways.ts';
 import { GatewayLogs, type LogsReply } from './gateway-logs.ts';
 import { simulateReply } from './reply.ts';
 import { modalityReply, parseModalityRequest, type ModalityReply, type ModalityRequest } from './modalities.ts';
+import { DEFAULT_DYNAMIC_ROUTES, keptMetadata, neuronsFor, resolveRoute } from './model-routing.ts';
+import { OtlpExporter, type OtlpExportConfig } from './otlp-exporter.ts';
 
 export interface SimulatorOptions {
   /** 0 (default): any free port. */
@@ -36,6 +38,10 @@ export interface SimulatorOptions {
   chunkDelayMs?: number;
   /** Delay before every response's status line (default 0). */
   firstByteDelayMs?: number;
+  /** Dynamic routes (route name -> model), over the defaults (support -> anthropic/claude-sonnet-4-5). */
+  dynamicRoutes?: Record<string, string>;
+  /** The gateway's OpenTelemetry export: where spans of the requests it serves are posted. */
+  otlp?: OtlpExportConfig;
 }
 
 export interface RecordedRequest {
@@ -64,6 +70,10 @@ export interface Simulator {
   injectFault(fault: Fault, opts?: { times?: number; match?: (r: RecordedRequest) => boolean }): void;
   /** The gateways' logs (one per request served through a gateway): lag, drop, alter, invent, faults. */
   logs: GatewayLogs;
+  /** The gateways' OpenTelemetry export (configure, lag, drop, alter, duplicate). */
+  otlp: OtlpExporter;
+  /** Dynamic routes: route name -> the model it serves. */
+  dynamicRoutes: Map<string, string>;
   clearFaults(): void;
   /** Clears faults, recorded requests, the cache and auto-created gateways. */
   reset(): void;
@@ -169,6 +179,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const gateways = new GatewayRegistry(options.gateways ?? [DEFAULT_GATEWAY]);
   const faults = new FaultQueue<RecordedRequest>();
   const logs = new GatewayLogs();
+  const otlp = new OtlpExporter();
+  if (options.otlp) otlp.configure(options.otlp);
+  const dynamicRoutes = new Map(Object.entries({ ...DEFAULT_DYNAMIC_ROUTES, ...options.dynamicRoutes }));
   const cache = new Map<string, { body: unknown; expires: number }>();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -256,11 +269,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       gatewayHeaders['cf-aig-event-id'] = header(req.headers, 'cf-aig-event-id') ?? logId;
     }
 
-    /** The gateway's log of this request (none when it bypassed the gateway). */
+    /** The gateway's log of this request (none when it bypassed the gateway), and its OpenTelemetry span. */
     const recordLog = (status: number, usage: { totalTokens: number; outputTokens: number } | null, cached = false): void => {
       if (!viaGateway) return;
-      const metadata = header(req.headers, 'cf-aig-metadata') ?? null;
-      logs.record(gatewayId, {
+      // Metadata the gateway keeps: none at all when one value was null or nested.
+      const kept = keptMetadata(header(req.headers, 'cf-aig-metadata'));
+      const metadata = kept === null ? null : JSON.stringify(kept);
+      const traceId = header(req.headers, 'cf-aig-otel-trace-id');
+      const log = logs.record(gatewayId, {
         eventId: header(req.headers, 'cf-aig-event-id') ?? null,
         logId: gatewayHeaders['cf-aig-log-id'],
         model: simReq.model,
@@ -275,7 +291,38 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         requestBytes: Buffer.byteLength(text),
         responseBytes: 0,
       });
+      if (traceId && /^[0-9a-f]{32}$/i.test(traceId)) {
+        const tokensIn = usage ? usage.totalTokens - usage.outputTokens : null;
+        const tokensOut = usage ? usage.outputTokens : null;
+        const success = status >= 200 && status < 300;
+        otlp.record({
+          traceId: traceId.toLowerCase(),
+          ...(header(req.headers, 'cf-aig-otel-parent-span-id') && { parentSpanId: header(req.headers, 'cf-aig-otel-parent-span-id') }),
+          requestedModel,
+          servedModel: simReq.model,
+          provider: simReq.model.startsWith('@cf/') ? 'workers-ai' : simReq.model.split('/')[0]!,
+          status,
+          tokensIn,
+          tokensOut,
+          cost: log ? log.cost : success && tokensIn !== null && tokensOut !== null ? (cached ? 0 : logs.costOf(simReq.model, tokensIn, tokensOut)) : null,
+          metadata: kept,
+          startedAt: recorded.at,
+          endedAt: Date.now(),
+        });
+      }
     };
+
+    // A route names the model that serves the call (dynamic/<route>, cloudflare/auto).
+    const requestedModel = simReq.model;
+    const route = viaGateway ? resolveRoute(simReq.model, dynamicRoutes, header(req.headers, 'cf-aig-allowed-models')) : undefined;
+    if (route && !route.ok) {
+      recordLog(route.status, null);
+      return replyError(res, gatewayError(route.status, route.code, route.message), gatewayHeaders);
+    }
+    if (route) {
+      Object.assign(gatewayHeaders, route.headers);
+      simReq = { ...simReq, model: route.model };
+    }
 
     const lastUser = [...simReq.messages].reverse().find((m) => m.role === 'user');
     const fault = faults.take(recorded) ?? faultFromDirective(lastUser?.content ?? '');
@@ -298,6 +345,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (modality) return sendModality(res, modality, fault, gatewayHeaders, recordLog, endpoint);
 
     const reply = simulateReply(simReq);
+    // Workers AI reports what it billed in neurons.
+    if (simReq.model.startsWith('@cf/')) gatewayHeaders['cf-ai-neurons'] = neuronsFor(reply.usage.totalTokens - reply.usage.outputTokens, reply.usage.outputTokens);
     const ctx = { id: `${endpoint.format.idPrefix}${uuidv7().replace(/-/g, '').slice(-24)}`, created: Math.floor(Date.now() / 1000) };
 
     if (!simReq.stream) {
@@ -451,10 +500,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     nextConnectionClose: () => new Promise<void>((resolve) => closeWaiters.push(resolve)),
     injectFault: (fault, opts) => faults.add(fault, opts),
     logs,
+    otlp,
+    dynamicRoutes,
     clearFaults: () => faults.clear(),
     reset() {
       faults.clear();
       logs.clear();
+      otlp.clear();
       requests.length = 0;
       cache.clear();
       gateways.reset();

@@ -6,7 +6,7 @@ import { AppError, type ErrorCode } from '../errors.ts';
 
 export type UpstreamErrorCode = Extract<
   ErrorCode,
-  'RATE_LIMITED' | 'GUARDRAIL_BLOCKED' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_ERROR'
+  'RATE_LIMITED' | 'BUDGET_EXCEEDED' | 'GUARDRAIL_BLOCKED' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_ERROR'
 >;
 
 export interface UpstreamErrorInit {
@@ -27,7 +27,8 @@ export class UpstreamError extends AppError {
   readonly retryAfterMs?: number;
 
   constructor(init: UpstreamErrorInit) {
-    const details: Record<string, string | number> = {};
+    const details: Record<string, string | number | boolean> = {};
+    if (init.code === 'BUDGET_EXCEEDED') details.upstream = true;
     if (init.status !== undefined) details.upstreamStatus = init.status;
     if (init.upstreamCode !== undefined) details.upstreamCode = init.upstreamCode;
     if (init.retryAfterMs !== undefined) details.retryAfterMs = init.retryAfterMs;
@@ -45,12 +46,18 @@ const GUARDRAIL_CODES = new Set([2016, 2017, 2029, 2030]);
 const TIMEOUT_CODES = new Set([3007]);
 /** Workers AI codes that mean "too busy / out of allocation" even when no 429 status is known. */
 const RATE_CODES = new Set([2003, 2018, 3036, 3040]);
+/** The gateway's spend-limit rule (429): a budget, never retried. */
+const SPEND_LIMIT_CODE = 2045;
+/** The provider rejected the provider key (401 on /ai/run and the provider endpoints). */
+const PROVIDER_KEY_CODE = 2009;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 interface ErrorFacts {
   upstreamCode?: string | number;
   message?: string;
+  /** A Policies 429 body: {error: {message, bucket, spent, limit}}. */
+  bucket?: boolean;
 }
 
 /** Reads code and message from any of the known error body and frame shapes. */
@@ -83,6 +90,7 @@ export function readErrorFacts(body: unknown): ErrorFacts {
     return {
       upstreamCode: typeof code === 'string' || typeof code === 'number' ? code : undefined,
       message: typeof e.message === 'string' ? e.message : undefined,
+      ...(typeof e.bucket === 'string' && { bucket: true }),
     };
   }
   // Responses `response.failed` carries response.error
@@ -104,8 +112,10 @@ export function safeMessage(message: string | undefined, secrets: readonly strin
   return m.length > 300 ? `${m.slice(0, 297)}...` : m;
 }
 
-function classify(status: number | undefined, upstreamCode: string | number | undefined): UpstreamErrorCode {
+function classify(status: number | undefined, upstreamCode: string | number | undefined, facts: ErrorFacts = {}): UpstreamErrorCode {
   const numeric = typeof upstreamCode === 'number' ? upstreamCode : Number(upstreamCode);
+  // A gateway spend limit (2045) or a Policies budget (429 with a bucket) is a budget, not a rate.
+  if (numeric === SPEND_LIMIT_CODE || (status === 429 && facts.bucket)) return 'BUDGET_EXCEEDED';
   if (status === 429 || upstreamCode === 'rate_limit_error' || (status === undefined && RATE_CODES.has(numeric))) {
     return 'RATE_LIMITED';
   }
@@ -120,15 +130,28 @@ function classify(status: number | undefined, upstreamCode: string | number | un
 
 const LABEL: Record<UpstreamErrorCode, string> = {
   RATE_LIMITED: 'Upstream rate limit reached',
+  BUDGET_EXCEEDED: "The gateway's spend limit is reached",
   GUARDRAIL_BLOCKED: 'Blocked by the gateway guardrails',
   UPSTREAM_TIMEOUT: 'Upstream timed out',
   UPSTREAM_ERROR: 'Upstream error',
 };
 
+/** What a known upstream condition is called, for the message (the reference's error table). */
+function knownCondition(status: number | undefined, facts: ErrorFacts): string | undefined {
+  const numeric = typeof facts.upstreamCode === 'number' ? facts.upstreamCode : Number(facts.upstreamCode);
+  if (numeric === PROVIDER_KEY_CODE) return 'The provider rejected the provider key (BYOK credential)';
+  if (status === 400 && /byok_only|no[-_]wholesale|provider credential/i.test(`${facts.upstreamCode ?? ''} ${facts.message ?? ''}`)) {
+    return 'No provider key for this call and the gateway requires one (byok_only / cf-aig-no-wholesale)';
+  }
+  if (status === 402 && numeric === 2021) return 'No Unified Billing credits left on the gateway';
+  return undefined;
+}
+
 function describe(code: UpstreamErrorCode, status: number | undefined, facts: ErrorFacts, secrets: readonly string[]): string {
   const tag = [status, facts.upstreamCode].filter((x) => x !== undefined).join('/');
   const detail = safeMessage(facts.message, secrets);
-  return `${LABEL[code]}${tag ? ` (${tag})` : ''}${detail ? `: ${detail}` : ''}`;
+  const label = knownCondition(status, facts) ?? LABEL[code];
+  return `${label}${tag ? ` (${tag})` : ''}${detail ? `: ${detail}` : ''}`;
 }
 
 /** Parses a Retry-After header: delta seconds or an HTTP date. */
@@ -155,14 +178,15 @@ export function errorFromResponse(
     body = undefined;
   }
   const facts = readErrorFacts(body);
-  const code = classify(status, facts.upstreamCode);
+  const code = classify(status, facts.upstreamCode, facts);
   const retryAfterMs = parseRetryAfter(retryAfterHeader);
   return new UpstreamError({
     code,
     message: describe(code, status, facts, secrets),
     status,
     upstreamCode: facts.upstreamCode,
-    retryable: RETRYABLE_STATUSES.has(status),
+    // A spend limit is not lifted by waiting a moment: exactly one attempt.
+    retryable: code !== 'BUDGET_EXCEEDED' && RETRYABLE_STATUSES.has(status),
     retryAfterMs,
   });
 }

@@ -11,17 +11,36 @@ export function gatewayHeaders(req: UpstreamRequest): Record<string, string> {
   if (req.cache?.ttlSeconds !== undefined) h['cf-aig-cache-ttl'] = String(req.cache.ttlSeconds);
   if (req.metadata && Object.keys(req.metadata).length > 0) h['cf-aig-metadata'] = headerSafeJson(req.metadata);
   if (req.requestTimeoutMs !== undefined) h['cf-aig-request-timeout'] = String(req.requestTimeoutMs);
+  if (req.sessionId) h['cf-aig-session-id'] = req.sessionId;
+  const traceId = otelTraceId(req.eventId);
+  if (traceId) h['cf-aig-otel-trace-id'] = traceId;
   return h;
+}
+
+/** The OpenTelemetry trace id of a call: its row id (a UUID) as 32 lowercase hex digits; undefined for any other id. */
+export function otelTraceId(eventId: string): string | undefined {
+  const hex = eventId.replace(/-/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(hex) && hex !== '0'.repeat(32) ? hex : undefined;
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-export function readGatewayMeta(headers: IncomingHttpHeaders): { cacheStatus?: string; upstreamLogId?: string } {
-  const meta: { cacheStatus?: string; upstreamLogId?: string } = {};
+/** Neurons as sent: a non-negative decimal (e.g. "172.80"); anything else is ignored. */
+const NEURONS = /^\d{1,14}(\.\d{1,6})?$/;
+/** A full model id from a routing header (the same shape as a requested one). */
+const ROUTED_MODEL = /^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
+
+export function readGatewayMeta(headers: IncomingHttpHeaders): { cacheStatus?: string; upstreamLogId?: string; routedModel?: string; neurons?: string } {
+  const meta: { cacheStatus?: string; upstreamLogId?: string; routedModel?: string; neurons?: string } = {};
   const cacheStatus = first(headers['cf-aig-cache-status']);
   const logId = first(headers['cf-aig-log-id']);
+  // The Auto Router names its choice in cf-aig-routed-model; dynamic routes in cf-aig-model.
+  const routed = (first(headers['cf-aig-routed-model']) ?? first(headers['cf-aig-model']))?.trim();
+  const neurons = first(headers['cf-ai-neurons'])?.trim();
   if (cacheStatus) meta.cacheStatus = cacheStatus.toUpperCase();
   if (logId) meta.upstreamLogId = logId;
+  if (routed && ROUTED_MODEL.test(routed)) meta.routedModel = routed;
+  if (neurons && NEURONS.test(neurons)) meta.neurons = neurons;
   return meta;
 }
 

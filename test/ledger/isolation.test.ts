@@ -86,7 +86,7 @@ describe('a row the database refuses fails only its own call', () => {
         gatewayId: 'default', status: 'OK', errorCode: null, upstreamStatus: null, streamed: false, transport: 'test', surface: 'GRAPHQL', inputTokens: 1,
         outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, totalTokens: 2, costUsd: null, priceVersionId: null,
         latencyMs: 1, timeToFirstTokenMs: null, cacheStatus: null, upstreamLogId: null, idempotencyKey: null, conversationId: null,
-        usageEstimated: false, finishReason: null, createdAt: new Date(), finishedAt: new Date(),
+        usageEstimated: false, finishReason: null, cacheHit: false, cacheSavedUsd: null, neurons: null, createdAt: new Date(), finishedAt: new Date(),
       };
     };
     const good = Array.from({ length: 20 }, () => row('openai/batch-mate'));

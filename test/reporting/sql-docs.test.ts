@@ -131,7 +131,7 @@ beforeAll(async () => {
       conversationId: i % 5 === 0 ? conversations[i % conversations.length]!.id : null,
       apiKeyId: keyOf.get(r.userId)!,
       teamId: teamOf.get(r.userId) ?? null,
-      tags: i % 13 === 0 ? null : { app: APP_OF[r.requestedModel]!, env: r.gatewayId },
+      tags: i % 13 === 0 ? null : { app: APP_OF[r.servedModel ?? r.requestedModel]!, env: r.gatewayId },
       reconciliation,
       upstreamCostUsd: reconciliation === 'DRIFT' ? normalizeDecimal(new Dec(priced ? r.costUsd! : 0).plus('0.0001')) : reconciliation === 'MATCHED' ? r.costUsd : null,
     };
@@ -195,7 +195,7 @@ describe('reporting views', () => {
     expect(shown.size).toBe(daily.length);
     const groups = new Map<string, Row[]>();
     for (const r of rows.filter((x) => inRange(x))) {
-      const key = keyOf([r.createdAt.toISOString().slice(0, 10), r.userId, r.requestedModel, r.gatewayId, r.api, r.status]);
+      const key = keyOf([r.createdAt.toISOString().slice(0, 10), r.userId, r.servedModel ?? r.requestedModel, r.gatewayId, r.api, r.status]);
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     const expected = new Map([...groups].map(([key, members]) => [key, { requests: members.length, cost: decSum(members.map((m) => m.costUsd)) }]));
@@ -312,7 +312,7 @@ describe('docs/sql.md queries agree with usageReport', () => {
     const expected = api.rows
       .filter((r) => r.status === 'OK')
       .map((r) => {
-        const mine = ok.filter((o) => o.requestedModel === r.model);
+        const mine = ok.filter((o) => (o.servedModel ?? o.requestedModel) === r.model);
         return {
           model: r.model,
           ok_requests: r.requests,
@@ -359,9 +359,9 @@ describe('docs/sql.md queries agree with usageReport', () => {
   it('9. unpriced usage', async () => {
     const [result, api] = await Promise.all([run(9), report(['MODEL'])]);
     const unpriced = rows.filter((r) => inRange(r) && r.costUsd === null && r.totalTokens > 0);
-    const models = [...new Set(unpriced.map((r) => r.requestedModel))];
+    const models = [...new Set(unpriced.map((r) => r.servedModel ?? r.requestedModel))];
     const expected = models.map((m) => {
-      const rs = unpriced.filter((r) => r.requestedModel === m);
+      const rs = unpriced.filter((r) => (r.servedModel ?? r.requestedModel) === m);
       const times = rs.map((r) => r.createdAt.getTime());
       return { model: m, unpriced_requests: rs.length, total_tokens: rs.reduce((a, r) => a + r.totalTokens, 0), first_seen: new Date(Math.min(...times)).toISOString(), last_seen: new Date(Math.max(...times)).toISOString() };
     });

@@ -37,7 +37,9 @@ const APIS = Object.keys(MODELS) as UpstreamApi[];
 describe('HTTP error bodies -> contract codes', () => {
   const cases: Array<{ name: string; fault: Fault; api?: UpstreamApi; code: string; status: number; upstreamCode?: string | number; retried: boolean }> = [
     { name: '429 AiGatewayError 2003', fault: { type: 'rate_limit', retryAfterSeconds: 30 }, code: 'RATE_LIMITED', status: 429, upstreamCode: 2003, retried: false },
-    { name: '429 spend limit', fault: { type: 'spend_limit' }, code: 'RATE_LIMITED', status: 429, upstreamCode: 2019, retried: true },
+    { name: '429 spend limit 2045', fault: { type: 'spend_limit' }, code: 'BUDGET_EXCEEDED', status: 429, upstreamCode: 2045, retried: false },
+    { name: '401 provider key 2009', fault: { type: 'provider_key' }, code: 'UPSTREAM_ERROR', status: 401, upstreamCode: 2009, retried: false },
+    { name: '400 byok_only', fault: { type: 'byok_only' }, code: 'UPSTREAM_ERROR', status: 400, upstreamCode: 2024, retried: false },
     { name: '424 guardrail prompt 2016', fault: { type: 'guardrail' }, code: 'GUARDRAIL_BLOCKED', status: 424, upstreamCode: 2016, retried: false },
     { name: '424 guardrail response 2017', fault: { type: 'guardrail', stage: 'response' }, code: 'GUARDRAIL_BLOCKED', status: 424, upstreamCode: 2017, retried: false },
     { name: '422 guardrail on /ai/run', fault: { type: 'guardrail' }, api: 'RUN', code: 'GUARDRAIL_BLOCKED', status: 422, upstreamCode: 2017, retried: false },

@@ -34,7 +34,9 @@ const NO_ATTRIBUTION: Attribution = { apiKeyIds: [null], teamIds: [null], tagSet
 export function makeRows(userIds: readonly string[], n: number, start: Date, spanMs: number, seed = 1, attribution: Attribution = NO_ATTRIBUTION): UsageRow[] {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-  return Array.from({ length: n }, () => {
+  return Array.from({ length: n }, () => routedAndCached(row(), rand, pick));
+
+  function row(): UsageRow {
     const input = Math.floor(rand() * 5000);
     const cached = Math.floor(rand() * 1000);
     const write = rand() < 0.2 ? Math.floor(rand() * 500) : 0;
@@ -77,10 +79,20 @@ export function makeRows(userIds: readonly string[], n: number, start: Date, spa
       conversationId: null,
       usageEstimated: rand() < 0.1,
       finishReason: null,
+      cacheHit: false,
+      cacheSavedUsd: null,
+      neurons: null,
       createdAt: new Date(start.getTime() + Math.floor(rand() * spanMs)),
       finishedAt: null,
     } satisfies UsageRow;
-  });
+  }
+}
+
+/** Some rows served by another model than the one named (a route), some answered from the cache (cost 0). */
+function routedAndCached(r: UsageRow, rand: () => number, pick: <T>(xs: readonly T[]) => T): UsageRow {
+  const servedModel = rand() < 0.25 ? pick(MODELS) : r.requestedModel;
+  if (rand() >= 0.1 || r.status !== 'OK') return { ...r, servedModel };
+  return { ...r, servedModel, cacheHit: true, cacheStatus: 'HIT', cacheSavedUsd: r.costUsd, costUsd: r.costUsd === null ? null : '0' };
 }
 
 export async function recordAll(app: App, rows: readonly UsageRow[]): Promise<void> {
@@ -89,7 +101,8 @@ export async function recordAll(app: App, rows: readonly UsageRow[]): Promise<vo
 
 const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null> = {
   DAY: (r) => r.createdAt.toISOString().slice(0, 10),
-  MODEL: (r) => r.requestedModel,
+  MODEL: (r) => r.servedModel ?? r.requestedModel,
+  REQUESTED_MODEL: (r) => r.requestedModel,
   GATEWAY: (r) => r.gatewayId,
   USER: (r) => r.userId,
   API: (r) => r.api,
@@ -100,10 +113,10 @@ const KEY: Record<Exclude<UsageDimension, 'TAG'>, (r: UsageRow) => string | null
   MODALITY: (r) => r.modality ?? 'TEXT',
 };
 const FIELD: Record<Exclude<UsageDimension, 'TAG'>, keyof UsageReportRow> = {
-  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId', SURFACE: 'surface', MODALITY: 'modality',
+  DAY: 'day', MODEL: 'model', GATEWAY: 'gatewayId', USER: 'userId', API: 'api', STATUS: 'status', API_KEY: 'apiKeyId', TEAM: 'teamId', SURFACE: 'surface', MODALITY: 'modality', REQUESTED_MODEL: 'requestedModel',
 };
 const EMPTY_DIMENSIONS = {
-  day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null,
+  day: null, model: null, requestedModel: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null,
   userEmail: null, apiKeyName: null, teamName: null, modality: null,
 };
 
@@ -151,6 +164,8 @@ function sums(rows: readonly UsageRow[]): UsageTotals {
     audioSeconds: rows.reduce((a, r) => a + (r.audioSeconds ?? 0), 0),
     characters: rows.reduce((a, r) => a + (r.characters ?? 0), 0),
     costUsd: priced.length === 0 ? null : priced.reduce((a, r) => a.plus(r.costUsd!), new Dec(0)).toFixed(),
+    cacheHits: rows.filter((r) => r.cacheHit).length,
+    cacheSavedUsd: rows.some((r) => r.cacheHit) ? rows.filter((r) => r.cacheHit).reduce((a, r) => a.plus(r.cacheSavedUsd ?? 0), new Dec(0)).toFixed() : null,
   };
 }
 

@@ -95,9 +95,9 @@ describe('report rows and totals equal independent sums from the ledger', () => 
     const admin = server.trpc();
     const groupBy: UsageDimension[] = ['DAY', 'STATUS'];
     const byModel = await admin.usage.report.query({ from, to, groupBy, allUsers: true, model: 'openai/gpt-5.5' });
-    expect(byModel).toEqual(expectedReport(inRange(from, to, (r) => r.requestedModel === 'openai/gpt-5.5'), groupBy));
+    expect(byModel).toEqual(expectedReport(inRange(from, to, (r) => r.requestedModel === 'openai/gpt-5.5' || r.servedModel === 'openai/gpt-5.5'), groupBy));
     const byGateway = await admin.usage.report.query({ from, to, groupBy, allUsers: true, gatewayId: 'gw-a', model: '@cf/moonshotai/kimi-k2.6' });
-    expect(byGateway).toEqual(expectedReport(inRange(from, to, (r) => r.gatewayId === 'gw-a' && r.requestedModel === '@cf/moonshotai/kimi-k2.6'), groupBy));
+    expect(byGateway).toEqual(expectedReport(inRange(from, to, (r) => r.gatewayId === 'gw-a' && (r.requestedModel === '@cf/moonshotai/kimi-k2.6' || r.servedModel === '@cf/moonshotai/kimi-k2.6')), groupBy));
     const oneUser = await admin.usage.report.query({ from, to, groupBy: ['MODEL'], userId: bob.userId });
     expect(oneUser).toEqual(expectedReport(inRange(from, to, (r) => r.userId === bob.userId), ['MODEL']));
   });
@@ -126,8 +126,8 @@ describe('report rows and totals equal independent sums from the ledger', () => 
     const [, from, to] = ranges[0]!;
     const res = await server.gql<{ usageReport: unknown }>(
       `query($input: UsageReportInput!) { usageReport(input: $input) {
-        rows { day model gatewayId userId api status apiKeyId teamId surface tagKey tagValue userEmail apiKeyName teamName modality requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd images imageTiles imageSteps audioSeconds characters }
-        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd images imageTiles imageSteps audioSeconds characters } } }`,
+        rows { day model requestedModel gatewayId userId api status apiKeyId teamId surface tagKey tagValue userEmail apiKeyName teamName modality requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd cacheHits cacheSavedUsd images imageTiles imageSteps audioSeconds characters }
+        totals { requests inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens estimatedRequests unpricedRequests costUsd cacheHits cacheSavedUsd images imageTiles imageSteps audioSeconds characters } } }`,
       { input: { from: from.toISOString(), to: to.toISOString(), groupBy: ['DAY', 'USER', 'SURFACE'], allUsers: true } },
     );
     expect(res.errors).toBeUndefined();
@@ -147,7 +147,7 @@ describe('who sees what', () => {
     for (const filter of [{ model: 'openai/gpt-5.5' }, { gatewayId: 'gw-b' }, { model: 'anthropic/claude-sonnet-4-5', gatewayId: 'default' }] as Array<{ model?: string; gatewayId?: string }>) {
       const report = await client.usage.report.query({ from, to, groupBy: ['USER'], ...filter });
       // Exactly alice's matching rows, and there are some (an empty report would prove nothing).
-      const mine = inRange(from, to, (r) => r.userId === alice.userId && (!filter.model || r.requestedModel === filter.model) && (!filter.gatewayId || r.gatewayId === filter.gatewayId));
+      const mine = inRange(from, to, (r) => r.userId === alice.userId && (!filter.model || r.requestedModel === filter.model || r.servedModel === filter.model) && (!filter.gatewayId || r.gatewayId === filter.gatewayId));
       expect(mine.length).toBeGreaterThan(0);
       expect(report).toEqual(expectedReport(mine, ['USER']));
       expect(report.rows.map((r) => r.userId)).toEqual([alice.userId]);

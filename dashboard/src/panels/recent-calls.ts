@@ -115,7 +115,7 @@ export const recentCallsPanel: Panel = {
         columns: [
           { label: 'Time (UTC)', text: ({ row: r }) => formatUtcTime(r.createdAt), raw: ({ row: r }) => r.createdAt },
           ...(ctx.isAdmin ? [{ label: 'User', text: ({ row: r }: { row: Row }) => r.userEmail ?? r.userId, clip: 'name' as const }] : []),
-          { label: 'Model', text: ({ row: r }) => r.model, clip: 'name' },
+          { label: 'Model', text: ({ row: r }) => (r.servedModel && r.servedModel !== r.model ? `${r.model} → ${r.servedModel}` : r.model) + (r.cacheHit ? ' (cache)' : ''), clip: 'name' },
           { label: 'Gateway', text: ({ row: r }) => r.gatewayId, clip: 'name' },
           {
             label: 'Status',

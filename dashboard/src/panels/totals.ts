@@ -17,6 +17,7 @@ export const totalsPanel: Panel = {
       body,
       tile('cost', 'Spend', formatUsd(totals.costUsd ?? '0'), totals.costUsd ?? '', totals.costUsd === null && totals.requests > 0 ? 'no priced calls' : undefined),
       tile('requests', 'Requests', formatInt(totals.requests), String(totals.requests)),
+      tile('cache', 'Cache hits', formatInt(totals.cacheHits), String(totals.cacheHits), totals.cacheSavedUsd !== null ? `${formatUsd(totals.cacheSavedUsd)} saved` : undefined),
       tile('tokens', 'Tokens', formatInt(totals.totalTokens), String(totals.totalTokens), `${formatInt(totals.inputTokens + totals.cachedInputTokens + totals.cacheWriteTokens)} in · ${formatInt(totals.outputTokens)} out`),
     );
     if (totals.requests === 0) body.append(h('p', { class: 'empty', 'data-testid': 'range-empty' }, 'No usage in this range.'));

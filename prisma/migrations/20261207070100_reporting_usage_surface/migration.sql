@@ -15,7 +15,7 @@ SELECT
   r."teamId"                               AS team_id,
   t."name"                                 AS team_name,
   r."tags"                                 AS tags,
-  r."requestedModel"                       AS model,
+  coalesce(r."servedModel", r."requestedModel") AS model,
   r."servedModel"                          AS served_model,
   r."api"::text                            AS api,
   r."gatewayId"                            AS gateway_id,
@@ -47,6 +47,16 @@ SELECT
   r."upstreamSuccess"                      AS upstream_success,
   r."upstreamStatusCode"                   AS upstream_status_code,
   r."reconciledAt"                         AS reconciled_at,
+  r."requestedModel"                       AS requested_model,
+  r."cacheHit"                             AS cache_hit,
+  r."cacheSavedUsd"                        AS cache_saved_usd,
+  r."neurons"                              AS neurons,
+  r."modality"::text                       AS modality,
+  r."images"                               AS images,
+  r."imageTiles"                           AS image_tiles,
+  r."imageSteps"                           AS image_steps,
+  r."audioSeconds"                         AS audio_seconds,
+  r."characters"                           AS characters,
   r."surface"::text                        AS surface
 FROM "UsageRecord" r
 JOIN "User" u ON u."id" = r."userId"

@@ -69,7 +69,8 @@ export function pendingRow(request: UpstreamRequest, api: UpstreamApi, who: Call
     teamId: who.principal.teamId ?? null,
     tags: request.metadata ?? null,
     requestedModel: request.model,
-    servedModel: null,
+    // Until a routing header names another, the requested model is the one serving the call.
+    servedModel: request.model,
     api,
     gatewayId: request.gatewayId,
     status: 'PENDING',
@@ -95,6 +96,9 @@ export function pendingRow(request: UpstreamRequest, api: UpstreamApi, who: Call
     conversationId: who.conversationId ?? null,
     usageEstimated: true,
     finishReason: null,
+    cacheHit: false,
+    cacheSavedUsd: null,
+    neurons: null,
     createdAt: a.createdAt,
     finishedAt: null,
   };
@@ -105,21 +109,29 @@ export function finalRow(pending: UsageRow, a: Attempt, end: AttemptEnd, pricing
   // upstream may have worked on (answered, aborted, cut, timed out) carries the estimate.
   const estimated = end.usage === undefined && end.answered;
   const usage = end.usage ?? (end.answered ? estimatedUsage(a.inputEstimate, end.text) : estimatedUsage(0, ''));
+  // Priced by the model that served the call (a route may serve another than the one named).
+  const servedModel = end.meta?.routedModel ?? pending.requestedModel;
+  const neurons = end.meta?.neurons ?? null;
   // A non-text call: what it was billed on; none reported, the planned units when it was answered.
   const units = pending.modality === undefined || pending.modality === 'TEXT' ? undefined : (end.units ?? (end.answered ? unitsOfRow(pending) : noUnits()));
-  const billed = end.status === 'OK' || usage.totalTokens > 0 || (units !== undefined && hasUnits(units));
-  const cost = billed ? pricing.costOf(pending.requestedModel, usage, a.createdAt, units) : { costUsd: null, priceVersionId: null };
+  const billed = end.status === 'OK' || usage.totalTokens > 0 || neurons !== null || (units !== undefined && hasUnits(units));
+  const cost = billed ? pricing.costOf(servedModel, usage, a.createdAt, units, neurons) : { costUsd: null, priceVersionId: null };
+  // A cache hit is not billed by the provider: cost 0, and what it saved is kept beside it.
+  const cacheHit = end.meta?.cacheStatus === 'HIT';
   const upstreamStatus = end.error?.details.upstreamStatus;
   return {
     ...pending,
     ...usage,
-    servedModel: end.meta?.servedModel ?? null,
+    servedModel,
     api: end.meta?.api ?? pending.api,
     status: end.status,
     errorCode: end.error?.code ?? null,
     upstreamStatus: typeof upstreamStatus === 'number' ? upstreamStatus : null,
-    costUsd: cost.costUsd,
+    costUsd: cacheHit ? '0' : cost.costUsd,
     priceVersionId: cost.priceVersionId,
+    cacheHit,
+    cacheSavedUsd: cacheHit ? cost.costUsd : null,
+    neurons,
     latencyMs: Math.round(performance.now() - a.startedAt),
     timeToFirstTokenMs: end.firstTokenAt === undefined ? null : Math.round(end.firstTokenAt - a.startedAt),
     cacheStatus: end.meta?.cacheStatus ?? null,
@@ -153,7 +165,8 @@ export function toGeneration(row: UsageRow, text: string, output: GenerationOutp
     text,
     ...output,
     model: row.requestedModel,
-    servedModel: row.servedModel,
+    servedModel: row.servedModel ?? row.requestedModel,
+    cacheHit: row.cacheHit,
     api: row.api,
     gatewayId: row.gatewayId,
     usage: usageOf(row),

@@ -91,6 +91,8 @@ export interface CallRunnerDeps {
   onWriteAheadHold?: (streamed: boolean, seconds: number) => void;
   /** DEFAULT_MAX_OUTPUT_TOKENS: the output cap sent when neither the call nor the catalogue gives one. */
   defaultMaxOutputTokens?: number;
+  /** The caller's key's model allow-list (empty: any), checked again on the served model when a route served another. */
+  allowedModelsOf?: (principal: CallContext['principal']) => Promise<readonly string[]>;
 }
 
 /** The call failed; `row` is its last attempt's final row (`stored` false when the database refused it). */
@@ -123,7 +125,19 @@ function within(work: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), late]).finally(() => clearTimeout(timer));
 }
 
-export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold, defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS }: CallRunnerDeps) {
+export function createCallRunner({ upstream, ledger, pricing, admission, retry, ownerId = null, onWriteAheadHold, defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS, allowedModelsOf }: CallRunnerDeps) {
+  /**
+   * A route (dynamic/<route>, cloudflare/auto) may serve a model the key may not use: refused
+   * before any output reaches the caller. Undefined when the served model is allowed.
+   */
+  async function servedRefusal(meta: Partial<UpstreamMeta>, request: UpstreamRequest, ctx: CallContext): Promise<AppError | undefined> {
+    const served = meta.routedModel;
+    if (!served || served === request.model || !allowedModelsOf) return undefined;
+    const allowed = await allowedModelsOf(ctx.principal);
+    if (allowed.length === 0 || allowed.includes(served)) return undefined;
+    return new AppError('FORBIDDEN', `This API key may not use ${served}, the model ${request.model} was served with (its allow-list: ${allowed.join(', ')})`);
+  }
+
   /**
    * Builds the upstream request; the gateway is already resolved and checked. Every request
    * carries an output cap: the caller's maxTokens, else the model's (output-caps.ts), so what
@@ -180,12 +194,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
    * only a response whose row committed is handed on. A refused or lost attempt is finalised
    * and, when the retry policy allows, followed by the next one.
    */
-  async function open<T>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest, signal: AbortSignal) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
+  async function open<T extends UpstreamMeta>(call: PreparedCall, ctx: CallContext, signal: AbortSignal | undefined, streamed: boolean, send: (request: UpstreamRequest, signal: AbortSignal) => Promise<T>, discard: (value: T) => void, deferDurable = false): Promise<Opened<T>> {
     const inputEstimate = call.plan?.inputTokens ?? estimateInputTokens(call.request);
     for (let n = 1; ; n++) {
       const id = n === 1 ? call.request.eventId : uuidv7();
       const attempt: Attempt = { id, callId: call.request.eventId, attempt: n, startedAt: performance.now(), createdAt: new Date(), inputEstimate };
-      const request = n === 1 ? call.request : { ...call.request, eventId: id };
+      // A chat's conversation id is its session (cf-aig-session-id): one model per turn under a router, prompt caching.
+      const base = ctx.conversationId && !call.request.sessionId ? { ...call.request, sessionId: ctx.conversationId } : call.request;
+      const request = n === 1 ? base : { ...base, eventId: id };
       const pending = withPlannedUnits(pendingRow(request, call.api, ctx, attempt, streamed, ownerId), call);
       // The attempt's own abort: the caller's signal, or its row's insert failing (fail closed).
       const attemptAbort = new AbortController();
@@ -227,6 +243,21 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
         continue;
       }
       if (!streamed) signal?.removeEventListener('abort', forward);
+      const refusal = await servedRefusal(value, request, ctx).catch((error: unknown) => toAppError(error));
+      if (refusal) {
+        // Nothing of the reply is handed on: the upstream request ends, the row records the refusal.
+        discard(value);
+        const usage = 'usage' in value && typeof value.usage === 'object' && value.usage !== null ? (value.usage as AttemptEnd['usage']) : undefined;
+        const meta: Partial<UpstreamMeta> = { api: value.api, routedModel: value.routedModel, cacheStatus: value.cacheStatus, upstreamLogId: value.upstreamLogId, neurons: value.neurons };
+        const row = finalRow(pending, attempt, { status: 'ERROR', answered: true, text: '', error: refusal, meta, ...(usage && { usage }) }, pricing);
+        try {
+          await durable;
+        } catch (cause) {
+          throw notBegun(cause);
+        }
+        await finishOrFail(row, '');
+        throw new CallFailed(row, refusal, '', true);
+      }
       // A stream waits for its row while reading ahead (readAheadUntil); a finished reply waits here.
       const recorded = durable.catch((cause: unknown) => {
         discard(value);
@@ -332,7 +363,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
       status: 'CANCELLED',
       answered: true,
       text: '',
-      meta: { api: upstreamStream.api, servedModel: upstreamStream.servedModel, cacheStatus: upstreamStream.cacheStatus, upstreamLogId: upstreamStream.upstreamLogId } satisfies UpstreamMeta,
+      meta: {
+        api: upstreamStream.api,
+        servedModel: upstreamStream.servedModel,
+        routedModel: upstreamStream.routedModel,
+        cacheStatus: upstreamStream.cacheStatus,
+        upstreamLogId: upstreamStream.upstreamLogId,
+        neurons: upstreamStream.neurons,
+      } satisfies UpstreamMeta,
     };
     const output = new OutputAccumulator();
     /** Set when the attempt's PENDING row could not be inserted (its final row is already handed to the ledger). */

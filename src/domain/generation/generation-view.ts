@@ -29,8 +29,12 @@ export interface Generation extends GenerationOutput {
   /** The usage record's id. */
   id: string;
   text: string;
+  /** The model the caller named. */
   model: string;
-  servedModel: string | null;
+  /** The model that served the call (cf-aig-model / cf-aig-routed-model, else the requested one). */
+  servedModel: string;
+  /** Answered from AI Gateway's cache: cost 0. */
+  cacheHit: boolean;
   api: UpstreamApi;
   gatewayId: string;
   usage: GenerationUsage;

@@ -16,6 +16,30 @@ export const idempotencyKey = z
   .refine((k) => k.trim() !== '', 'must not be blank');
 
 const metadataValue = z.union([safeString().pipe(z.string().max(1024)), z.number().finite(), z.boolean()]);
+const metadataEntries = z
+  .record(safeString().pipe(z.string().min(1).max(256)), metadataValue)
+  .refine((m) => Object.keys(m).length <= MAX_METADATA_ENTRIES, `at most ${MAX_METADATA_ENTRIES} keys`)
+  .refine((m) => Object.keys(m).every((k) => !k.startsWith('cf.')), 'keys starting "cf." are reserved by Cloudflare');
+
+/**
+ * cf-aig-metadata as Cloudflare keeps it: at most 5 keys, flat string / number / boolean values
+ * (one nested or null value makes Cloudflare drop all of it, silently). Anything else is
+ * BAD_INPUT on the field `metadata` itself.
+ */
+export const metadataInput = z.custom<Record<string, string | number | boolean>>(() => true).transform((value, ctx): Record<string, string | number | boolean> => {
+  const parsed = metadataEntries.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` (${issue.path.join('.')})` : '';
+  const nested = issue?.code === 'invalid_union' || issue?.code === 'invalid_type';
+  ctx.addIssue({
+    code: 'custom',
+    message: nested
+      ? `must be a flat object of at most ${MAX_METADATA_ENTRIES} keys whose values are strings, numbers or booleans${where}`
+      : `${issue?.message ?? 'is not valid'}${where}`,
+  });
+  return z.NEVER;
+});
 
 export const generationOptions = z.object({
   model: z.string().regex(MODEL_ID, 'must be a model id such as "openai/gpt-5.5" (letters, digits, . _ : / @ -; at most 128)'),
@@ -31,11 +55,7 @@ export const generationOptions = z.object({
     })
     .optional()
     .nullable(),
-  metadata: z
-    .record(safeString().pipe(z.string().min(1).max(256)), metadataValue)
-    .refine((m) => Object.keys(m).length <= MAX_METADATA_ENTRIES, `at most ${MAX_METADATA_ENTRIES} entries`)
-    .optional()
-    .nullable(),
+  metadata: metadataInput.optional().nullable(),
   idempotencyKey: idempotencyKey.optional().nullable(),
   ...featureOptionFields,
 });

@@ -9,10 +9,13 @@
 
 const ROWS = `u."gatewayId" = $2 AND u."createdAt" >= $3::timestamptz AND u."createdAt" < $4::timestamptz AND u."status" <> 'PENDING'`;
 
-const STATE = `CASE
+/** A row's state against Cloudflare's record `s` (tokensIn, tokensOut, costUsd), with the tolerances as SQL expressions. */
+export const stateSql = (abs: string, rel: string): string => `CASE
   WHEN (s."tokensIn" IS NOT NULL AND s."tokensOut" IS NOT NULL AND u."totalTokens" <> s."tokensIn" + s."tokensOut")
-    OR (u."costUsd" IS NOT NULL AND s."costUsd" IS NOT NULL AND abs(u."costUsd" - s."costUsd") > greatest($5::numeric, $6::numeric * abs(s."costUsd")))
+    OR (u."costUsd" IS NOT NULL AND s."costUsd" IS NOT NULL AND abs(u."costUsd" - s."costUsd") > greatest(${abs}, ${rel} * abs(s."costUsd")))
   THEN 'DRIFT' ELSE 'MATCHED' END::"ReconcileState"`;
+
+const STATE = stateSql('$5::numeric', '$6::numeric');
 
 /** Rows of the range with the given state, as a count (used for the run's summary). */
 const count = (state: string) => `(SELECT count(*) FROM "UsageRecord" u WHERE ${ROWS} AND u."reconciliation" = '${state}')`;

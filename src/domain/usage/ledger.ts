@@ -28,13 +28,13 @@ const INSERT_COLUMNS: ReadonlyArray<keyof UsageRow> = [
   'id', 'callId', 'attempt', 'ownerId', 'userId', 'apiKeyId', 'teamId', 'tags', 'requestedModel', 'servedModel', 'api', 'gatewayId', 'status', 'errorCode',
   'upstreamStatus', 'streamed', 'transport', 'surface', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens',
   'reasoningTokens', 'totalTokens', 'costUsd', 'priceVersionId', 'latencyMs', 'timeToFirstTokenMs', 'cacheStatus',
-  'upstreamLogId', 'idempotencyKey', 'conversationId', 'usageEstimated', 'finishReason', 'createdAt', 'finishedAt',
+  'upstreamLogId', 'idempotencyKey', 'conversationId', 'usageEstimated', 'finishReason', 'cacheHit', 'cacheSavedUsd', 'neurons', 'createdAt', 'finishedAt',
 ];
 /** What finishing an attempt may change (identity, owner and creation time stay). */
 const FINAL_COLUMNS: ReadonlyArray<keyof UsageRow> = [
   'servedModel', 'api', 'status', 'errorCode', 'upstreamStatus', 'inputTokens', 'outputTokens', 'cachedInputTokens',
   'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'costUsd', 'priceVersionId', 'latencyMs', 'timeToFirstTokenMs',
-  'cacheStatus', 'upstreamLogId', 'conversationId', 'usageEstimated', 'finishReason', 'finishedAt',
+  'cacheStatus', 'upstreamLogId', 'conversationId', 'usageEstimated', 'finishReason', 'cacheHit', 'cacheSavedUsd', 'neurons', 'finishedAt',
 ];
 const quoted = (columns: ReadonlyArray<string>) => columns.map((c) => `"${c}"`).join(', ');
 /** A row's modality and billed units (optional on UsageRow: a text row leaves them out), with their defaults. */

@@ -56,16 +56,16 @@ export function percentilesSql(q: PerformanceQuery, sample = PERCENTILE_SAMPLE) 
   const params: unknown[] = [q.from.toISOString(), q.to.toISOString(), sample];
   const filters: string[] = [];
   if (q.userId) filters.push(`"userId" = $${params.push(q.userId)}::uuid`);
-  if (q.model) filters.push(`"requestedModel" = $${params.push(q.model)}::text`);
+  if (q.model) filters.push(`coalesce("servedModel", "requestedModel") = $${params.push(q.model)}::text`);
   if (q.gatewayId) filters.push(`"gatewayId" = $${params.push(q.gatewayId)}::text`);
   const sql = `WITH recent AS (
-       SELECT "requestedModel", "status", "latencyMs", "timeToFirstTokenMs" FROM "UsageRecord"
+       SELECT coalesce("servedModel", "requestedModel") AS "servedModel", "status", "latencyMs", "timeToFirstTokenMs" FROM "UsageRecord"
        WHERE "createdAt" >= $1::timestamptz AND "createdAt" < $2::timestamptz AND "status" <> 'PENDING'${filters.map((f) => ` AND ${f}`).join('')}
        ORDER BY "createdAt" DESC LIMIT $3::int)
-     SELECT "requestedModel" AS "model", count(*)::text AS "sampled",
+     SELECT "servedModel" AS "model", count(*)::text AS "sampled",
        percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY "latencyMs") FILTER (WHERE "status" = 'OK') AS "latency",
        percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY "timeToFirstTokenMs") FILTER (WHERE "timeToFirstTokenMs" IS NOT NULL) AS "ttft"
-     FROM recent GROUP BY "requestedModel"`;
+     FROM recent GROUP BY "servedModel"`;
   return { sql, params };
 }
 

@@ -11,7 +11,7 @@ import { type Principal, requireAdmin } from '../access/principal.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 import { loadPriceFile, MODALITY_PRICE_FILE, type PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
-import { costAt, costSql, Dec, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
+import { COST_SCALE, costAt, costSql, Dec, neuronCostAt, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
 import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
 
 export interface ModelView {
@@ -66,6 +66,7 @@ interface PriceRow {
   perImageStep?: { toString(): string } | null;
   perAudioMinute?: { toString(): string } | null;
   perThousandChars?: { toString(): string } | null;
+  perThousandNeurons?: { toString(): string } | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -88,6 +89,7 @@ function toPriceVersion(r: PriceRow): PriceVersion {
     perImageStep: dec(r.perImageStep ?? null),
     perAudioMinute: dec(r.perAudioMinute ?? null),
     perThousandChars: dec(r.perThousandChars ?? null),
+    perThousandNeurons: dec(r.perThousandNeurons ?? null),
     source: r.source,
     createdBy: r.createdBy,
     createdAt: r.createdAt,
@@ -168,9 +170,12 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
   }
 
   const pricing: Pricing = {
-    costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost {
+    costOf(model: string, usage: Usage, at: Date, units?: BilledUnits, neurons?: string | null): CallCost {
       const price = versionAt(model, at);
-      return price ? { costUsd: costAt(price, usage, units), priceVersionId: price.id } : NO_COST;
+      if (!price) return NO_COST;
+      // A model priced per neuron costs the neurons Workers AI reported, when it did.
+      if (price.perThousandNeurons && neurons) return { costUsd: neuronCostAt(price.perThousandNeurons, neurons), priceVersionId: price.id };
+      return { costUsd: costAt(price, usage, units), priceVersionId: price.id };
     },
   };
 
@@ -199,6 +204,7 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
     perImageStep?: string | null;
     perAudioMinute?: string | null;
     perThousandChars?: string | null;
+    perThousandNeurons?: string | null;
     effectiveFrom?: Date | null;
     source?: string | null;
   }
@@ -226,6 +232,7 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
             perImageStep: input.perImageStep ?? null,
             perAudioMinute: input.perAudioMinute ?? null,
             perThousandChars: input.perThousandChars ?? null,
+            perThousandNeurons: input.perThousandNeurons ?? null,
             source: input.source ?? 'admin',
             createdBy,
           },
@@ -291,16 +298,19 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
     if (!row) throw notFound('Price version');
     const price = toPriceVersion(row);
     const runId = uuidv7();
-    // $1 run id, $2 version id, $3 model, $4 from, $5 to, $6 by, $7.. prices
-    const cost = costSql({ input: '$7::numeric', output: '$8::numeric', cachedInput: '$9::numeric', cacheWrite: '$10::numeric', reasoning: '$11::numeric' });
+    // $1 run id, $2 version id, $3 model, $4 from, $5 to, $6 by, $7.. prices, $12 per 1,000 neurons (or null)
+    const tokens = costSql({ input: '$7::numeric', output: '$8::numeric', cachedInput: '$9::numeric', cacheWrite: '$10::numeric', reasoning: '$11::numeric' });
+    // Rows priced by the model that served them; neurons when the model is priced per neuron and the reply said.
+    const cost = `(CASE WHEN $12::numeric IS NOT NULL AND "neurons" IS NOT NULL THEN round("neurons" * $12::numeric / 1000, ${COST_SCALE}) ELSE ${tokens} END)`;
     const sql = `
       WITH target AS (
         SELECT "id", "costUsd" FROM "UsageRecord"
-        WHERE "requestedModel" = $3 AND "createdAt" >= $4::timestamptz AND "createdAt" < $5::timestamptz
+        WHERE coalesce("servedModel", "requestedModel") = $3 AND "createdAt" >= $4::timestamptz AND "createdAt" < $5::timestamptz
           AND ("status" = 'OK' OR "totalTokens" > 0)
         FOR UPDATE
       ), updated AS (
-        UPDATE "UsageRecord" AS u SET "costUsd" = ${cost}, "priceVersionId" = $2::uuid
+        UPDATE "UsageRecord" AS u SET "costUsd" = CASE WHEN u."cacheHit" THEN 0 ELSE ${cost} END,
+          "cacheSavedUsd" = CASE WHEN u."cacheHit" THEN ${cost} ELSE u."cacheSavedUsd" END, "priceVersionId" = $2::uuid
         FROM target WHERE u."id" = target."id"
         RETURNING u."costUsd"
       )
@@ -322,6 +332,7 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
       price.cachedInputPerMTok ?? price.inputPerMTok,
       price.cacheWritePerMTok ?? price.inputPerMTok,
       price.reasoningPerMTok ?? price.outputPerMTok,
+      price.perThousandNeurons ?? null,
       );
       const done = rows[0]!;
       await recordAudit(tx, principal, {

@@ -16,8 +16,12 @@ export interface CallCost {
 }
 
 export interface Pricing {
-  /** `units`: what a non-text call was billed on besides tokens (images, tiles, steps, audio, characters). */
-  costOf(model: string, usage: Usage, at: Date, units?: BilledUnits): CallCost;
+  /**
+   * The cost of `usage` at the model's price in force at `at`. `units`: what a non-text call was billed
+   * on besides tokens (images, tiles, steps, audio, characters); `neurons`: Workers AI's cf-ai-neurons
+   * (a decimal string), the cost of a model priced per neuron when known.
+   */
+  costOf(model: string, usage: Usage, at: Date, units?: BilledUnits, neurons?: string | null): CallCost;
 }
 
 export const NO_COST: CallCost = { costUsd: null, priceVersionId: null };
@@ -45,6 +49,8 @@ export interface PriceVersion {
   perImageStep?: string | null;
   perAudioMinute?: string | null;
   perThousandChars?: string | null;
+  /** USD per 1,000 neurons (Workers AI); null: not priced per neuron. */
+  perThousandNeurons?: string | null;
   source: string;
   createdBy: string | null;
   createdAt: Date;
@@ -82,16 +88,27 @@ export function costAt(price: PriceVersion, usage: CostUsage, units?: BilledUnit
     const [units, digits] = prices[i]!;
     sum += BigInt(tokens) * units * 10n ** BigInt(scale - digits);
   });
-  // sum is in 10^-(scale + 6) USD (a price per million tokens): round to 10^-COST_SCALE.
-  const shift = scale + 6 - COST_SCALE;
-  let scaled = sum;
-  if (shift > 0) {
-    const divisor = 10n ** BigInt(shift);
-    const magnitude = sum < 0n ? -sum : sum;
-    const rounded = (magnitude + divisor / 2n) / divisor;
-    scaled = sum < 0n ? -rounded : rounded;
-  } else if (shift < 0) scaled = sum * 10n ** BigInt(-shift);
-  return plainDecimal(scaled, COST_SCALE);
+  // sum is in 10^-(scale + 6) USD (a price per million tokens).
+  return plainDecimal(toCostScale(sum, scale + 6), COST_SCALE);
+}
+
+/** An integer in 10^-digits USD rounded half-up (away from zero) to 10^-COST_SCALE. */
+function toCostScale(value: bigint, digits: number): bigint {
+  const shift = digits - COST_SCALE;
+  if (shift < 0) return value * 10n ** BigInt(-shift);
+  if (shift === 0) return value;
+  const divisor = 10n ** BigInt(shift);
+  const magnitude = value < 0n ? -value : value;
+  const rounded = (magnitude + divisor / 2n) / divisor;
+  return value < 0n ? -rounded : rounded;
+}
+
+/** neurons x USD per 1,000 neurons, exactly, rounded half-up to COST_SCALE places. */
+export function neuronCostAt(perThousandNeurons: string, neurons: string): string {
+  const [priceUnits, priceDigits] = fixedPoint(perThousandNeurons);
+  const [neuronUnits, neuronDigits] = fixedPoint(neurons);
+  // The product is in 10^-(priceDigits + neuronDigits + 3) USD (a price per thousand).
+  return plainDecimal(toCostScale(priceUnits * neuronUnits, priceDigits + neuronDigits + 3), COST_SCALE);
 }
 
 /**

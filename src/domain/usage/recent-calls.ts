@@ -23,6 +23,8 @@ export interface CallRecord {
   tags: unknown;
   model: string;
   servedModel: string | null;
+  /** Answered from AI Gateway's cache: cost 0. */
+  cacheHit: boolean;
   api: string;
   gatewayId: string;
   status: CallStatus;
@@ -73,7 +75,7 @@ export function createRecentCalls({ prisma, scopeOf }: { prisma: PrismaClient; s
       createdAt: { gte: input.from, lt: input.to },
       ...(userId && { userId }),
       ...(input.status?.length && { status: { in: input.status } }),
-      ...(input.model && { requestedModel: input.model }),
+      ...(input.model && { AND: [{ OR: [{ requestedModel: input.model }, { servedModel: input.model }] }] }),
       ...(input.gatewayId && { gatewayId: input.gatewayId }),
       ...(input.apiKeyId && { apiKeyId: input.apiKeyId }),
       ...(input.teamId && { teamId: input.teamId }),
@@ -112,6 +114,7 @@ export function createRecentCalls({ prisma, scopeOf }: { prisma: PrismaClient; s
         tags: r.tags,
         model: r.requestedModel,
         servedModel: r.servedModel,
+        cacheHit: r.cacheHit,
         api: r.api,
         gatewayId: r.gatewayId,
         status: r.status,

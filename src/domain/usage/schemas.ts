@@ -8,7 +8,8 @@ export const decimalString = z
   .trim()
   .regex(/^\d{1,10}(\.\d{1,10})?$/, 'must be a non-negative decimal string with at most 10 decimal places, e.g. "2.50"');
 
-export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG', 'SURFACE', 'MODALITY'] as const;
+/** MODEL groups by the model that served the calls; REQUESTED_MODEL by the one the caller named. */
+export const USAGE_DIMENSIONS = ['DAY', 'MODEL', 'GATEWAY', 'USER', 'API', 'STATUS', 'API_KEY', 'TEAM', 'TAG', 'SURFACE', 'MODALITY', 'REQUESTED_MODEL'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
 export const usageReportInput = z
@@ -44,6 +45,8 @@ export const setModelPriceInput = z.object({
   perImageStep: decimalString.nullish(),
   perAudioMinute: decimalString.nullish(),
   perThousandChars: decimalString.nullish(),
+  /** USD per 1,000 neurons (Workers AI): a reply's cf-ai-neurons is then the billed quantity. */
+  perThousandNeurons: decimalString.nullish(),
   /** When the version takes effect; default now. */
   effectiveFrom: date.nullish(),
   /** Where the figures come from (a price page, a contract); default "admin". */

@@ -30,12 +30,19 @@ export interface UsageTotals extends Usage {
   imageSteps: number;
   audioSeconds: number;
   characters: number;
+  /** Calls answered from AI Gateway's cache (cost 0). */
+  cacheHits: number;
+  /** Decimal string: what the cache hits would have cost (an unpriced hit counts 0); null when there was no hit. */
+  cacheSavedUsd: string | null;
 }
 
 export interface UsageReportRow extends UsageTotals {
   /** UTC day, YYYY-MM-DD */
   day: string | null;
+  /** The model that served the calls. */
   model: string | null;
+  /** The model the caller named. */
+  requestedModel: string | null;
   gatewayId: string | null;
   userId: string | null;
   api: string | null;
@@ -75,6 +82,7 @@ interface DimensionSql {
 const DIMENSION_SQL: Record<Exclude<UsageDimension, 'TAG'>, DimensionSql> = {
   DAY: { group: `"day"`, show: `to_char("day", 'YYYY-MM-DD')`, order: `"day"`, key: 'day' },
   MODEL: { group: `"model"`, show: `"model"`, order: `"model" COLLATE "C"`, key: 'model' },
+  REQUESTED_MODEL: { group: `"requestedModel"`, show: `"requestedModel"`, order: `"requestedModel" COLLATE "C"`, key: 'requestedModel' },
   GATEWAY: { group: `"gatewayId"`, show: `"gatewayId"`, order: `"gatewayId" COLLATE "C"`, key: 'gatewayId' },
   USER: {
     group: `"userId"`, show: `"userId"::text`, order: `"userId"`, key: 'userId',
@@ -102,8 +110,10 @@ const TAG_SQL: DimensionSql[] = [
 
 const dimensionSql = (groupBy: readonly UsageDimension[]) => groupBy.flatMap((d) => (d === 'TAG' ? TAG_SQL : [DIMENSION_SQL[d]]));
 
-const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests',
+const SUMS = ['requests', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'totalTokens', 'estimatedRequests', 'unpricedRequests', 'cacheHits',
   'images', 'imageTiles', 'imageSteps', 'audioSeconds', 'characters'] as const;
+/** Decimal sums (null when no row had one). */
+const MONEY = ['costUsd', 'cacheSavedUsd'] as const;
 
 /** The scope of a report once access is checked: one user or everyone. */
 export interface ReportQuery extends RangeFilter {
@@ -119,7 +129,7 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     return `$${params.length}::${cast}`;
   };
   const dims = dimensionSql(q.groupBy);
-  const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), `sum("costUsd")::text AS "costUsd"`];
+  const sums = [...SUMS.map((s) => `sum("${s}")::text AS "${s}"`), ...MONEY.map((m) => `sum("${m}")::text AS "${m}"`)];
   const shown = dims.flatMap((d, i) => [`${d.show} AS "d${i}"`, ...(d.label ? [`${d.label.sql} AS "l${i}"`] : [])]);
   const select = [...shown, ...sums];
   let sql = `WITH src AS (${rangeSourceSql(q, p)})\n`;
@@ -127,7 +137,7 @@ export function reportSql(q: ReportQuery): { sql: string; params: unknown[] } {
     // Sum per tag set first (few sets: cheap), then expand each set one row per entry for the
     // groups; the totals come from the sets themselves (a call with two tags is one call).
     const keep = [...dims.filter((d) => d.key !== 'tagKey' && d.key !== 'tagValue').map((d) => d.group), `"tags"`].join(', ');
-    const setSums = [...SUMS, 'costUsd'].map((c) => `sum("${c}") AS "${c}"`).join(', ');
+    const setSums = [...SUMS, ...MONEY].map((c) => `sum("${c}") AS "${c}"`).join(', ');
     sql += `, bySet AS (SELECT ${keep}, ${setSums} FROM src GROUP BY ${keep})\n`;
     sql += `, tagged AS (SELECT bySet.*, t.key AS "tagKey", t.value AS "tagValue" FROM bySet LEFT JOIN LATERAL jsonb_each_text(bySet."tags") AS t(key, value) ON true)\n`;
     sql += `SELECT * FROM (SELECT ${select.join(', ')}, 0 AS "isTotal" FROM tagged GROUP BY ${dims.map((d) => d.group).join(', ')}\n`;
@@ -163,6 +173,8 @@ function totalsOf(raw: RawRow | undefined): UsageTotals {
     audioSeconds: n('audioSeconds'),
     characters: n('characters'),
     costUsd: raw && raw.costUsd !== null ? normalizeDecimal(String(raw.costUsd)) : null,
+    cacheHits: n('cacheHits'),
+    cacheSavedUsd: raw && raw.cacheSavedUsd != null ? normalizeDecimal(String(raw.cacheSavedUsd)) : null,
   };
 }
 
@@ -201,7 +213,7 @@ export function createUsageReports({ prisma }: { prisma: PrismaClient }) {
         continue;
       }
       const row: UsageReportRow = {
-        day: null, model: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null, modality: null,
+        day: null, model: null, requestedModel: null, gatewayId: null, userId: null, api: null, status: null, apiKeyId: null, teamId: null, surface: null, tagKey: null, tagValue: null, modality: null,
         userEmail: null, apiKeyName: null, teamName: null,
         ...totalsOf(r),
       };

@@ -27,7 +27,9 @@ export interface UsageRow extends Usage, ModalityColumns {
   apiKeyId: string | null;
   teamId: string | null;
   tags: Record<string, string | number | boolean> | null;
+  /** What the caller named (may be dynamic/<route> or cloudflare/auto). */
   requestedModel: string;
+  /** The model that served the call (routing headers, else the requested one); prices and reports use it. Null only on rows written before it was kept. */
   servedModel: string | null;
   api: UpstreamApi;
   gatewayId: string;
@@ -49,6 +51,12 @@ export interface UsageRow extends Usage, ModalityColumns {
   /** The upstream reported no usage: the tokens are estimated (see estimate.ts). */
   usageEstimated: boolean;
   finishReason: string | null;
+  /** Answered from AI Gateway's cache (cf-aig-cache-status: HIT): cost 0. */
+  cacheHit: boolean;
+  /** For a cache hit: what the call would have cost at the served model's price. */
+  cacheSavedUsd: string | null;
+  /** cf-ai-neurons: Workers AI's billed quantity, a decimal string. */
+  neurons: string | null;
   createdAt: Date;
   finishedAt: Date | null;
 }

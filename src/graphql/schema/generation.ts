@@ -79,7 +79,9 @@ export const GenerationRef = builder.objectRef<Generation>('Generation').impleme
     id: t.exposeID('id', { description: "The usage record's id" }),
     text: t.exposeString('text'),
     model: t.exposeString('model', { description: 'As requested' }),
-    servedModel: t.exposeString('servedModel', { nullable: true, description: 'As the provider reported it' }),
+    // A generation kept for idempotent replay before these fields existed has neither: the requested model, no hit.
+    servedModel: t.string({ description: 'The model that served the call: the full id from cf-aig-model / cf-aig-routed-model (dynamic routes, the Auto Router), else the requested one', resolve: (g) => g.servedModel ?? g.model }),
+    cacheHit: t.boolean({ description: "Answered from AI Gateway's cache (cf-aig-cache-status: HIT): cost 0", resolve: (g) => g.cacheHit ?? false }),
     api: t.field({ type: UpstreamApiEnum, resolve: (g) => g.api }),
     gatewayId: t.exposeString('gatewayId'),
     finishReason: t.exposeString('finishReason', { nullable: true, description: 'Normalized: stop, length, tool_calls, content_filter' }),

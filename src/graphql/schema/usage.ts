@@ -26,6 +26,8 @@ const UsageSumsRef = builder.interfaceRef<UsageTotals>('UsageSums').implement({
     imageSteps: t.exposeFloat('imageSteps', { description: `${COUNT}. Billed image steps` }),
     audioSeconds: t.exposeFloat('audioSeconds', { description: 'Billed audio seconds (transcribed input, generated speech)' }),
     characters: t.exposeFloat('characters', { description: `${COUNT}. Billed speech input characters` }),
+    cacheHits: t.exposeFloat('cacheHits', { description: `${COUNT}. Calls answered from AI Gateway's cache (cost 0)` }),
+    cacheSavedUsd: t.exposeString('cacheSavedUsd', { nullable: true, description: "Decimal string: what the cache hits would have cost at their served model's price (an unpriced hit counts 0); null when there was no hit" }),
   }),
 });
 
@@ -36,7 +38,8 @@ const UsageRowRef = builder.objectRef<UsageReportRow>('UsageRow').implement({
   description: 'One group: the grouped dimensions (null when not grouped by them) and the sums',
   fields: (t) => ({
     day: t.exposeString('day', { nullable: true, description: 'UTC day, YYYY-MM-DD' }),
-    model: t.exposeString('model', { nullable: true, description: 'The requested model' }),
+    model: t.exposeString('model', { nullable: true, description: 'MODEL: the model that served the calls' }),
+    requestedModel: t.exposeString('requestedModel', { nullable: true, description: 'REQUESTED_MODEL: the model the caller named (dynamic/<route>, cloudflare/auto, or a model id)' }),
     gatewayId: t.exposeString('gatewayId', { nullable: true }),
     userId: t.exposeID('userId', { nullable: true }),
     gateway: t.exposeString('gatewayId', { nullable: true, description: 'Same as gatewayId' }),
@@ -69,7 +72,7 @@ const UsageReportInputRef = builder.inputType('UsageReportInput', {
     groupBy: t.field({ type: [UsageDimensionEnum], required: true, description: 'Empty: totals only' }),
     userId: t.id({ required: false, description: "Admin only (a USER may name only itself; another user's id is NOT_FOUND)" }),
     allUsers: t.boolean({ required: false, description: 'Admin only (FORBIDDEN for a USER)' }),
-    model: t.string({ required: false }),
+    model: t.string({ required: false, description: 'Only calls served by, or requested as, this model' }),
     gatewayId: t.string({ required: false }),
     apiKeyId: t.id({ required: false, description: 'Only calls made with this API key' }),
     teamId: t.id({ required: false, description: "Only calls attributed to this team (its members' calls while they were members)" }),
