@@ -14,10 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { createApp } from '../src/app.ts';
-import { loadEnv } from '../src/env.ts';
-import { createLogger, type LogLevel } from '../src/logger.ts';
+import { loadEnv } from '../src/platform/env.ts';
+import { createLogger, type LogLevel } from '../src/platform/logger.ts';
 import { ensureDashboardBuilt, launchChromium } from '../test/helpers/browser.ts';
-import { helpRequested } from '../src/cli/help.ts';
+import { helpRequested } from '../src/platform/cli-help.ts';
 
 const USAGE = `usage: npm run bench:dashboard [-- --rows N] [--keep | --reuse NAME] [--requests]
 

@@ -6,7 +6,7 @@
 // it saves >= 10 % of that CPU.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { helpRequested } from '../src/cli/help.ts';
+import { helpRequested } from '../src/platform/cli-help.ts';
 import { startChild } from './lib/child.ts';
 import { Caller, closedLoop, type CallSpec } from './lib/load.ts';
 

@@ -3,7 +3,7 @@
 // (and `generateStream` subscription) that return a constant: the same package versions, the
 // same yoga settings as src/graphql/yoga.ts (masked errors with Switchboard's mapping, the
 // validation-code plugin, quiet logging, GraphiQL config) and the same tRPC setup (isDev off,
-// input validated by the same zod schema), mounted the same way as src/server.ts. What it
+// input validated by the same zod schema), mounted the same way as src/http/server.ts. What it
 // lacks is exactly what Switchboard adds: authentication, limits, the upstream call, the ledger.
 //
 // Two cheaper variants of the same floor, to measure what a framework change would give:
@@ -20,7 +20,7 @@ import { createYoga, type YogaServerOptions } from 'graphql-yoga';
 import { generateInput } from '../src/domain/generation/schemas.ts';
 import type { Generation, GenerationEvent, TextDeltaEvent } from '../src/domain/generation/generation-view.ts';
 import { createMaskError, validationCodePlugin } from '../src/graphql/errors.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger } from '../src/platform/logger.ts';
 import { announce, onStop } from './lib/announce.ts';
 
 const DELTAS = ['Echo:', ' hello', ' from', ' the', ' bench'];

@@ -6,11 +6,11 @@ import { openDatabase } from '../src/db/index.ts';
 import { freshDatabase } from '../test/helpers/database.ts';
 import { restLogSource } from '../src/domain/reconciliation/log-source.ts';
 import { createReconciliationService } from '../src/domain/reconciliation/reconciliation-service.ts';
-import { uuidv7 } from '../src/ids.ts';
-import { createLogger } from '../src/logger.ts';
+import { uuidv7 } from '../src/platform/ids.ts';
+import { createLogger } from '../src/platform/logger.ts';
 import { startSimulator } from '../src/simulator/server.ts';
 import { createGatewayLogsClient } from '../src/upstream/gateway-logs-client.ts';
-import { helpRequested } from '../src/cli/help.ts';
+import { helpRequested } from '../src/platform/cli-help.ts';
 
 const USAGE = `usage: npm run bench:reconcile [-- ROWS]
 

@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { openDatabase } from '../src/db/index.ts';
-import { createUsageReports, reportSql, type ReportQuery } from '../src/domain/usage/usage-report.ts';
-import type { UsageDimension } from '../src/domain/usage/schemas.ts';
-import { helpRequested } from '../src/cli/help.ts';
+import { createUsageReports, reportSql, type ReportQuery } from '../src/domain/reports/usage-report.ts';
+import type { UsageDimension } from '../src/domain/reports/schemas.ts';
+import { helpRequested } from '../src/platform/cli-help.ts';
 
 const USAGE = `usage: npm run bench:reports [-- --rows N] [--keep]
 

@@ -17,7 +17,7 @@ import { issueTargets, printIssueTargets, type BenchRow } from './lib/issue-targ
 import { Caller, closedLoop, percentile, type CallSpec } from './lib/load.ts';
 import { PgBackends } from './lib/pg-backends.ts';
 import { holdSnapshot, type HoldSnapshot } from './lib/write-ahead-hold.ts';
-import { helpRequested } from '../src/cli/help.ts';
+import { helpRequested } from '../src/platform/cli-help.ts';
 
 const USAGE = `usage: npm run bench [-- options]
 

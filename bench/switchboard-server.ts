@@ -6,8 +6,8 @@
 import { createServer } from 'node:http';
 import { createApp } from '../src/app.ts';
 import { BOOTSTRAP_ADMIN_ID } from '../src/domain/access/access-service.ts';
-import { loadEnv } from '../src/env.ts';
-import { createLogger } from '../src/logger.ts';
+import { loadEnv } from '../src/platform/env.ts';
+import { createLogger } from '../src/platform/logger.ts';
 import { freshDatabase } from '../test/helpers/database.ts';
 import { announce, onStop } from './lib/announce.ts';
 

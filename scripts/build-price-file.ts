@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { calcPrice, findProvider, type ModelPrice } from '@pydantic/genai-prices';
-import { helpRequested } from '../src/cli/help.ts';
+import { helpRequested } from '../src/platform/cli-help.ts';
 
 const USAGE = `usage: npm run prices:build
 

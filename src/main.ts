@@ -1,8 +1,8 @@
 // Entry point: environment -> app -> listen; SIGTERM/SIGINT drain and close.
 import 'dotenv/config';
 import { createApp } from './app.ts';
-import { helpRequested } from './cli/help.ts';
-import { EnvError, loadEnv } from './env.ts';
+import { helpRequested } from './platform/cli-help.ts';
+import { EnvError, loadEnv } from './platform/env.ts';
 import { installProcessGuard } from './platform/process-guard.ts';
 
 const USAGE = `usage: npm start   (node dist/main.js; \`npm run dev\` runs src/ through tsx)

@@ -1,4 +1,4 @@
-// npm run admin -- team and key-limit commands (issue 14), through the same domain services:
+// npm run admin -- team and key-limit commands, through the same domain services:
 //   create-team     --name N [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
 //   set-team-limits --team NAME|ID [--rpm N|none] [--tokens-per-day N|none] [--budget USD|none]
 //   add-member      --team NAME|ID --user EMAIL|ID

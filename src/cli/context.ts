@@ -1,27 +1,23 @@
-// What the operator CLIs work with: the same domain services as the server, on the database
-// that DATABASE_URL (or DATA_DIR's embedded one) names, acting as the bootstrap admin.
+// What the operator CLIs work with: the server's own services (createServices, without its
+// background work), on the database DATABASE_URL (or DATA_DIR's embedded one) names, acting as
+// the bootstrap admin.
 // The embedded database can be opened by one process only: stop the server first, or use PostgreSQL.
-import { openDatabase, type PrismaClient } from '../db/index.ts';
-import { BOOTSTRAP_ADMIN_ID, createAccessService, type AccessService } from '../domain/access/access-service.ts';
+import { BOOTSTRAP_ADMIN_ID, type AccessService } from '../domain/access/access-service.ts';
 import type { Principal } from '../domain/access/principal.ts';
-import { createUserSettings } from '../domain/access/user-settings.ts';
-import { createUserDirectory, type UserDirectory } from '../domain/access/user-directory.ts';
-import { AppError } from '../errors.ts';
-import { createUserLimitsAdmin, type UserLimitsAdmin } from '../domain/admin/user-limits.ts';
-import { createUsageReports, type UsageReports } from '../domain/usage/usage-report.ts';
-import { createPricingService, type PricingService } from '../domain/usage/pricing-service.ts';
-import { loadPriceFile } from '../domain/usage/price-file.ts';
-import { loadEnv } from '../env.ts';
+import type { UserDirectory } from '../domain/access/user-directory.ts';
+import { AppError } from '../platform/errors.ts';
+import type { UserLimitsAdmin } from '../domain/admin/user-limits.ts';
+import type { UsageReports } from '../domain/reports/usage-report.ts';
+import type { PricingService } from '../domain/pricing/pricing-service.ts';
+import { loadEnv } from '../platform/env.ts';
 import { badInputFromZod } from '../domain/validation.ts';
 import type { z } from 'zod';
-import { createRouter, parseModelRoutes } from '../upstream/routing.ts';
-import { createKeyRevocations, type KeyRevocations } from '../key-revocations.ts';
-import { createLogger } from '../logger.ts';
-import { createApiKeyLimits, type ApiKeyLimits } from '../domain/access/api-key-limits.ts';
-import { createKeySettings } from '../domain/access/key-settings.ts';
-import { createTeamService, type TeamService } from '../domain/teams/team-service.ts';
-import { createTeamSettings } from '../domain/teams/team-settings.ts';
-import { helpRequested } from './help.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { ApiKeyLimits } from '../domain/access/api-key-limits.ts';
+import type { TeamService } from '../domain/teams/team-service.ts';
+import { helpRequested } from '../platform/cli-help.ts';
+import { createServices } from '../composition/services.ts';
+import type { Services } from '../domain/services.ts';
 
 export interface CliContext {
   principal: Principal;
@@ -40,25 +36,16 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
-export function cliContext(
-  prisma: PrismaClient,
-  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
-  publishRevoked?: KeyRevocations['publish'],
-): CliContext {
+export function cliContext(services: Services, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): CliContext {
   return {
     principal: { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' },
-    // Revoked and rotated keys reach running servers at once through the revocation channel.
-    access: createAccessService({ prisma, cacheTtlMs: 0, publishRevoked }),
-    usage: createUsageReports({ prisma }),
-    // Another process's caches are not reachable from here: a server picks limits up within AUTH_CACHE_TTL_MS.
-    userLimits: createUserLimitsAdmin({ prisma, userSettings: createUserSettings({ prisma, ttlMs: 0 }) }),
-    users: createUserDirectory({ prisma }),
-    prices: () => {
-      const env = loadEnv();
-      return createPricingService({ prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: createRouter(parseModelRoutes(env.MODEL_ROUTES)), refreshMs: 0 });
-    },
-    teams: createTeamService({ prisma, teamSettings: createTeamSettings({ prisma, ttlMs: 0 }), onMembershipChange: () => {} }),
-    apiKeyLimits: createApiKeyLimits({ prisma, keySettings: createKeySettings({ prisma, ttlMs: 0 }) }),
+    access: services.access,
+    usage: services.usage,
+    userLimits: services.userLimits,
+    users: services.users,
+    prices: () => services.pricing,
+    teams: services.teams,
+    apiKeyLimits: services.apiKeyLimits,
     out,
   };
 }
@@ -72,14 +59,13 @@ export { helpRequested };
 export async function runCli(fn: (ctx: CliContext) => Promise<void>, usage?: string): Promise<void> {
   if (helpRequested(process.argv.slice(2), usage ?? 'usage: see the "Operator CLIs" section of README.md')) return;
   try {
-    const env = loadEnv();
-    const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: () => {} });
-    const revocations = await createKeyRevocations({ databaseUrl: env.DATABASE_URL, logger: createLogger('warn') });
+    // The server's own composition, without its background work; revoked and rotated keys reach
+    // running servers at once through the revocation channel, as the server's own acts do.
+    const composed = await createServices(loadEnv(), { background: false, logger: createLogger('warn') });
     try {
-      await fn(cliContext(db.prisma, undefined, (event) => revocations.publish(event)));
+      await fn(cliContext(composed.services));
     } finally {
-      await revocations.close();
-      await db.close();
+      await composed.close();
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseLiteLlmPrices, PriceMapError } from '../domain/usage/litellm-prices.ts';
+import { parseLiteLlmPrices, PriceMapError } from '../domain/pricing/litellm-prices.ts';
 import { CliError, runCli, type CliContext } from './context.ts';
 
 const USAGE = 'usage: npm run prices:import -- FILE [--source TEXT] [--effective-from ISO] [--all]';

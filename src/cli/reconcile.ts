@@ -3,14 +3,12 @@
 // mutation does it (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE_URL as the
 // server uses them; RECONCILE_LAG_MS applies). Exit code 0 when the run is OK, 1 when it FAILED.
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../db/index.ts';
+import { createServices } from '../composition/services.ts';
 import { BOOTSTRAP_ADMIN_ID } from '../domain/access/access-service.ts';
 import { reconcileUsageInput } from '../domain/reconciliation/schemas.ts';
-import { createUsageReports } from '../domain/usage/usage-report.ts';
 import { badInputFromZod } from '../domain/validation.ts';
-import { loadEnv } from '../env.ts';
-import { createLogger } from '../logger.ts';
-import { createReconciliationOverRest } from '../reconciliation-wiring.ts';
+import { loadEnv } from '../platform/env.ts';
+import { createLogger } from '../platform/logger.ts';
 import { helpRequested } from './context.ts';
 
 const USAGE = 'usage: npm run reconcile -- --from ISO --to ISO [--gateway ID]';
@@ -23,21 +21,15 @@ async function main(argv: string[]): Promise<number> {
   if (!parsed.success) throw new Error(badInputFromZod(parsed.error).message);
   const env = loadEnv();
   if (!env.CLOUDFLARE_API_TOKEN || !env.CLOUDFLARE_ACCOUNT_ID) throw new Error('CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID are required (the logs API needs them)');
-  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: () => {} });
-  const { service, close } = createReconciliationOverRest({
-    env,
-    upstreamConfig: { baseUrl: env.CLOUDFLARE_API_BASE_URL, accountId: env.CLOUDFLARE_ACCOUNT_ID, apiToken: env.CLOUDFLARE_API_TOKEN, timeoutMs: env.UPSTREAM_TIMEOUT_MS },
-    db,
-    logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, [env.CLOUDFLARE_API_TOKEN]),
-    usage: createUsageReports({ prisma: db.prisma }),
-  });
+  // The server's composition without its background work: the same reconciliation service as
+  // the admin mutation (its sources as RECONCILE_SOURCE says), acting as the bootstrap admin.
+  const composed = await createServices(env, { background: false, logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, [env.CLOUDFLARE_API_TOKEN]) });
   try {
-    const run = await service.reconcileUsage({ userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' }, parsed.data);
+    const run = await composed.services.reconciliation.reconcileUsage({ userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' }, parsed.data);
     process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     return run.status === 'OK' ? 0 : 1;
   } finally {
-    await close();
-    await db.close();
+    await composed.close();
   }
 }
 

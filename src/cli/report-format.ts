@@ -1,6 +1,6 @@
 // Renders a usage report as an aligned table, CSV or JSON.
-import type { UsageReport, UsageReportRow } from '../domain/usage/usage-report.ts';
-import type { UsageDimension } from '../domain/usage/schemas.ts';
+import type { UsageReport, UsageReportRow } from '../domain/reports/usage-report.ts';
+import type { UsageDimension } from '../domain/reports/schemas.ts';
 
 export const FORMATS = ['table', 'csv', 'json'] as const;
 export type ReportFormat = (typeof FORMATS)[number];

@@ -2,7 +2,7 @@
 //                   [--model M] [--gateway G] [--format table|csv|json]
 // Dates are UTC; a bare date means its midnight; --to is exclusive. Without --user, all users.
 import { parseArgs } from 'node:util';
-import { USAGE_DIMENSIONS, usageReportInput, type UsageDimension } from '../domain/usage/schemas.ts';
+import { USAGE_DIMENSIONS, usageReportInput, type UsageDimension } from '../domain/reports/schemas.ts';
 import { badInputFromZod } from '../domain/validation.ts';
 import { CliError, runCli, userIdOf, type CliContext } from './context.ts';
 import { FORMATS, formatReport, type ReportFormat } from './report-format.ts';

@@ -4,7 +4,7 @@
 // block options included). Usage comes in message_start and message_delta, which every client
 // gets as sent.
 import type { Generation } from '../domain/generation/generation-view.ts';
-import { badInput, type AppError } from '../errors.ts';
+import { badInput, type AppError } from '../platform/errors.ts';
 import { errorBody } from './error-envelopes.ts';
 import type { CompatRoute, Json } from './route.ts';
 import { isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';

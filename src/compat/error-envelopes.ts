@@ -5,7 +5,7 @@
 // 429 RATE_LIMITED with retry-after (RateLimitError), 402 BUDGET_EXCEEDED, 503 UNAVAILABLE, upstream
 // errors with the upstream's status. Both SDKs retry 408/409/429/5xx unless `x-should-retry: false`:
 // refusals a retry cannot fix (a budget, an idempotency conflict) say so.
-import { AppError, HTTP_STATUS, type ErrorCode } from '../errors.ts';
+import { AppError, HTTP_STATUS, type ErrorCode } from '../platform/errors.ts';
 import type { Envelope, Json } from './route.ts';
 
 const OPENAI_TYPE: Record<ErrorCode, string> = {

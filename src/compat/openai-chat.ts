@@ -4,7 +4,7 @@
 // Streams always ask upstream for usage (stream_options.include_usage) so the ledger has it; a
 // client that did not ask gets the stream as the upstream would have sent it without usage.
 import type { Generation } from '../domain/generation/generation-view.ts';
-import { badInput, type AppError } from '../errors.ts';
+import { badInput, type AppError } from '../platform/errors.ts';
 import { errorBody } from './error-envelopes.ts';
 import type { CompatRoute, Json } from './route.ts';
 import { contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';

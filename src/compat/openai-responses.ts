@@ -3,7 +3,7 @@
 // stream. Every other field goes upstream as it is, and so do instructions and input. Usage comes
 // in the terminal response.completed event, which every client gets as sent.
 import type { Generation } from '../domain/generation/generation-view.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../platform/errors.ts';
 import { openAiErrorFrame } from './openai-chat.ts';
 import type { CompatRoute, Json } from './route.ts';
 import { contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';

@@ -7,8 +7,8 @@
 import type { Principal } from '../domain/access/principal.ts';
 import type { CallOptions } from '../domain/call-options.ts';
 import type { Services } from '../domain/services.ts';
-import type { Surface } from '../domain/usage/usage-row.ts';
-import type { AppError } from '../errors.ts';
+import type { Surface } from '../domain/ledger/usage-row.ts';
+import type { AppError } from '../platform/errors.ts';
 
 export type Json = Record<string, unknown>;
 

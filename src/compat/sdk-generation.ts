@@ -3,11 +3,11 @@
 // are, run `generate` / `generateStream` on the surface's own upstream endpoint, and answer with
 // the upstream's reply as it came (its body, or its stream frames). A reply that is not at hand
 // (an idempotent repeat answers from the stored generation) is built from the generation.
-import type { UpstreamApi } from '../call-vocabulary.ts';
+import type { UpstreamApi } from '../upstream/call-vocabulary.ts';
 import type { Generation } from '../domain/generation/generation-view.ts';
 import { generateInput } from '../domain/generation/schemas.ts';
 import { parseInput } from '../domain/validation.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../platform/errors.ts';
 import type { CompatCall, Json } from './route.ts';
 
 export interface SdkGenerationCall {

@@ -3,6 +3,7 @@
 // a generic error carrying SQLSTATE 23505 in its driver-adapter cause), and raw queries on either
 // carry the SQLSTATE only. So look at the Prisma code first, then for a SQLSTATE or driver error
 // kind anywhere on the error's cause/meta chain.
+import { registerUnavailable } from '../platform/errors.ts';
 import { Prisma } from './generated/client.ts';
 
 export type DbErrorKind =
@@ -97,3 +98,6 @@ function classify(value: unknown, depth: number, seen: Set<unknown>): DbErrorKin
 export function dbErrorKind(e: unknown): DbErrorKind {
   return classify(e, 0, new Set()) ?? 'other';
 }
+
+// A lost, refused or unobtainable connection is UNAVAILABLE wherever it is turned into an AppError.
+registerUnavailable((error) => dbErrorKind(error) === 'connection', 'The database cannot take the call right now; retry shortly');

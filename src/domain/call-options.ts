@@ -1,9 +1,9 @@
 // What an adapter hands a service with each call: the transport that carried it, the client's
 // abort signal and the Idempotency-Key header. The header is checked here, by the same rule as
 // the input field, so both APIs and every operation (streams included) refuse the same keys.
-import { badInput } from '../errors.ts';
+import { badInput } from '../platform/errors.ts';
 import { idempotencyKey as idempotencyKeySchema } from './generation/schemas.ts';
-import type { Surface } from './usage/usage-row.ts';
+import type { Surface } from './ledger/usage-row.ts';
 
 export interface CallOptions {
   /** graphql-http, graphql-sse, graphql-ws, trpc-http, trpc-sse, trpc-ws, cli, ... */

@@ -10,16 +10,17 @@ import type { GenerationService } from './generation/generation-service.ts';
 import type { ModalityService } from './modalities/modality-service.ts';
 import type { UserLimitsAdmin } from './admin/user-limits.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
-import type { PricingService } from './usage/pricing-service.ts';
-import type { UsageReports } from './usage/usage-report.ts';
-import type { ConversationCosts } from './usage/conversation-costs.ts';
-import type { ModelPerformanceService } from './usage/model-performance.ts';
-import type { RecentCalls } from './usage/recent-calls.ts';
+import type { PricingService } from './pricing/pricing-service.ts';
+import type { UsageReports } from './reports/usage-report.ts';
+import type { ConversationCosts } from './reports/conversation-costs.ts';
+import type { ModelPerformanceService } from './reports/model-performance.ts';
+import type { RecentCalls } from './reports/recent-calls.ts';
 import type { ReconciliationService } from './reconciliation/reconciliation-service.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { BudgetAlerts } from './alerts/budget-alerts.ts';
 import type { BudgetEventFeed } from './alerts/event-feed.ts';
 import type { Retention } from './retention/retention-service.ts';
+import type { UserDirectory } from './access/user-directory.ts';
 
 export interface Services {
   access: AccessService;
@@ -33,12 +34,12 @@ export interface Services {
   pricing: PricingService;
   usage: UsageReports;
   userLimits: UserLimitsAdmin;
-  // dashboard reads (issue 15)
+  // dashboard reads
   recentCalls: RecentCalls;
   modelPerformance: ModelPerformanceService;
   conversationCosts: ConversationCosts;
   reconciliation: ReconciliationService;
-  // teams (issue 14): teams, key limits, the balance
+  // teams: teams, key limits, the balance
   teams: TeamService;
   apiKeyLimits: ApiKeyLimits;
   balance: BalanceService;
@@ -47,6 +48,8 @@ export interface Services {
   budgetAlerts: BudgetAlerts;
   budgetEvents: BudgetEventFeed;
   retention: Retention;
+  /** Users by email or id (the CLIs' --user). */
+  users: UserDirectory;
   /** Streams in flight by key: a revoked or rotated key's streams end at once (every SSE transport). */
   liveStreams: LiveStreams;
 }

@@ -1,6 +1,6 @@
 // Input validation shared by both adapters: a zod failure becomes BAD_INPUT naming the field.
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
 import { safeString } from './safe-text.ts';
 
 export function badInputFromZod(error: z.ZodError, prefix = 'input'): AppError {

@@ -1,10 +1,10 @@
 // The balance headers on GraphQL HTTP responses (not on event streams, whose headers leave before
 // the call): computed after the operation, for the caller the request authenticated.
 import type { Plugin } from 'graphql-yoga';
-import { balanceHeaders } from '../balance-headers.ts';
+import { balanceHeaders } from '../http/balance-headers.ts';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 
 export function createBalanceHeaders(services: Services, logger: Logger) {
   const callers = new WeakMap<Request, Principal>();

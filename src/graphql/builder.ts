@@ -3,7 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
 import type { MessageLoader } from './message-loader.ts';
 
 export interface GraphQLContext {

@@ -2,8 +2,8 @@
 // own request errors (syntax, validation) -> BAD_INPUT; anything else -> INTERNAL, masked.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { AppError, HTTP_STATUS, retryAfterHeader, toAppError, type ErrorCode } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { AppError, HTTP_STATUS, retryAfterHeader, toAppError, type ErrorCode } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
 
 /**
  * Execution errors whose HTTP status a GraphQL POST answers with, as tRPC does (yoga takes the

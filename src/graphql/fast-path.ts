@@ -14,7 +14,7 @@
 // test/server/graphql-fast-path.test.ts compares both handlers' answers.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { processRegularResult, type GraphQLParams, type Plugin } from 'graphql-yoga';
-import { clientGone, isJson, readBody } from '../node-request.ts';
+import { clientGone, isJson, readBody } from '../http/node-request.ts';
 import type { GraphQLHandler } from './yoga.ts';
 
 /** The Accept values yoga answers with its regular JSON processor, whitespace removed, lowercased. */

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
-import { helpRequested } from '../cli/help.ts';
+import { helpRequested } from '../platform/cli-help.ts';
 import { schema } from './schema/index.ts';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../../schema.graphql', import.meta.url));

@@ -7,7 +7,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { LiveStreams } from '../domain/access/live-streams.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
 import type { GraphQLContext } from './builder.ts';
 
 interface ErrorResult {

@@ -1,6 +1,6 @@
-// Names the request's trace span after the GraphQL operation (see src/tracing.ts).
+// Names the request's trace span after the GraphQL operation (see src/platform/tracing.ts).
 import type { Plugin } from 'graphql-yoga';
-import { nameOperation } from '../tracing.ts';
+import { nameOperation } from '../platform/tracing.ts';
 
 interface OperationArgs {
   operationName?: string | null;

@@ -6,7 +6,7 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../domain/access/principal.ts';
-import type { SocketGuard } from '../socket-guard.ts';
+import type { SocketGuard } from '../http/socket-guard.ts';
 import type { GraphQLHandler } from './yoga.ts';
 
 interface EnvelopedRoot {

@@ -3,16 +3,16 @@
 // call to its route (src/compat/) and answers every failure in the route's SDK envelope and
 // status. Balance headers go on every successful answer (with the first frame of a stream).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { balanceHeaders } from '../balance-headers.ts';
+import { balanceHeaders } from './balance-headers.ts';
 import { COMPAT_ROUTES } from '../compat/routes.ts';
 import type { CompatCall, CompatRoute, Envelope, EventSink, Json } from '../compat/route.ts';
 import { errorBody, errorHeaders, statusOf } from '../compat/error-envelopes.ts';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
-import { AppError, badInput, toAppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { clientGone } from '../node-request.ts';
-import { noteRequest } from '../request-context.ts';
+import { AppError, badInput, toAppError } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import { clientGone } from './node-request.ts';
+import { noteRequest } from '../platform/request-context.ts';
 
 export interface CompatHandlerDeps {
   services: Services;

@@ -7,9 +7,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
-import { HTTP_STATUS, toAppError } from '../errors.ts';
+import { HTTP_STATUS, toAppError } from '../platform/errors.ts';
 import type { SpanIntake } from '../domain/reconciliation/span-intake.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 
 export const OTLP_TRACES_PATH = '/otlp/v1/traces';
 

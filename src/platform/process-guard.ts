@@ -2,7 +2,7 @@
 // promise nobody awaited) is logged and counted, and the process keeps serving every other
 // caller. Requests and streams fail alone where they are caught (the HTTP handler, the GraphQL and
 // tRPC error mappings, the subscription stream wrapper); this catches what slipped past them.
-import type { Logger } from '../logger.ts';
+import type { Logger } from './logger.ts';
 
 export type ProcessFault = 'uncaught_exception' | 'unhandled_rejection';
 

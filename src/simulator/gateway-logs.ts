@@ -2,7 +2,7 @@
 // a gateway served, with the event id it was sent; the list endpoint (v4 envelope, page/per_page,
 // order_by, filters in qs "repeat" encoding) and the get endpoint; and the knobs a reconciliation
 // test needs: lag (logs appear late), drop, alter, invent, and faults of the logs endpoints.
-import { uuidv7 } from '../ids.ts';
+import { uuidv7 } from '../platform/ids.ts';
 import { type ErrorReply, unauthorized, v4Error } from './error-bodies.ts';
 
 export interface SimLog {

@@ -1,6 +1,6 @@
 // `npm run simulator`: the simulator alone, on SIMULATOR_PORT (default 8787). A standalone
 // entry, so it reads process.env itself.
-import { helpRequested } from '../cli/help.ts';
+import { helpRequested } from '../platform/cli-help.ts';
 import { startSimulator } from './server.ts';
 
 const USAGE = `usage: npm run simulator

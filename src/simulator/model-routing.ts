@@ -2,7 +2,7 @@
 // (`dynamic/<route>`, answered with cf-aig-model / cf-aig-provider / cf-aig-step) and the Auto
 // Router (`cloudflare/auto`, answered with cf-aig-routed-model / cf-aig-routing-reason /
 // cf-aig-routing-decision-id), which picks within its pool or within cf-aig-allowed-models.
-import { uuidv7 } from '../ids.ts';
+import { uuidv7 } from '../platform/ids.ts';
 
 /** The Auto Router's default pool, as the simulator knows it (cheapest first). */
 export const AUTO_ROUTER_POOL = ['openai/gpt-5.4-mini', 'anthropic/claude-haiku-4-5', 'google/gemini-3-flash', 'openai/gpt-5.5', 'anthropic/claude-sonnet-4-5'];

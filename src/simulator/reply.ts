@@ -26,7 +26,7 @@
 //   other models: plain input, reasoning = the reasoning words;
 // - output = chunk count (text) or Σ tokens(arguments) (tool calls) + reasoning; total = P + output.
 import { createHash } from 'node:crypto';
-import type { ChatMessage, Usage } from '../call-vocabulary.ts';
+import type { ChatMessage, Usage } from '../upstream/call-vocabulary.ts';
 import { valueFor } from './json-value.ts';
 
 export const OPENAI_REASONING_TOKENS = 8;

@@ -3,7 +3,7 @@
 // gateway headers, caching, error bodies and injectable faults. Replies are deterministic (reply.ts).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { uuidv7 } from '../ids.ts';
+import { uuidv7 } from '../platform/ids.ts';
 import {
   anthropicError,
   type ErrorReply,

@@ -2,10 +2,10 @@
 // is still unsent (queries, mutations and batches; not WebSocket, not an event stream already
 // under way). For a batch, the last procedure's balance wins.
 import type { ServerResponse } from 'node:http';
-import { balanceHeaders } from '../balance-headers.ts';
+import { balanceHeaders } from '../http/balance-headers.ts';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 
 export async function setBalanceHeaders(res: ServerResponse | undefined, services: Services, principal: Principal, logger: Logger): Promise<void> {
   if (!res || res.headersSent) return;

@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
 import { badInputFromZod } from '../domain/validation.ts';
-import { AppError, HTTP_STATUS, retryAfterHeader, toAppError, type ErrorCode } from '../errors.ts';
+import { AppError, HTTP_STATUS, retryAfterHeader, toAppError, type ErrorCode } from '../platform/errors.ts';
 
 const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   UNAUTHENTICATED: 'UNAUTHORIZED',

@@ -22,7 +22,7 @@ import {
   TRPCError,
   type TRPCRequestInfo,
 } from '@trpc/server/unstable-core-do-not-import';
-import { clientGone, isJson, readBody } from '../node-request.ts';
+import { clientGone, isJson, readBody } from '../http/node-request.ts';
 
 export interface TrpcFastPathOptions<Ctx extends object> {
   router: AnyTRPCRouter;

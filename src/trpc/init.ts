@@ -6,10 +6,10 @@ import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone'
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Principal } from '../domain/access/principal.ts';
 import type { Services } from '../domain/services.ts';
-import { AppError, toAppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
-import { noteRequest } from '../request-context.ts';
+import { AppError, toAppError } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { noteRequest } from '../platform/request-context.ts';
 import { appErrorOf, formatTRPCError, setRetryAfter } from './errors.ts';
 import { setBalanceHeaders } from './balance-headers.ts';
 

@@ -5,7 +5,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { request } from 'undici';
-import { AppError, badInput } from '../errors.ts';
+import { AppError, badInput } from '../platform/errors.ts';
 
 export interface FetchedAudio {
   bytes: Buffer;

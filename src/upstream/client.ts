@@ -5,12 +5,12 @@ import { abortError, errorFromNetwork, errorFromResponse, protocolError, Upstrea
 import { WIRE_FORMATS } from './formats/index.ts';
 import type { WireFormat } from './formats/index.ts';
 import { gatewayHeaders, readGatewayMeta } from './headers.ts';
-import { traceHeaders } from '../tracing.ts';
+import { traceHeaders } from '../platform/tracing.ts';
 import { retryDelay, sleep, type RetryPolicy } from './retry.ts';
 import { createRouter } from './routing.ts';
 import { DeltaBatcher } from './delta-batching.ts';
 import { SseParser } from './sse.ts';
-import { emptyUsage } from '../call-vocabulary.ts';
+import { emptyUsage } from './call-vocabulary.ts';
 import type {
   UpstreamApi,
   UpstreamClient,
@@ -18,10 +18,10 @@ import type {
   UpstreamRequest,
   UpstreamResult,
   UpstreamStream,
-} from '../call-vocabulary.ts';
+} from './call-vocabulary.ts';
 import { validateUpstreamRequest } from './validate.ts';
 import { modalityWire, parseModalityReply } from './formats/modalities.ts';
-import type { ModalityTask } from '../call-vocabulary.ts';
+import type { ModalityTask } from './call-vocabulary.ts';
 
 export { validateUpstreamRequest } from './validate.ts';
 

@@ -3,7 +3,7 @@
 // "deltas that arrive together after it may be merged into one event"). A burst of twenty
 // deltas then costs the GraphQL and tRPC layers two events instead of twenty; deltas that
 // arrive apart are unchanged. Other events keep their order and split the runs they sit in.
-import type { UpstreamEvent } from '../call-vocabulary.ts';
+import type { UpstreamEvent } from './call-vocabulary.ts';
 
 export class DeltaBatcher {
   #firstSent = false;

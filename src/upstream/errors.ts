@@ -2,7 +2,7 @@
 // (v4 envelope, AiGatewayError, OpenAI, Anthropic, Workers AI), mid-stream error frames,
 // network errors and timeouts. Messages are safe to show: no token, no URL, no account id.
 import { errors as undiciErrors } from 'undici';
-import { AppError, type ErrorCode } from '../errors.ts';
+import { AppError, type ErrorCode } from '../platform/errors.ts';
 
 export type UpstreamErrorCode = Extract<
   ErrorCode,

@@ -1,6 +1,6 @@
 // cf-aig-* request headers from the normalized request, and the gateway facts read back.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { UpstreamRequest } from '../call-vocabulary.ts';
+import type { UpstreamRequest } from './call-vocabulary.ts';
 
 export function gatewayHeaders(req: UpstreamRequest): Record<string, string> {
   const h: Record<string, string> = {

@@ -1,6 +1,6 @@
 // Model -> upstream API routing: longest matching prefix wins; "*" overrides the fallback.
 // Defaults: anthropic/* -> Messages, everything else -> Chat Completions.
-import { UPSTREAM_APIS, type UpstreamApi } from '../call-vocabulary.ts';
+import { UPSTREAM_APIS, type UpstreamApi } from './call-vocabulary.ts';
 
 export const DEFAULT_ROUTES: Readonly<Record<string, UpstreamApi>> = { 'anthropic/': 'MESSAGES' };
 export const FALLBACK_API: UpstreamApi = 'CHAT_COMPLETIONS';

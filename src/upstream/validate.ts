@@ -1,8 +1,8 @@
 // Validation of the normalized request: every problem is BAD_INPUT with its field, raised
 // before any byte leaves the process.
-import { badInput } from '../errors.ts';
+import { badInput } from '../platform/errors.ts';
 import { isUpstreamApi } from './routing.ts';
-import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, type UpstreamRequest } from '../call-vocabulary.ts';
+import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, type UpstreamRequest } from './call-vocabulary.ts';
 
 // The same constants as the door's zod schema (src/domain/generation/schemas.ts): whatever the
 // door accepted passes here (test/ledger/door.test.ts checks it property-based).

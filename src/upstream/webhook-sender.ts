@@ -7,8 +7,19 @@
 import dns from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
-import type { WebhookPort } from '../domain/alerts/webhook-port.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
+
+/** The outbound webhook as the alerts domain uses it (domain/alerts/webhook-port.ts). */
+export interface WebhookPort {
+  /**
+   * Throws BAD_INPUT (field webhookUrl) unless the URL is http(s), its host is allow-listed and
+   * every address it resolves to is public (or the loopback/private address itself is listed).
+   */
+  check(url: string): Promise<void>;
+  /** POSTs the body; resolves to the HTTP status. Rejects on a network failure or a refused address. */
+  post(url: string, body: string, headers: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
 
 interface HostEntry {
   host: string;

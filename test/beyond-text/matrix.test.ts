@@ -4,7 +4,7 @@
 // request returns matching `json`, an image input reaches the upstream in that format's shape,
 // and reasoning tokens land in the ledger. Real server, real clients, the simulator upstream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UpstreamApi } from '../../src/call-vocabulary.ts';
+import type { UpstreamApi } from '../../src/upstream/call-vocabulary.ts';
 import { collectTrpc, graphqlSse, graphqlWs, trpcHttp, trpcWs } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 

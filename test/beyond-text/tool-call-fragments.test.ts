@@ -5,7 +5,7 @@
 // SSE parser, wire-format mapper and output accumulator and reassemble exactly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { UpstreamEvent, UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamEvent, UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { OutputAccumulator } from '../../src/domain/generation/output-accumulator.ts';
 import { WIRE_FORMATS } from '../../src/upstream/formats/index.ts';
 import { SseParser } from '../../src/upstream/sse.ts';

@@ -12,7 +12,7 @@ import { expectedReport, makeRows, recordAll } from '../usage/ledger-fixture.ts'
 
 let server: TestServer;
 let lines: string[];
-const ctx = () => cliContext(server.app.db.prisma, (l) => lines.push(l));
+const ctx = () => cliContext(server.app.services, (l) => lines.push(l));
 
 beforeAll(async () => {
   server = await startTestServer({ GATEWAYS: 'gw-a,gw-b' });

@@ -2,7 +2,7 @@
 // when a group has no name, such as calls made without a stored key).
 import { describe, expect, it } from 'vitest';
 import { formatReport } from '../../src/cli/report-format.ts';
-import type { UsageReport, UsageReportRow } from '../../src/domain/usage/usage-report.ts';
+import type { UsageReport, UsageReportRow } from '../../src/domain/reports/usage-report.ts';
 
 const sums = { requests: 2, inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, totalTokens: 15, costUsd: '0.01' };
 const row = (over: Partial<UsageReportRow>): UsageReportRow =>

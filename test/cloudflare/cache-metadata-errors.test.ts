@@ -3,7 +3,7 @@
 // metadata, before anything goes upstream); the 2026 error codes map and retry as specified;
 // neurons are stored and priced for models priced per neuron. Real server, the simulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { neuronCostAt } from '../../src/domain/usage/pricing.ts';
+import { neuronCostAt } from '../../src/domain/pricing/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;

@@ -5,8 +5,8 @@
 // ends 995 MATCHED, 3 DRIFT, 2 MISSING_UPSTREAM; duplicates change nothing. The receiver's
 // bounds (401, 413, 400), and RECONCILE_SOURCE=both against the logs API on the same calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { EnvError, loadEnv } from '../../src/env.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { EnvError, loadEnv } from '../../src/platform/env.ts';
 import { restLogSource } from '../../src/domain/reconciliation/log-source.ts';
 import { createReconciliationService } from '../../src/domain/reconciliation/reconciliation-service.ts';
 import { combinedLogSource, otlpSpanSource } from '../../src/domain/reconciliation/span-source.ts';

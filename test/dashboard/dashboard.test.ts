@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInt, formatTime, formatUsd } from '../../dashboard/src/format.ts';
-import { DASHBOARD_DIR } from '../../src/dashboard-static.ts';
+import { DASHBOARD_DIR } from '../../src/http/dashboard-static.ts';
 import { ensureDashboardBuilt, launchChromium } from '../helpers/browser.ts';
 import { ADMIN_KEY, createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwitchboardClient } from '../../packages/client/src/index.ts';
-import { keysInUrlAllowed, loadEnv } from '../../src/env.ts';
-import { createLogger } from '../../src/logger.ts';
+import { keysInUrlAllowed, loadEnv } from '../../src/platform/env.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { createSocketGuard, WS_TOO_MANY, WS_UNAUTHORIZED } from '../../src/socket-guard.ts';
+import { createSocketGuard, WS_TOO_MANY, WS_UNAUTHORIZED } from '../../src/http/socket-guard.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { readSse } from './sse-reader.ts';
 

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { expect } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import type { RecordedRequest, Simulator } from '../../src/simulator/server.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';

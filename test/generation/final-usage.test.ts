@@ -3,7 +3,7 @@
 // CANCELLED row carrying an estimate (usageEstimated true), never message_start's partial
 // output figure (1 token); a stream read to its end records the provider's final figures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UpstreamApi, UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamApi, UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { WIRE_FORMATS } from '../../src/upstream/formats/index.ts';
 import { collectTrpc, trpcHttp } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';

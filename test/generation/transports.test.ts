@@ -2,7 +2,7 @@
 // to the full text, the final event carries exact usage, and each call leaves one ledger row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateReply } from '../../src/simulator/reply.ts';
-import type { Usage } from '../../src/call-vocabulary.ts';
+import type { Usage } from '../../src/upstream/call-vocabulary.ts';
 import { collectTrpc, graphqlSse, graphqlWs, trpcHttp, trpcWs } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -7,7 +7,7 @@ import { createUserWithKey, startTestServer, type TestServer } from '../helpers/
 
 let server: TestServer;
 let lines: string[] = [];
-const ctx = () => cliContext(server.app.db.prisma, (l) => void lines.push(l));
+const ctx = () => cliContext(server.app.services, (l) => void lines.push(l));
 beforeAll(async () => {
   server = await startTestServer();
 }, 180_000);

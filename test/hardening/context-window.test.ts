@@ -2,10 +2,10 @@
 // the replayed body within MAX_BODY_BYTES, a turn that cannot fit is BAD_INPUT.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src/call-vocabulary.ts';
+import type { ChatMessage } from '../../src/upstream/call-vocabulary.ts';
 import { fitHistory, messageTokens } from '../../src/domain/chat/context-window.ts';
 import { estimateInputTokens } from '../../src/domain/generation/call-runner.ts';
-import { AppError } from '../../src/errors.ts';
+import { AppError } from '../../src/platform/errors.ts';
 import { trpcErrorData } from '../helpers/errors.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -4,8 +4,8 @@
 // publisher by a bounded time and is named in a warning.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyRevocations, type KeyRevocations, type RevokedKeys } from '../../src/key-revocations.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createKeyRevocations, type KeyRevocations, type RevokedKeys } from '../../src/platform/key-revocations.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
 
 describe.skipIf(!process.env.DATABASE_URL)('key revocation channel (PostgreSQL)', () => {

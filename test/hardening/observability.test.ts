@@ -1,7 +1,7 @@
 // Metrics with bounded labels behind a token, errors by code, upstream series; x-request-id on
 // every response and on the access line; prompts never logged; tRPC batches bounded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { graphqlSse } from '../helpers/clients.ts';
 

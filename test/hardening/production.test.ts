@@ -1,7 +1,7 @@
 // Production posture: no introspection or GraphiQL unless GRAPHIQL=true, CORS from an allow-list,
 // start-up refuses a short admin key and a missing METRICS_TOKEN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEnv } from '../../src/env.ts';
+import { loadEnv } from '../../src/platform/env.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 

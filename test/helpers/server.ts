@@ -2,8 +2,8 @@
 // as DATABASE_URL selects) and gives tests real clients.
 import { createTRPCClient, httpBatchLink, httpLink } from '@trpc/client';
 import { createApp, type App, type AppOverrides } from '../../src/app.ts';
-import { loadEnv } from '../../src/env.ts';
-import { createLogger } from '../../src/logger.ts';
+import { loadEnv } from '../../src/platform/env.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import type { AppRouter } from '../../src/trpc/router.ts';
 import { freshDatabase } from './database.ts';
 

@@ -1,6 +1,6 @@
 // Starts a simulator for a test and builds an UpstreamClient pointing at it.
 import { createUpstreamClient, type UpstreamConfig } from '../../src/upstream/client.ts';
-import type { UpstreamClient, UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamClient, UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.ts';
 
 export const TEST_ACCOUNT = 'acc-test-123';

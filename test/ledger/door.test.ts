@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInput } from '../../src/domain/generation/schemas.ts';
 import { toChatMessage } from '../../src/domain/generation/message-input.ts';
 import { validateUpstreamRequest } from '../../src/upstream/validate.ts';
-import type { UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { postTrpc, userWithKey } from '../limits/helpers.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 

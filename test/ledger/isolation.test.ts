@@ -2,10 +2,10 @@
 // and a row the database refuses fails its own call with INTERNAL (no reply text reaches that
 // client) while every other call in the batch succeeds with its row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidv7 } from '../../src/ids.ts';
-import { createLedger } from '../../src/domain/usage/ledger.ts';
-import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
-import { createLogger } from '../../src/logger.ts';
+import { uuidv7 } from '../../src/platform/ids.ts';
+import { createLedger } from '../../src/domain/ledger/ledger.ts';
+import type { UsageRow } from '../../src/domain/ledger/usage-row.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { postTrpc, userWithKey } from '../limits/helpers.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 

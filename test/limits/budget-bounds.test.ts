@@ -4,15 +4,15 @@
 // reserved, so 200 parallel calls never settle past a limit. Unpriced models are refused under a
 // USD limit (UNPRICED_MODELS). Both limit stores.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Usage } from '../../src/call-vocabulary.ts';
+import type { Usage } from '../../src/upstream/call-vocabulary.ts';
 import { createLimitAdmission } from '../../src/domain/limits/limit-admission.ts';
 import { createMemoryLimitStore } from '../../src/domain/limits/memory-limit-store.ts';
 import { usdToUnits } from '../../src/domain/limits/money.ts';
 import { inputTokenBound, IMAGE_ALLOWANCE_TOKENS, worstCaseCost } from '../../src/domain/limits/reservation-bound.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS, outputCapFor } from '../../src/domain/generation/output-caps.ts';
-import { costAt, type PriceVersion, type Pricing } from '../../src/domain/usage/pricing.ts';
-import { loadEnv } from '../../src/env.ts';
-import { createLogger } from '../../src/logger.ts';
+import { costAt, type PriceVersion, type Pricing } from '../../src/domain/pricing/pricing.ts';
+import { loadEnv } from '../../src/platform/env.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { deleteRedisKeys, postTrpc, REDIS_URL, startLimitServer, uniquePrefix, userWithKey, type LimitServer } from './helpers.ts';
 
 const MODEL = '@cf/moonshotai/kimi-k2.6';

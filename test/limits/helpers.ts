@@ -2,7 +2,7 @@
 // a plain-HTTP tRPC caller (one request per call, no batching) that returns data or the error.
 import { randomBytes } from 'node:crypto';
 import type { AppOverrides } from '../../src/app.ts';
-import type { Pricing } from '../../src/domain/usage/pricing.ts';
+import type { Pricing } from '../../src/domain/pricing/pricing.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
 
 export { ADMIN_KEY };

@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dayOf, monthOf, type EffectiveLimits, type LedgerBooksSource, type LimitStore, type SubjectRef } from '../../src/domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from '../../src/domain/limits/memory-limit-store.ts';
 import { usdToUnits, unitsToUsd } from '../../src/domain/limits/money.ts';
-import { createRedisLimitStore } from '../../src/domain/limits/redis-limit-store.ts';
-import { createLogger } from '../../src/logger.ts';
-import { closeRedisClient, createRedisClient } from '../../src/redis.ts';
+import { createRedisLimitStore } from '../../src/platform/redis-limit-store.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { closeRedisClient, createRedisClient } from '../../src/platform/redis.ts';
 import { deleteRedisKeys, REDIS_URL, uniquePrefix } from './helpers.ts';
 
 const clients: Redis[] = [];

@@ -5,14 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { Dec } from '../../src/domain/usage/pricing.ts';
+import { Dec } from '../../src/domain/pricing/pricing.ts';
 import { createLimitAdmission } from '../../src/domain/limits/limit-admission.ts';
 import type { LimitStore } from '../../src/domain/limits/limit-store.ts';
 import { createMemoryLimitStore } from '../../src/domain/limits/memory-limit-store.ts';
 import { usdToUnits } from '../../src/domain/limits/money.ts';
-import { createRedisLimitStore } from '../../src/domain/limits/redis-limit-store.ts';
-import { createLogger } from '../../src/logger.ts';
-import { closeRedisClient, createRedisClient } from '../../src/redis.ts';
+import { createRedisLimitStore } from '../../src/platform/redis-limit-store.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { closeRedisClient, createRedisClient } from '../../src/platform/redis.ts';
 import { freshDatabase } from '../helpers/database.ts';
 import { testEnv } from '../helpers/server.ts';
 import { deleteRedisKeys, flatPricing, postTrpc, REDIS_URL, uniquePrefix, userWithKey } from './helpers.ts';

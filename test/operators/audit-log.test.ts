@@ -191,7 +191,7 @@ describe('audit log', () => {
   });
 
   it("the operator CLI's admin commands are audited as the bootstrap admin", async () => {
-    const ctx = cliContext(server.app.db.prisma, () => {});
+    const ctx = cliContext(server.app.services, () => {});
     const added = await act(async () => {
       const user = await ctx.access.createUser(ctx.principal, { email: 'cli-made@example.com', role: 'USER' });
       await ctx.userLimits.setUserLimits(ctx.principal, { userId: user.id, requestsPerMinute: 5 });

@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { collectTrpc, graphqlSse, trpcHttp } from '../helpers/clients.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
 import { trpcErrorData } from '../helpers/errors.ts';

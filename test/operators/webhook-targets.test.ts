@@ -3,7 +3,7 @@
 // that changes after creation is caught on the connection itself); listed IP literals are allowed.
 import type { LookupAddress } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.ts';
+import { AppError } from '../../src/platform/errors.ts';
 import { createWebhookSender, isPrivateAddress, parseAllowedHosts } from '../../src/upstream/webhook-sender.ts';
 import { startReceiver } from './webhook-receiver.ts';
 

@@ -2,12 +2,12 @@
 // INTERRUPTED rows taking Cloudflare's tokens, clean failures (401, 429, malformed page) and the
 // run lock between instances. Real calls through the real server; the simulator as Cloudflare.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { restLogSource, type LogSource } from '../../src/domain/reconciliation/log-source.ts';
 import { createReconciliationService } from '../../src/domain/reconciliation/reconciliation-service.ts';
 import { createGatewayLogsClient } from '../../src/upstream/gateway-logs-client.ts';
-import { uuidv7 } from '../../src/ids.ts';
-import { normalizeDecimal } from '../../src/domain/usage/pricing.ts';
+import { uuidv7 } from '../../src/platform/ids.ts';
+import { normalizeDecimal } from '../../src/domain/pricing/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;

@@ -3,7 +3,7 @@
 // and a log that carries no event id, matched to its row by cf-aig-log-id. A few real calls
 // through the real server plus 110 invented logs (three pages of 50), the simulator as Cloudflare.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dec } from '../../src/domain/usage/pricing.ts';
+import { Dec } from '../../src/domain/pricing/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;

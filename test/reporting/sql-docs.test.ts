@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
-import type { UsageReport } from '../../src/domain/usage/usage-report.ts';
-import { Dec, normalizeDecimal } from '../../src/domain/usage/pricing.ts';
-import { uuidv7 } from '../../src/ids.ts';
-import type { UsageDimension } from '../../src/domain/usage/schemas.ts';
+import type { UsageRow } from '../../src/domain/ledger/usage-row.ts';
+import type { UsageReport } from '../../src/domain/reports/usage-report.ts';
+import { Dec, normalizeDecimal } from '../../src/domain/pricing/pricing.ts';
+import { uuidv7 } from '../../src/platform/ids.ts';
+import type { UsageDimension } from '../../src/domain/reports/schemas.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { makeRows, recordAll } from '../usage/ledger-fixture.ts';
 

@@ -6,7 +6,7 @@
 // take (a batch, invalid JSON, unknown keys) are handed to yoga and must still answer the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wantsFastPath } from '../../src/graphql/fast-path.ts';
-import { BALANCE_HEADERS } from '../../src/balance-headers.ts';
+import { BALANCE_HEADERS } from '../../src/http/balance-headers.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 interface Side {

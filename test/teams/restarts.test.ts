@@ -4,8 +4,8 @@
 // budget, spent close to their limit in a first run, still refuse the next call after a restart.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { Dec } from '../../src/domain/usage/pricing.ts';
-import { createLogger } from '../../src/logger.ts';
+import { Dec } from '../../src/domain/pricing/pricing.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
 import { ADMIN_KEY, testEnv } from '../helpers/server.ts';
 import { flatPricing, postTrpc, type TrpcResult } from '../limits/helpers.ts';

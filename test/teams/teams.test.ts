@@ -2,10 +2,10 @@
 // user's, a key's model allow-list, teams and their limits, me.remaining and the balance
 // headers at every level, and attribution of every ledger row (apiKeyId, teamId, tags).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BALANCE_HEADERS } from '../../src/balance-headers.ts';
+import { BALANCE_HEADERS } from '../../src/http/balance-headers.ts';
 import { deleteRedisKeys, flatPricing, postTrpc, REDIS_URL, startLimitServer, uniquePrefix, type LimitServer } from '../limits/helpers.ts';
 import { ADMIN_KEY } from '../helpers/server.ts';
-import { Dec } from '../../src/domain/usage/pricing.ts';
+import { Dec } from '../../src/domain/pricing/pricing.ts';
 
 const MODEL = '@cf/moonshotai/kimi-k2.6';
 const prefix = uniquePrefix();

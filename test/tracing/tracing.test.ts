@@ -4,7 +4,7 @@
 // `traceparent`. Off (no endpoint): the hooks do nothing.
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracing, traceHeaders } from '../../src/tracing.ts';
+import { startTracing, traceHeaders } from '../../src/platform/tracing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const exporter = new InMemorySpanExporter();

@@ -2,7 +2,7 @@
 // thinking tokens (output_tokens_details.thinking_tokens, else 0), JSON through a forced tool
 // on Messages, tool_result merging, request shapes of tools / tool choice / response format.
 import { describe, expect, it } from 'vitest';
-import type { UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { WIRE_FORMATS } from '../../src/upstream/formats/index.ts';
 import { normalizeFinishReason } from '../../src/upstream/formats/shared.ts';
 

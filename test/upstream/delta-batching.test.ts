@@ -1,7 +1,7 @@
 // Deltas that arrive together are merged after the first (api-contract.md, "v2 additions"):
 // the batcher on its own, and end to end against the simulator, in a burst and spread out.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { UpstreamEvent, UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamEvent, UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { DeltaBatcher } from '../../src/upstream/delta-batching.ts';
 import { startSimulatorHarness, type SimulatorHarness, upstreamRequest } from '../helpers/simulator.ts';
 

@@ -1,10 +1,10 @@
 // Every error shape -> the right code; retries only where allowed; aborts close the socket;
 // bad input fails before any request leaves the process.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppError } from '../../src/errors.ts';
+import { AppError } from '../../src/platform/errors.ts';
 import type { Fault } from '../../src/simulator/faults.ts';
 import { UpstreamError } from '../../src/upstream/errors.ts';
-import type { UpstreamApi, UpstreamEvent, UpstreamRequest } from '../../src/call-vocabulary.ts';
+import type { UpstreamApi, UpstreamEvent, UpstreamRequest } from '../../src/upstream/call-vocabulary.ts';
 import { startSimulatorHarness, type SimulatorHarness, TEST_ACCOUNT, upstreamRequest } from '../helpers/simulator.ts';
 
 let h: SimulatorHarness;

@@ -1,7 +1,7 @@
 // Each format x streamed/not against the simulator: exact text and every usage category.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateReply } from '../../src/simulator/reply.ts';
-import type { UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../../src/call-vocabulary.ts';
+import type { UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../../src/upstream/call-vocabulary.ts';
 import { startSimulatorHarness, TEST_ACCOUNT, type SimulatorHarness, upstreamRequest } from '../helpers/simulator.ts';
 
 let h: SimulatorHarness;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadEnv } from '../../src/env.ts';
+import { loadEnv } from '../../src/platform/env.ts';
 import { createUpstreamClient } from '../../src/upstream/client.ts';
-import { upstreamConfigFromEnv } from '../../src/upstream-config.ts';
+import { upstreamConfigFromEnv } from '../../src/upstream/config-from-env.ts';
 import { parseRetryAfter } from '../../src/upstream/errors.ts';
 import { retryDelay } from '../../src/upstream/retry.ts';
 import { UpstreamError } from '../../src/upstream/errors.ts';

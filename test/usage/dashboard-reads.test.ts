@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { trpcErrorData } from '../helpers/errors.ts';
-import { createModelPerformance } from '../../src/domain/usage/model-performance.ts';
+import { createModelPerformance } from '../../src/domain/reports/model-performance.ts';
 
 let server: TestServer;
 let alice: { userId: string; key: string };

@@ -1,11 +1,11 @@
 // A deterministic ledger for report tests: rows over several days, users, models, gateways,
 // APIs and statuses, written through the real ledger (so the roll-up triggers run).
 import type { App } from '../../src/app.ts';
-import { uuidv7 } from '../../src/ids.ts';
-import { SURFACES, type UsageRow } from '../../src/domain/usage/usage-row.ts';
-import { Dec } from '../../src/domain/usage/pricing.ts';
-import type { UsageDimension } from '../../src/domain/usage/schemas.ts';
-import type { UsageReportRow, UsageTotals } from '../../src/domain/usage/usage-report.ts';
+import { uuidv7 } from '../../src/platform/ids.ts';
+import { SURFACES, type UsageRow } from '../../src/domain/ledger/usage-row.ts';
+import { Dec } from '../../src/domain/pricing/pricing.ts';
+import type { UsageDimension } from '../../src/domain/reports/schemas.ts';
+import type { UsageReportRow, UsageTotals } from '../../src/domain/reports/usage-report.ts';
 
 export function prng(seed: number) {
   let s = seed >>> 0;

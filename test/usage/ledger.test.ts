@@ -3,9 +3,9 @@
 // after its own row is committed; on a lost connection a begin fails at once (fail closed) and a
 // finish is retried until written.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLedger } from '../../src/domain/usage/ledger.ts';
-import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLedger } from '../../src/domain/ledger/ledger.ts';
+import type { UsageRow } from '../../src/domain/ledger/usage-row.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { makeRows } from './ledger-fixture.ts';
 
 const TEMPLATE = makeRows(['00000000-0000-7000-8000-000000000001'], 1, new Date('2026-11-24T00:00:00Z'), 1)[0]!;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliContext } from '../../src/cli/context.ts';
 import { pricesImport } from '../../src/cli/prices-import.ts';
-import { Dec } from '../../src/domain/usage/pricing.ts';
+import { Dec } from '../../src/domain/pricing/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -79,14 +79,14 @@ describe('prices', () => {
     const prisma = server.app.db.prisma;
     const v1 = await prisma.modelPrice.findFirstOrThrow({ where: { model: 'openai/gpt-5.5', version: 1 } });
     const lines: string[] = [];
-    await pricesImport([file], cliContext(prisma, (l) => lines.push(l)));
+    await pricesImport([file], cliContext(server.app.services, (l) => lines.push(l)));
     expect(lines.at(-1)).toBe('1 new versions, 1 unchanged, 1 skipped (not listed by models; --all takes them)');
     const v2 = await prisma.modelPrice.findFirstOrThrow({ where: { model: 'openai/gpt-5.5', version: 2 } });
     expect([v2.inputPerMTok.toFixed(), v2.outputPerMTok.toFixed(), v2.cachedInputPerMTok!.toFixed()]).toEqual(['6', '32', '0.6']);
     expect(v2.source).toMatch(/LiteLLM/);
     expect(await prisma.modelPrice.findFirstOrThrow({ where: { id: v1.id } })).toEqual(v1);
     lines.length = 0;
-    await pricesImport([file], cliContext(prisma, (l) => lines.push(l)));
+    await pricesImport([file], cliContext(server.app.services, (l) => lines.push(l)));
     expect(lines.at(-1)).toMatch(/^0 new versions, 2 unchanged/);
   });
 });

@@ -3,7 +3,7 @@
 // means a null cost, never zero.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { costAt, Dec, type PriceVersion } from '../../src/domain/usage/pricing.ts';
+import { costAt, Dec, type PriceVersion } from '../../src/domain/pricing/pricing.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { trpcCode } from '../helpers/errors.ts';
 

@@ -2,8 +2,8 @@
 // ledger for every grouping, over ranges with partial days at both edges (roll-up + ledger),
 // and access rules (a USER sees only its own rows; an admin one user or all).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageRow } from '../../src/domain/usage/usage-row.ts';
-import { USAGE_DIMENSIONS, type UsageDimension } from '../../src/domain/usage/schemas.ts';
+import type { UsageRow } from '../../src/domain/ledger/usage-row.ts';
+import { USAGE_DIMENSIONS, type UsageDimension } from '../../src/domain/reports/schemas.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { expectedReport as expectedFromLedger, makeRows, recordAll, type Attribution } from './ledger-fixture.ts';
 import { trpcCode } from '../helpers/errors.ts';

@@ -1,8 +1,8 @@
 // Users, API keys and authentication. Keys are random, shown once, stored hashed, revocable.
 import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
 import { isUuid } from '../validation.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';

@@ -4,7 +4,7 @@
 // AUTH_CACHE_TTL_MS.
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
+import { notFound } from '../../platform/errors.ts';
 import { limitColumns, limitValuesInput, limitValuesOf } from '../limits/limit-values.ts';
 import { restrictionsAfterChange } from './key-restrictions.ts';
 import { isUuid } from '../validation.ts';

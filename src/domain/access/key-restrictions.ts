@@ -3,9 +3,9 @@
 // remove them; the key's owner may only tighten them. A key with any of them cannot create,
 // rotate or revoke keys (it could otherwise mint itself an unrestricted one).
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { LimitValues, LimitValuesInput } from '../limits/limit-values.ts';
-import { Dec } from '../usage/pricing.ts';
+import { Dec } from '../pricing/pricing.ts';
 import { isAdmin, type Principal } from './principal.ts';
 
 export const RESTRICTION_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyBudgetUsd', 'allowedModels', 'expiresAt'] as const;

@@ -2,7 +2,7 @@
 // at once on every transport (WebSockets are closed by the socket guard; this covers SSE and
 // every other stream): the stream's next event is an UNAUTHENTICATED error, then it ends, and the
 // call underneath is cancelled (its ledger row records the cancellation as for a client that left).
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { Principal } from './principal.ts';
 
 export interface RevokedTarget {

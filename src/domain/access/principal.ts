@@ -1,5 +1,5 @@
 // Who is calling: resolved once per request from the bearer key, then passed to every service.
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 
 export type Role = 'USER' | 'ADMIN';
 

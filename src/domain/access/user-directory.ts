@@ -1,6 +1,6 @@
 // Looking a user up by email, for operator tools (the CLIs): admin only.
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
+import { notFound } from '../../platform/errors.ts';
 import { requireAdmin, type Principal } from './principal.ts';
 import { isUuid } from '../validation.ts';
 

@@ -1,7 +1,7 @@
 // Per-user settings the hot path needs (chosen gateway, limits), cached in memory briefly so a
 // call costs no extra database round trip. Changes made on this instance evict at once.
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
+import { notFound } from '../../platform/errors.ts';
 
 export interface UserSettings {
   defaultGatewayId: string | null;

@@ -3,11 +3,11 @@
 // null = no limit. The settings cache on this instance is evicted at once (others within its TTL).
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
+import { notFound } from '../../platform/errors.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';
-import { decimalString } from '../usage/schemas.ts';
+import { decimalString } from '../reports/schemas.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 
 const limit = z.number().int('must be a whole number').positive('must be positive; null means no limit').max(2_147_483_647).nullish();

@@ -5,8 +5,8 @@
 // period) makes that exactly one however many instances check at once. The instance whose insert
 // won announces the event (subscription feed, webhook outbox).
 import type { PrismaClient } from '../../db/index.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { Logger } from '../../logger.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { DAY_MS, monthOf, monthStart } from '../limits/limit-store.ts';
 import { usdToUnits } from '../limits/money.ts';
 import type { BudgetScope } from './schemas.ts';

@@ -2,8 +2,8 @@
 // the alert is created (allow-list and resolved addresses, see the WebhookPort) and again at each
 // delivery. Deleting an alert stops it firing and cancels its undelivered webhooks; its events stay.
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
 import { requireAdmin, type Principal } from '../access/principal.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 import { isUuid } from '../validation.ts';

@@ -3,7 +3,7 @@
 // stored by other instances are read from the table (by its feed sequence) while anyone here is
 // subscribed. Each event reaches each subscriber once.
 import type { PrismaClient } from '../../db/index.ts';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { isAdmin, type Principal } from '../access/principal.ts';
 import { toBudgetEventView, type BudgetEventView } from './views.ts';
 

@@ -6,7 +6,7 @@
 // BUDGET_WEBHOOK_SECRET.
 import { createHmac } from 'node:crypto';
 import type { PrismaClient } from '../../db/index.ts';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { toBudgetEventView, webhookBody } from './views.ts';
 import type { WebhookPort } from './webhook-port.ts';
 

@@ -1,7 +1,7 @@
 // auditLog (admin): the audit events, newest first, filtered by time, actor and action, paged by
 // an opaque cursor. Read-only: nothing in the application updates or deletes an event.
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import { requireAdmin, type Principal } from '../access/principal.ts';
 import type { AuditLogInput } from './schemas.ts';
 

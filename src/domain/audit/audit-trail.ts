@@ -3,8 +3,8 @@
 // its user id and the key it used (none for ADMIN_API_KEY and the operator CLIs, which act as the
 // bootstrap admin). The request id comes from the request being served, when there is one.
 import type { Prisma, PrismaClient } from '../../db/index.ts';
-import { uuidv7 } from '../../ids.ts';
-import { currentRequest } from '../../request-context.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { currentRequest } from '../../platform/request-context.ts';
 import type { Principal } from '../access/principal.ts';
 
 /** What kind of thing an act changed. */

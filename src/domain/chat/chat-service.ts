@@ -2,7 +2,7 @@
 // upstream call, the assistant message after it (partial text kept and marked when a stream is
 // cut short or cancelled); earlier messages are replayed to the model in order.
 import { z } from 'zod';
-import type { ChatMessage } from '../../call-vocabulary.ts';
+import type { ChatMessage } from '../../upstream/call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { Reservation } from '../generation/admission.ts';
 import type { CallContext, CallOutcome } from '../generation/call-runner.ts';

@@ -11,8 +11,8 @@
 //   dropped to fit, cutting only before a user message (so a tool call never loses its result,
 //   and the replay starts the way every provider expects). A system prompt plus turn that cannot
 //   fit on their own is BAD_INPUT.
-import type { ChatMessage } from '../../call-vocabulary.ts';
-import { AppError } from '../../errors.ts';
+import type { ChatMessage } from '../../upstream/call-vocabulary.ts';
+import { AppError } from '../../platform/errors.ts';
 import { estimateInputTokens } from '../generation/call-runner.ts';
 import { tokenBudget, type ContextWindowPolicy } from '../generation/context-budget.ts';
 

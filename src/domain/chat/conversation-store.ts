@@ -1,8 +1,8 @@
 // Conversations and their messages in the database: ordered rows, owner-scoped reads.
-import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
+import type { ImageInput, ToolCall } from '../../upstream/call-vocabulary.ts';
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
 import { isUuid } from '../validation.ts';
 import type { ConversationPage, ConversationView, MessageRole, MessageStatus, MessageView } from './conversation-view.ts';
 

@@ -1,5 +1,5 @@
 // What the APIs return for conversations, messages and chat turns.
-import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
+import type { ImageInput, ToolCall } from '../../upstream/call-vocabulary.ts';
 import type { Generation, OutputStreamEvent } from '../generation/generation-view.ts';
 
 export type MessageRole = 'SYSTEM' | 'USER' | 'ASSISTANT' | 'TOOL';

@@ -4,8 +4,8 @@
 // API rejects a tool call without its result (or a result without its call), so calls that were
 // never answered are dropped with their orphans; failed and empty messages are not replayed.
 // Also: chat toolResults, which must answer exactly the previous turn's open tool calls.
-import type { ChatMessage, ToolCall } from '../../call-vocabulary.ts';
-import { AppError } from '../../errors.ts';
+import type { ChatMessage, ToolCall } from '../../upstream/call-vocabulary.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { MessageView } from './conversation-view.ts';
 
 const ROLE = { SYSTEM: 'system', USER: 'user', ASSISTANT: 'assistant', TOOL: 'tool' } as const;

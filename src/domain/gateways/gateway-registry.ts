@@ -2,7 +2,7 @@
 // configuration at start (DEFAULT_GATEWAY_ID plus GATEWAYS), kept in memory for the hot path,
 // and reloaded from the database when it changes.
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 
 export interface GatewayView {
   id: string;

@@ -1,9 +1,9 @@
 // Gateways as callers see them: the list they may use (with their default marked), choosing a
 // default (every choice kept in "GatewayChoice"), and the admin sync from Cloudflare's list.
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { UpstreamClient } from '../../call-vocabulary.ts';
+import { notFound } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { UpstreamClient } from '../../upstream/call-vocabulary.ts';
 import { isAdmin, type Principal, requireAdmin } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';

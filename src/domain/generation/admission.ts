@@ -1,8 +1,8 @@
 // Admission: the checks a call passes before it goes upstream (rate limits, budgets), with a
 // reservation that is settled to the actual usage afterwards or released on failure.
-import type { BilledUnits } from '../../call-vocabulary.ts';
+import type { BilledUnits } from '../../upstream/call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
-import type { UsageRow } from '../usage/usage-row.ts';
+import type { UsageRow } from '../ledger/usage-row.ts';
 
 export interface AdmissionRequest {
   principal: Principal;

@@ -1,12 +1,12 @@
 // The ledger rows of one call's attempts: the PENDING row written ahead of each upstream
 // request, and its final state. Also the Generation a finished row turns into.
-import { noUnits, type BilledUnits, type UpstreamApi, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
+import { noUnits, type BilledUnits, type UpstreamApi, type UpstreamMeta, type UpstreamRequest, type Usage } from '../../upstream/call-vocabulary.ts';
 import { hasUnits } from '../pricing/unit-prices.ts';
-import type { AppError } from '../../errors.ts';
+import type { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../access/principal.ts';
-import { estimatedUsage } from '../usage/usage-estimate.ts';
-import type { Pricing } from '../usage/pricing.ts';
-import { surfaceOf, type CallStatus, type Surface, type UsageRow } from '../usage/usage-row.ts';
+import { estimatedUsage } from '../ledger/usage-estimate.ts';
+import type { Pricing } from '../pricing/pricing.ts';
+import { surfaceOf, type CallStatus, type Surface, type UsageRow } from '../ledger/usage-row.ts';
 import type { Generation, GenerationOutput, GenerationUsage } from './generation-view.ts';
 
 export interface CallIdentity {

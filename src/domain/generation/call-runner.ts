@@ -1,4 +1,4 @@
-// The call pipeline (design.md "The call pipeline (v2)"): admit (reserve) -> for each upstream
+// The call pipeline (docs/architecture.md, "The call pipeline"): admit (reserve) -> for each upstream
 // attempt: the row written ahead as PENDING (group commit, overlapping the request; no reply byte
 // reaches the caller before it committed) -> the request with cf-aig-event-id = the row id ->
 // the row finalised (OK / ERROR / CANCELLED) -> settle the reservation -> completion hooks.
@@ -11,17 +11,17 @@
 // its upstream request aborted at once, fails UNAVAILABLE, and its final row is handed to the
 // ledger to be written when the database is back; a finish not written within FINISH_WAIT_MS
 // fails the call UNAVAILABLE while the ledger keeps retrying it.
-import { AppError, toAppError, unavailable } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { BilledUnits, ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamResult, UpstreamStream } from '../../call-vocabulary.ts';
+import { AppError, toAppError, unavailable } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { BilledUnits, ChatMessage, UpstreamApi, UpstreamClient, UpstreamMeta, UpstreamRequest, UpstreamResult, UpstreamStream } from '../../upstream/call-vocabulary.ts';
 import { UpstreamError } from '../../upstream/errors.ts';
 import { retryDelay, sleep, type RetryPolicy } from '../../upstream/retry.ts';
-import type { Ledger } from '../usage/ledger.ts';
-import { traceAttempt } from '../../tracing.ts';
-import type { Pricing } from '../usage/pricing.ts';
-import { estimateInputTokens } from '../usage/usage-estimate.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { traceAttempt } from '../../platform/tracing.ts';
+import type { Pricing } from '../pricing/pricing.ts';
+import { estimateInputTokens } from '../ledger/usage-estimate.ts';
 import { inputTokenBound } from '../limits/reservation-bound.ts';
-import type { UsageRow } from '../usage/usage-row.ts';
+import type { UsageRow } from '../ledger/usage-row.ts';
 import type { Admission, Reservation } from './admission.ts';
 import { finalRow, pendingRow, toGeneration, withPlannedUnits, type Attempt, type AttemptEnd, type CallIdentity } from './attempt-row.ts';
 import type { Generation, GenerationOutput, OutputStreamEvent } from './generation-view.ts';
@@ -31,7 +31,7 @@ import { requestFeatures } from './request-features.ts';
 import { readAheadUntil } from './read-ahead.ts';
 import type { GenerationOptions } from './schemas.ts';
 
-export { estimateInputTokens } from '../usage/usage-estimate.ts';
+export { estimateInputTokens } from '../ledger/usage-estimate.ts';
 
 /** How long a call waits for its final row to be written before it answers UNAVAILABLE (the ledger keeps retrying). */
 export const FINISH_WAIT_MS = 5_000;

@@ -1,9 +1,9 @@
 // How many input tokens one call may send: MAX_CONTEXT_TOKENS, lowered per model by
 // MODEL_CONTEXT_TOKENS. A chat drops its oldest turns to fit (chat/context-window.ts); a generate
 // sends exactly what the caller gave, so one over the budget is refused at the door.
-import type { ChatMessage } from '../../call-vocabulary.ts';
-import { AppError } from '../../errors.ts';
-import { estimateInputTokens } from '../usage/usage-estimate.ts';
+import type { ChatMessage } from '../../upstream/call-vocabulary.ts';
+import { AppError } from '../../platform/errors.ts';
+import { estimateInputTokens } from '../ledger/usage-estimate.ts';
 
 export interface ContextWindowPolicy {
   maxTokens: number;

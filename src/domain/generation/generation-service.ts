@@ -1,6 +1,6 @@
 // generate / generateStream: one prompt (or message list) to one model, recorded in the ledger.
-import { AppError } from '../../errors.ts';
-import type { ChatMessage } from '../../call-vocabulary.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { ChatMessage } from '../../upstream/call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { UserSettingsCache } from '../access/user-settings.ts';
 import type { GatewayRegistry } from '../gateways/gateway-registry.ts';

@@ -1,11 +1,11 @@
 // What generate and chat return, and the events their streams yield.
-import type { BilledUnits, FinishReason, Modality, ToolCall, UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, FinishReason, Modality, ToolCall, UpstreamApi, Usage } from '../../upstream/call-vocabulary.ts';
 import type { JsonError } from './json-output.ts';
 
 export interface GenerationUsage extends Usage, Partial<BilledUnits> {
   /** Decimal string; null when the model has no price. */
   costUsd: string | null;
-  /** The upstream reported no usage: the tokens are estimated (src/domain/usage/usage-estimate.ts). */
+  /** The upstream reported no usage: the tokens are estimated (src/domain/ledger/usage-estimate.ts). */
   estimated: boolean;
   /** What the call produced (absent in results stored before modalities existed: TEXT). */
   modality?: Modality;

@@ -2,7 +2,7 @@
 // reply against the asked format. A reply that does not parse, or does not match the schema,
 // keeps its raw text and says why with a stable code.
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { ResponseFormat } from '../../call-vocabulary.ts';
+import type { ResponseFormat } from '../../upstream/call-vocabulary.ts';
 
 export type JsonErrorCode = 'JSON_PARSE_FAILED' | 'JSON_SCHEMA_MISMATCH';
 export interface JsonError {

@@ -1,7 +1,7 @@
 // Validated message inputs as call-vocabulary messages, and the image size cap (MAX_IMAGE_BYTES,
 // on the decoded bytes of inline data; larger images go by URL).
-import type { ChatMessage, ImageInput } from '../../call-vocabulary.ts';
-import { AppError } from '../../errors.ts';
+import type { ChatMessage, ImageInput } from '../../upstream/call-vocabulary.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { ImageInputValue } from './feature-schemas.ts';
 import type { messageInput } from './schemas.ts';
 import type { z } from 'zod';

@@ -3,7 +3,7 @@
 // and turns upstream events into the client's stream events. The call runner feeds it; the
 // generation's output fields (toolCalls, json, reasoningText, finishReason, rawFinishReason)
 // come from here.
-import type { FinishReason, ResponseFormat, ToolCall, UpstreamEvent, UpstreamResult } from '../../call-vocabulary.ts';
+import type { FinishReason, ResponseFormat, ToolCall, UpstreamEvent, UpstreamResult } from '../../upstream/call-vocabulary.ts';
 import type { GenerationOutput, OutputStreamEvent } from './generation-view.ts';
 import { jsonOutputOf } from './json-output.ts';
 

@@ -1,7 +1,7 @@
 // The output cap a call sends upstream when its caller set no maxTokens: the model's own cap
 // where its provider publishes one (below, each with its source), else DEFAULT_MAX_OUTPUT_TOKENS.
 // Every call thus carries a cap, and its reservation reserves exactly that much output.
-import type { ReasoningEffort, UpstreamApi } from '../../call-vocabulary.ts';
+import type { ReasoningEffort, UpstreamApi } from '../../upstream/call-vocabulary.ts';
 import { DEFAULT_ANTHROPIC_MAX_TOKENS, THINKING_BUDGET } from '../../upstream/formats/messages.ts';
 
 /** DEFAULT_MAX_OUTPUT_TOKENS when the environment sets none. */

@@ -1,8 +1,8 @@
 // The features beyond plain text, from validated options into the upstream request, and the
 // check that the chosen API can express them: a feature it cannot is BAD_INPUT naming the field,
 // before anything is reserved, stored or sent.
-import type { ResponseFormat, ToolChoice, UpstreamApi, UpstreamRequest } from '../../call-vocabulary.ts';
-import { AppError } from '../../errors.ts';
+import type { ResponseFormat, ToolChoice, UpstreamApi, UpstreamRequest } from '../../upstream/call-vocabulary.ts';
+import { AppError } from '../../platform/errors.ts';
 import { THINKING_BUDGET } from '../../upstream/formats/messages.ts';
 import type { GenerationOptions } from './schemas.ts';
 

@@ -4,7 +4,7 @@
 // admission. Message sizes are bounded by MAX_MESSAGE_BYTES (checked in the service, since it is
 // configuration).
 import { z } from 'zod';
-import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, MODEL_ID, UPSTREAM_APIS } from '../../call-vocabulary.ts';
+import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, MODEL_ID, UPSTREAM_APIS } from '../../upstream/call-vocabulary.ts';
 import { safeString } from '../safe-text.ts';
 import { entityId } from '../validation.ts';
 import { checkFeatureOptions, featureOptionFields, imageInput, toolCallInput, toolResultInput } from './feature-schemas.ts';

@@ -8,7 +8,7 @@
 // older than the pending lease (its instance crashed) and a row past 24 h are replaced.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import { inputHash } from './input-hash.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

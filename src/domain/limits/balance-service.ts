@@ -1,8 +1,8 @@
 // me.remaining / User.remaining and the balance headers: the caller's own balance (its key, user
 // and team), or, for an admin, any user's (user and team levels).
 import { requireAdmin, type Principal } from '../access/principal.ts';
-import { AppError, unavailable } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
+import { AppError, unavailable } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
 import type { CallerLevels } from './limit-subjects.ts';
 import type { RemainingOf, Remaining } from './remaining.ts';
 

@@ -6,12 +6,12 @@
 // committed, release gives it all back (the call never went upstream). A model outside the key's
 // allow-list is FORBIDDEN before anything is reserved, and so is an unpriced model under a USD
 // limit unless UNPRICED_MODELS=allow.
-import { AppError } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { Logger } from '../../logger.ts';
+import { AppError } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { Logger } from '../../platform/logger.ts';
 import type { Admission, AdmissionRequest, Reservation } from '../generation/admission.ts';
-import type { Pricing } from '../usage/pricing.ts';
-import type { UsageRow } from '../usage/usage-row.ts';
+import type { Pricing } from '../pricing/pricing.ts';
+import type { UsageRow } from '../ledger/usage-row.ts';
 import type { LimitLevel, LimitName, LimitStore } from './limit-store.ts';
 import type { LimitsOf } from './limit-subjects.ts';
 import { usdToUnits } from './money.ts';

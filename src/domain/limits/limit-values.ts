@@ -1,7 +1,7 @@
 // The three limits as admins set them on a user, an API key or a team (null = no limit at that
 // level), and the one zod shape that validates them on every input that takes them.
 import { z } from 'zod';
-import { decimalString } from '../usage/schemas.ts';
+import { decimalString } from '../reports/schemas.ts';
 
 export interface LimitValues {
   requestsPerMinute: number | null;

@@ -4,7 +4,7 @@
 import type { LimitStore } from './limit-store.ts';
 import type { CallerLevels, LimitsOf } from './limit-subjects.ts';
 import { unitsToUsd } from './money.ts';
-import { normalizeDecimal } from '../usage/pricing.ts';
+import { normalizeDecimal } from '../pricing/pricing.ts';
 
 export interface Remaining {
   requestsThisMinute: number | null;

@@ -8,9 +8,9 @@
 //   gave none, so every call has one);
 // - USD: those tokens at the model's price, each input token at the dearest input category
 //   (base, cache read, cache write) and each output token at the dearer of output and reasoning.
-import type { BilledUnits, ChatMessage, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
-import { emptyUsage } from '../../call-vocabulary.ts';
-import type { CallCost, Pricing } from '../usage/pricing.ts';
+import type { BilledUnits, ChatMessage, UpstreamRequest, Usage } from '../../upstream/call-vocabulary.ts';
+import { emptyUsage } from '../../upstream/call-vocabulary.ts';
+import type { CallCost, Pricing } from '../pricing/pricing.ts';
 import { usdToUnits } from './money.ts';
 
 /** Tokens a request's framing can add (roles, separators, the reply's priming). */

@@ -1,7 +1,7 @@
 // The non-text models Switchboard knows (workers-ai-modalities.md §1-§4): what each produces and
 // what its input takes. Every model here has a price in the committed price file; any model not
 // listed is a TEXT model.
-import type { Modality } from '../../call-vocabulary.ts';
+import type { Modality } from '../../upstream/call-vocabulary.ts';
 
 export interface EmbeddingModel {
   modality: 'EMBEDDING';

@@ -2,8 +2,8 @@
 // generate: the gateway and door checks of the generation service, the call runner's admission
 // (reserved as upper bounds), write-ahead rows per attempt, retries, idempotency and settlement.
 // `embed` is also the domain method the OpenAI-compatible /v1/embeddings calls.
-import { AppError, badInput } from '../../errors.ts';
-import type { UpstreamResult } from '../../call-vocabulary.ts';
+import { AppError, badInput } from '../../platform/errors.ts';
+import type { UpstreamResult } from '../../upstream/call-vocabulary.ts';
 import type { AudioFetcher } from '../../upstream/audio-fetch.ts';
 import type { Principal } from '../access/principal.ts';
 import { idempotencyKeyOf, type CallOptions } from '../call-options.ts';
@@ -11,7 +11,7 @@ import type { Idempotency } from '../idempotency/idempotency.ts';
 import type { CallRunner, PreparedCall } from '../generation/call-runner.ts';
 import { usageOf } from '../generation/attempt-row.ts';
 import type { GenerationService } from '../generation/generation-service.ts';
-import type { UsageRow } from '../usage/usage-row.ts';
+import type { UsageRow } from '../ledger/usage-row.ts';
 import { float32Base64, type Embeddings, type ImageGeneration, type Speech, type Transcription } from './modality-view.ts';
 import { planEmbed, planImage, planSpeech, planTranscription, type Planned } from './planners.ts';
 import type { EmbedInput, GenerateImageInput, SpeakInput, TranscribeInput } from './schemas.ts';

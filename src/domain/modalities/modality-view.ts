@@ -1,6 +1,6 @@
 // What embed, generateImage, transcribe and speak return (contract "Every modality of the
 // universal endpoint"): the row's id, the model as requested, the output and the row's usage.
-import type { MediaData, TranscriptSegment } from '../../call-vocabulary.ts';
+import type { MediaData, TranscriptSegment } from '../../upstream/call-vocabulary.ts';
 import type { GenerationUsage } from '../generation/generation-view.ts';
 
 export interface Embeddings {

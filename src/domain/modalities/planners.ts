@@ -2,8 +2,8 @@
 // upper bounds its reservation holds (input tokens for embeddings, units for the rest) and how
 // its result is billed. Everything here runs before admission: a bad input is BAD_INPUT before
 // anything is reserved or sent.
-import { badInput } from '../../errors.ts';
-import { noUnits, type BilledUnits, type ModalityTask, type UpstreamResult } from '../../call-vocabulary.ts';
+import { badInput } from '../../platform/errors.ts';
+import { noUnits, type BilledUnits, type ModalityTask, type UpstreamResult } from '../../upstream/call-vocabulary.ts';
 import type { TaskPlan } from '../generation/call-runner.ts';
 import { wavDurationSeconds } from '../../upstream/formats/modalities.ts';
 import { MODALITY_MODELS, type EmbeddingModel, type ImageModel, type ModalityModel, type SpeechModel } from './catalogue.ts';

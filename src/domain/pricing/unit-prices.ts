@@ -1,7 +1,7 @@
 // Per-unit prices of non-text models (workers-ai-modalities.md §6): USD per 512x512 image tile,
 // per diffusion step, per audio minute and per 1,000 characters, beside the token prices of the
 // same price version (embeddings are priced per million input tokens like text).
-import type { BilledUnits } from '../../call-vocabulary.ts';
+import type { BilledUnits } from '../../upstream/call-vocabulary.ts';
 
 export interface UnitPrices {
   perImageTile?: string | null;

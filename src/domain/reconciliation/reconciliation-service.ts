@@ -12,15 +12,15 @@
 // leaves the ledger as it was. Rows younger than lagMs are not checked (they stay UNCHECKED): the
 // range ends at now - lagMs at the latest. Applying the same logs twice changes nothing.
 import type { Database, PrismaClient } from '../../db/index.ts';
-import { RECONCILE_STATES as ROW_RECONCILE_STATES } from '../usage/dashboard-schemas.ts';
+import { RECONCILE_STATES as ROW_RECONCILE_STATES } from '../reports/dashboard-schemas.ts';
 import { dbErrorKind } from '../../db/index.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { Logger } from '../../logger.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { GatewayLogsError } from '../../upstream/gateway-logs-client.ts';
 import { requireAdmin, type Principal } from '../access/principal.ts';
 import { recordAudit, type AuditWriter } from '../audit/audit-trail.ts';
-import { normalizeDecimal } from '../usage/pricing.ts';
-import { rangeSourceSql } from '../usage/range-source.ts';
+import { normalizeDecimal } from '../pricing/pricing.ts';
+import { rangeSourceSql } from '../reports/range-source.ts';
 import { APPLY_STATEMENTS, STAGE_SQL } from './apply-sql.ts';
 import type { GatewayLog, LogSource } from './log-source.ts';
 import type { ReconcileUsageInput, ReconciliationReportInput } from './schemas.ts';

@@ -6,7 +6,7 @@
 // flight, and rows no span ever names (MISSING_UPSTREAM), are settled by `reconcileUsage`, which
 // reads the stored spans as a log source (span-source.ts).
 import type { Database } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import { decodeTraces, OtlpDecodeError, type ExportedSpan } from '../../upstream/otlp/decode.ts';
 import { stateSql } from './apply-sql.ts';
 import { COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL } from './reconciliation-service.ts';

@@ -7,8 +7,8 @@
 // - exportUserData: what is stored about a user (never a secret: keys without their hashes),
 //   audited.
 import type { PrismaClient } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
+import { notFound } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { isAdmin, requireAdmin, type Principal } from '../access/principal.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 import { limitValuesOf } from '../limits/limit-values.ts';

@@ -4,8 +4,8 @@
 // AUTH_CACHE_TTL_MS.
 import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
 import { isAdmin, requireAdmin, type Principal } from '../access/principal.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';
 import { limitColumns, limitValuesOf, type LimitValues } from '../limits/limit-values.ts';

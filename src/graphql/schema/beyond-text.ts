@@ -1,7 +1,7 @@
 // GraphQL types for inputs and outputs beyond plain text: tools, tool choice, response format,
 // images, tool calls and results, reasoning effort; ToolCall, JsonError, Image; the stream
 // events ToolCallDelta and ReasoningDelta.
-import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
+import type { ImageInput, ToolCall } from '../../upstream/call-vocabulary.ts';
 import type { ReasoningDeltaEvent, ToolCallDeltaEvent } from '../../domain/generation/generation-view.ts';
 import type { JsonError } from '../../domain/generation/json-output.ts';
 import { IMAGE_MEDIA_TYPES } from '../../domain/generation/feature-schemas.ts';

@@ -1,9 +1,9 @@
 // GraphQL: the dashboard's reads beside usageReport (recentCalls, modelPerformance,
 // conversationCosts). Same access rules as usageReport; one zod schema per input (the domain's).
-import { CALL_STATUSES, conversationCostsInput, modelPerformanceInput, recentCallsInput } from '../../domain/usage/dashboard-schemas.ts';
-import type { ConversationCost } from '../../domain/usage/conversation-costs.ts';
-import type { ModelPerformance } from '../../domain/usage/model-performance.ts';
-import type { CallRecord, CallRecordPage } from '../../domain/usage/recent-calls.ts';
+import { CALL_STATUSES, conversationCostsInput, modelPerformanceInput, recentCallsInput } from '../../domain/reports/dashboard-schemas.ts';
+import type { ConversationCost } from '../../domain/reports/conversation-costs.ts';
+import type { ModelPerformance } from '../../domain/reports/model-performance.ts';
+import type { CallRecord, CallRecordPage } from '../../domain/reports/recent-calls.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
 import { ReconcileStateEnum } from './reconciliation.ts';

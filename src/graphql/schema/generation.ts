@@ -2,7 +2,7 @@
 import type { Generation, GenerationEvent, GenerationUsage, TextDeltaEvent } from '../../domain/generation/generation-view.ts';
 import { generateInput } from '../../domain/generation/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
-import { MODALITIES, UPSTREAM_APIS } from '../../call-vocabulary.ts';
+import { MODALITIES, UPSTREAM_APIS } from '../../upstream/call-vocabulary.ts';
 import { builder, principalOf, type GraphQLContext } from '../builder.ts';
 import { featureOptionFields, ImageInputRef, JsonErrorRef, ReasoningDeltaRef, ToolCallDeltaRef, ToolCallInputRef, ToolCallRef } from './beyond-text.ts';
 

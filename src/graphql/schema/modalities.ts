@@ -1,5 +1,5 @@
 // GraphQL: embed, generateImage, transcribe, speak (contract "Every modality of the universal endpoint").
-import type { MediaData, TranscriptSegment } from '../../call-vocabulary.ts';
+import type { MediaData, TranscriptSegment } from '../../upstream/call-vocabulary.ts';
 import type { Embeddings, ImageGeneration, Speech, Transcription } from '../../domain/modalities/modality-view.ts';
 import { EMBEDDING_ENCODINGS, embedInput, generateImageInput, speakInput, transcribeInput } from '../../domain/modalities/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';

@@ -1,7 +1,7 @@
 // GraphQL: models, setModelPrice, repriceUsage.
-import type { ModelView, RepriceResult } from '../../domain/usage/pricing-service.ts';
-import type { PriceVersion } from '../../domain/usage/pricing.ts';
-import { repriceUsageInput, setModelPriceInput } from '../../domain/usage/schemas.ts';
+import type { ModelView, RepriceResult } from '../../domain/pricing/pricing-service.ts';
+import type { PriceVersion } from '../../domain/pricing/pricing.ts';
+import { repriceUsageInput, setModelPriceInput } from '../../domain/reports/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
 import { ModalityEnum, UpstreamApiEnum } from './generation.ts';

@@ -1,6 +1,6 @@
 // GraphQL: usageReport.
-import type { UsageReport, UsageReportRow, UsageTotals } from '../../domain/usage/usage-report.ts';
-import { USAGE_DIMENSIONS, usageReportInput } from '../../domain/usage/schemas.ts';
+import type { UsageReport, UsageReportRow, UsageTotals } from '../../domain/reports/usage-report.ts';
+import { USAGE_DIMENSIONS, usageReportInput } from '../../domain/reports/schemas.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { builder, principalOf } from '../builder.ts';
 

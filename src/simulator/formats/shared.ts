@@ -1,5 +1,5 @@
 // What the simulated wire formats share: request parsing helpers, SSE framing, usage encoders.
-import type { ChatMessage, ImageInput, ToolCall, Usage } from '../../call-vocabulary.ts';
+import type { ChatMessage, ImageInput, ToolCall, Usage } from '../../upstream/call-vocabulary.ts';
 import type { SimulatedReply, SimulatedRequest } from '../reply.ts';
 
 export type Json = Record<string, unknown>;

@@ -1,5 +1,5 @@
 // tRPC: usage.recentCalls, usage.modelPerformance, usage.conversationCosts (the dashboard's reads).
-import { conversationCostsInput, modelPerformanceInput, recentCallsInput } from '../../domain/usage/dashboard-schemas.ts';
+import { conversationCostsInput, modelPerformanceInput, recentCallsInput } from '../../domain/reports/dashboard-schemas.ts';
 import { authedProcedure } from '../init.ts';
 
 export const dashboardUsageProcedures = {

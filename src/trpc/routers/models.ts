@@ -1,5 +1,5 @@
 // tRPC: models, admin.setModelPrice, admin.repriceUsage.
-import { repriceUsageInput, setModelPriceInput } from '../../domain/usage/schemas.ts';
+import { repriceUsageInput, setModelPriceInput } from '../../domain/reports/schemas.ts';
 import { reconcileUsageInput } from '../../domain/reconciliation/schemas.ts';
 import { authedProcedure } from '../init.ts';
 

@@ -1,5 +1,5 @@
 // tRPC: usage.report.
-import { usageReportInput } from '../../domain/usage/schemas.ts';
+import { usageReportInput } from '../../domain/reports/schemas.ts';
 import { reconciliationReportInput } from '../../domain/reconciliation/schemas.ts';
 import { authedProcedure, router } from '../init.ts';
 import { dashboardUsageProcedures } from './dashboard.ts';

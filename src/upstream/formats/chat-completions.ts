@@ -1,5 +1,5 @@
 // POST /ai/v1/chat/completions: OpenAI Chat Completions wire.
-import type { FinishReason, ToolCall, UpstreamEvent, Usage } from '../../call-vocabulary.ts';
+import type { FinishReason, ToolCall, UpstreamEvent, Usage } from '../call-vocabulary.ts';
 import { openAiChatMessages, openAiChatOptions } from './openai-chat-body.ts';
 import {
   argumentsText,

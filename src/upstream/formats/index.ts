@@ -1,4 +1,4 @@
-import type { UpstreamApi } from '../../call-vocabulary.ts';
+import type { UpstreamApi } from '../call-vocabulary.ts';
 import { chatCompletions } from './chat-completions.ts';
 import { messages } from './messages.ts';
 import { responses } from './responses.ts';

@@ -5,7 +5,7 @@
 // message_stop is terminal. Tools are
 // tool_use / tool_result blocks, images are image blocks, reasoning is thinking; JSON output goes
 // through a forced tool whose input is the JSON (turned back into text here).
-import type { ChatMessage, ReasoningEffort, ToolCall, UpstreamEvent, UpstreamRequest } from '../../call-vocabulary.ts';
+import type { ChatMessage, ReasoningEffort, ToolCall, UpstreamEvent, UpstreamRequest } from '../call-vocabulary.ts';
 import {
   argumentsObject,
   argumentsText,

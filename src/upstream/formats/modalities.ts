@@ -4,7 +4,7 @@
 // own input). Replies are decoded by Content-Type: JSON (a v4 envelope {result, success}, a
 // {state, result} wrapper or bare), or raw image / audio bytes.
 import { errorFromFrame, protocolError } from '../errors.ts';
-import type { MediaData, ModalityOutput, ModalityTask, TranscriptSegment, UpstreamApi, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import type { MediaData, ModalityOutput, ModalityTask, TranscriptSegment, UpstreamApi, UpstreamRequest, Usage } from '../call-vocabulary.ts';
 import { arr, isRecord, type Json, makeUsage, rec, str } from './shared.ts';
 
 /** A request as it goes on the wire: path under /accounts/{id}, body, content type and the API recorded. */

@@ -1,7 +1,7 @@
 // The OpenAI Chat Completions request shape, shared by /ai/v1/chat/completions and /ai/run
 // (which passes the OpenAI shape): messages with image parts, assistant tool_calls and tool
 // results; tools, tool_choice, response_format, stop and reasoning_effort.
-import type { ChatMessage, UpstreamRequest } from '../../call-vocabulary.ts';
+import type { ChatMessage, UpstreamRequest } from '../call-vocabulary.ts';
 import { imageUrl, type Json } from './shared.ts';
 
 function wireMessage(m: ChatMessage): Json {

@@ -2,7 +2,7 @@
 // arrives only in the terminal response.completed (or response.incomplete). Tool calls are
 // function_call output items (and function_call / function_call_output input items), JSON
 // output is text.format, reasoning comes as summaries of reasoning items.
-import type { ChatMessage, ToolCall, UpstreamEvent, UpstreamRequest } from '../../call-vocabulary.ts';
+import type { ChatMessage, ToolCall, UpstreamEvent, UpstreamRequest } from '../call-vocabulary.ts';
 import {
   arr,
   finishReasons,

@@ -4,8 +4,8 @@
 // Streams: Workers AI `data: {"response": ...}` frames (optionally OpenAI-style chunks, or
 // Anthropic events for anthropic/* models) ending with `data: [DONE]`.
 import { errorFromFrame } from '../errors.ts';
-import type { UpstreamEvent } from '../../call-vocabulary.ts';
-import type { UpstreamRequest } from '../../call-vocabulary.ts';
+import type { UpstreamEvent } from '../call-vocabulary.ts';
+import type { UpstreamRequest } from '../call-vocabulary.ts';
 import { ChunkStreamState, chatChunkFacts, parseChatCompletion, toolCallsOf } from './chat-completions.ts';
 import { AnthropicStreamState, parseAnthropicMessage } from './messages.ts';
 import { openAiChatMessages, openAiChatOptions } from './openai-chat-body.ts';

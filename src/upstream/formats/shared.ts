@@ -2,7 +2,7 @@
 // finish-reason normalization and the JSON-frame reader used by every stream mapper.
 import { errorFromFrame, protocolError } from '../errors.ts';
 import type { SseEvent } from '../sse.ts';
-import type { FinishReason, ToolCall, UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../../call-vocabulary.ts';
+import type { FinishReason, ToolCall, UpstreamApi, UpstreamEvent, UpstreamRequest, Usage } from '../call-vocabulary.ts';
 
 export interface ParsedResult {
   text: string;

@@ -2,18 +2,18 @@
 // REST logs client, the service, its metrics (the last run's time, result and drift, read from
 // the database at scrape time, so every instance reports the same) and the periodic run.
 import { Counter, Gauge } from 'prom-client';
-import type { Database } from './db/index.ts';
-import { restLogSource, type LogSource } from './domain/reconciliation/log-source.ts';
-import { combinedLogSource, otlpSpanSource } from './domain/reconciliation/span-source.ts';
-import { createSpanIntake } from './domain/reconciliation/span-intake.ts';
-import { createOtlpReceiver, OTLP_TRACES_PATH } from './http/otlp-receiver.ts';
-import { createReconciliationService, type ReconciliationService } from './domain/reconciliation/reconciliation-service.ts';
-import type { UsageReports } from './domain/usage/usage-report.ts';
-import type { Env } from './env.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
-import { createGatewayLogsClient } from './upstream/gateway-logs-client.ts';
-import type { UpstreamConfig } from './upstream/client.ts';
+import type { Database } from '../db/index.ts';
+import { restLogSource, type LogSource } from '../domain/reconciliation/log-source.ts';
+import { combinedLogSource, otlpSpanSource } from '../domain/reconciliation/span-source.ts';
+import { createSpanIntake } from '../domain/reconciliation/span-intake.ts';
+import { createOtlpReceiver, OTLP_TRACES_PATH } from '../http/otlp-receiver.ts';
+import { createReconciliationService, type ReconciliationService } from '../domain/reconciliation/reconciliation-service.ts';
+import type { UsageReports } from '../domain/reports/usage-report.ts';
+import type { Env } from '../platform/env.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { createGatewayLogsClient } from '../upstream/gateway-logs-client.ts';
+import type { UpstreamConfig } from '../upstream/client.ts';
 
 /**
  * The service over the source RECONCILE_SOURCE names (Cloudflare's REST logs API, the spans its
@@ -70,6 +70,8 @@ export function createReconciliation(deps: {
   usage: UsageReports;
   metrics: Metrics;
   cleanup: Array<() => Promise<void>>;
+  /** false (the CLIs): no periodic run. */
+  background?: boolean;
 }): ReconciliationService {
   const { env, upstreamConfig, db, logger, metrics, cleanup } = deps;
   const { service, close } = createReconciliationOverRest({ env, upstreamConfig, db, logger, usage: deps.usage });
@@ -120,7 +122,9 @@ export function createReconciliation(deps: {
     },
   });
 
-  service.start(env.RECONCILE_INTERVAL_MS);
-  cleanup.push(() => service.stop());
+  if (deps.background !== false) {
+    service.start(env.RECONCILE_INTERVAL_MS);
+    cleanup.push(() => service.stop());
+  }
   return service;
 }

@@ -17,10 +17,10 @@
 import { hasUnits } from '../pricing/unit-prices.ts';
 import { hostname } from 'node:os';
 import type { PrismaClient } from '../../db/index.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { Logger } from '../../logger.ts';
-import type { Pricing } from './pricing.ts';
-import { emptyUsage } from '../../call-vocabulary.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Pricing } from '../pricing/pricing.ts';
+import { emptyUsage } from '../../upstream/call-vocabulary.ts';
 
 export interface RecoveryDeps {
   prisma: PrismaClient;

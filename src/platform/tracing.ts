@@ -14,7 +14,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { UsageRow } from './domain/usage/usage-row.ts';
+import type { AttemptFacts } from './attempt-facts.ts';
 
 export type { SpanExporter };
 
@@ -106,7 +106,7 @@ const PROVIDER: Array<[string, string]> = [
 ];
 
 /** call-runner.ts: one CLIENT span per upstream attempt, from its start to its end, as recorded. */
-export function traceAttempt(row: UsageRow): void {
+export function traceAttempt(row: AttemptFacts): void {
   if (!enabled) return;
   const provider = PROVIDER.find(([prefix]) => row.requestedModel.startsWith(prefix))?.[1] ?? row.requestedModel.split('/', 1)[0]!;
   const attributes: Attributes = {

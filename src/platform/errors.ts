@@ -1,6 +1,5 @@
 // AppError: the one error type that crosses layers. Its `code` is the public, stable contract
 // code; `details` are safe to show; `cause` keeps the original for logs (never for clients).
-import { dbErrorKind } from './db/errors.ts';
 
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -59,13 +58,23 @@ export const UNAVAILABLE_RETRY_AFTER_MS = 1_000;
 export const unavailable = (message: string, cause?: unknown, retryAfterMs = UNAVAILABLE_RETRY_AFTER_MS): AppError =>
   new AppError('UNAVAILABLE', message, { retryAfterMs }, { cause });
 
+/** Errors of a dependency that mean "cannot take the call now" (db/errors.ts registers the database's). */
+const unavailableKinds: Array<{ test: (error: unknown) => boolean; message: string }> = [];
+
+/** A dependency's layer says which of its errors are UNAVAILABLE (retryable) rather than INTERNAL. */
+export function registerUnavailable(test: (error: unknown) => boolean, message: string): void {
+  unavailableKinds.push({ test, message });
+}
+
 /**
- * Any thrown value as an AppError: AppErrors pass through; a lost, refused or unobtainable
- * database connection (pool wait timed out included) is UNAVAILABLE; everything else INTERNAL.
+ * Any thrown value as an AppError: AppErrors pass through; an error a dependency registered as
+ * unavailable (a lost, refused or unobtainable database connection, a pool wait timed out) is
+ * UNAVAILABLE; everything else INTERNAL.
  */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (dbErrorKind(error) === 'connection') return unavailable('The database cannot take the call right now; retry shortly', error);
+  const kind = unavailableKinds.find((k) => k.test(error));
+  if (kind) return unavailable(kind.message, error);
   return new AppError('INTERNAL', 'Internal error', {}, { cause: error });
 }
 

@@ -3,12 +3,12 @@
 // reconciliation state) and a keyset cursor (createdAt, id), so a page costs one index range scan.
 import type { PrismaClient } from '../../db/index.ts';
 import { Prisma } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../access/principal.ts';
 import type { RecentCallsInput, ReconcileState } from './dashboard-schemas.ts';
-import { normalizeDecimal } from './pricing.ts';
+import { normalizeDecimal } from '../pricing/pricing.ts';
 import type { ReportScope } from './report-scope.ts';
-import type { CallStatus } from './usage-row.ts';
+import type { CallStatus } from '../ledger/usage-row.ts';
 
 export interface CallRecord {
   id: string;

@@ -7,24 +7,24 @@ import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Principal } from './domain/access/principal.ts';
-import { attachGraphQLWebSocket } from './graphql/ws.ts';
+import type { Principal } from '../domain/access/principal.ts';
+import { attachGraphQLWebSocket } from '../graphql/ws.ts';
 import type { DashboardHandler } from './dashboard-static.ts';
-import type { GraphiQLPage } from './graphql/graphiql-page.ts';
-import type { GraphQLHandler } from './graphql/yoga.ts';
+import type { GraphiQLPage } from '../graphql/graphiql-page.ts';
+import type { GraphQLHandler } from '../graphql/yoga.ts';
 import { applyCors, metricsAuthorized } from './http-policy.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
-import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from './request-context.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from '../platform/request-context.ts';
 import type { SocketGuard } from './socket-guard.ts';
-import { appErrorOf } from './trpc/errors.ts';
-import { createTrpcFastPath } from './trpc/fast-path.ts';
-import { createGraphQLFastPath } from './graphql/fast-path.ts';
+import { appErrorOf } from '../trpc/errors.ts';
+import { createTrpcFastPath } from '../trpc/fast-path.ts';
+import { createGraphQLFastPath } from '../graphql/fast-path.ts';
 import type { TRPCError } from '@trpc/server';
-import type { createContextFactory } from './trpc/init.ts';
-import type { AppRouter } from './trpc/router.ts';
-import { withRequestSpan } from './tracing.ts';
-import type { CompatHandler } from './http/compat-handler.ts';
+import type { createContextFactory } from '../trpc/init.ts';
+import type { AppRouter } from '../trpc/router.ts';
+import { withRequestSpan } from '../platform/tracing.ts';
+import type { CompatHandler } from './compat-handler.ts';
 
 export interface ServerDeps {
   yoga: GraphQLHandler;
@@ -36,7 +36,7 @@ export interface ServerDeps {
   maxBodyBytes: number;
   /** The wider limit of the operations that take audio (tRPC /trpc/transcribe; GraphQL POSTs, checked per operation by yoga). */
   maxMediaBodyBytes?: number;
-  /** The /dashboard page (issue 15). */
+  /** The /dashboard page. */
   dashboard?: DashboardHandler;
   /** The largest tRPC batch; a bigger one is refused whole. */
   trpcMaxBatch: number;

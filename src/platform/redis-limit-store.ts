@@ -14,7 +14,7 @@
 // retries. Seeding adds to whatever calls settled meanwhile, so a call that settled during the
 // seed may count twice (conservative) but never zero times.
 import type { Redis } from 'ioredis';
-import { whenReady } from '../../redis.ts';
+import { whenReady } from './redis.ts';
 import {
   EMPTY_LEDGER,
   subjectKey,
@@ -27,7 +27,7 @@ import {
   type ReserveResult,
   type SubjectRef,
   type SubjectUsage,
-} from './limit-store.ts';
+} from '../domain/limits/limit-store.ts';
 
 // Shared helpers: now (ms), the UTC day number and year*12+month (Hinnant's civil_from_days).
 const CLOCK = `

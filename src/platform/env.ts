@@ -71,14 +71,14 @@ const envSchema = z.object({
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  // Beyond plain text (issue 13, tools): the largest inline image input, decoded bytes.
+  // Beyond plain text (tools): the largest inline image input, decoded bytes.
   MAX_IMAGE_BYTES: positiveInt(524_288),
   // Every modality of the universal endpoint: the largest audio input (transcribe), decoded bytes.
   MAX_AUDIO_BYTES: positiveInt(10_485_760),
-  // ledger (issue 10): recovery of calls whose instance died.
+  // ledger: recovery of calls whose instance died.
   /** A PENDING row whose owner stopped renewing its lease for this long becomes INTERRUPTED. */
   RECOVERY_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
-  // Reconciliation with Cloudflare's logs (issue 11):
+  // Reconciliation with Cloudflare's logs:
   /** Periodic reconciliation of every gateway; 0 = off. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
   /** Rows younger than this are not checked yet (logs appear late). */
@@ -92,7 +92,7 @@ const envSchema = z.object({
   /** OTLP export requests accepted per second (a burst of as many); more answer 429 with Retry-After. */
   RECONCILE_OTLP_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(50),
 
-  // --- hardening (issue 12): abuse limits, keys, bounded conversations, production posture ---
+  // --- hardening: abuse limits, keys, bounded conversations, production posture ---
   /** Bearer token for /metrics; required when NODE_ENV=production. */
   METRICS_TOKEN: optionalString,
   /** Comma-separated origins allowed cross-origin; none: no cross-origin access. */
@@ -128,7 +128,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: positiveInt(30),
   GRAPHQL_MAX_TOKENS: positiveInt(2_000),
   GRAPHQL_MAX_COST: positiveInt(5_000),
-  // clients (issue 16): OpenTelemetry traces, exported over OTLP/HTTP when the endpoint is set
+  // clients: OpenTelemetry traces, exported over OTLP/HTTP when the endpoint is set
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ message: 'must be a URL, e.g. http://127.0.0.1:4318' }).optional()),
   OTEL_SERVICE_NAME: optionalString,
   // operators' controls: budget alert webhooks and retention

@@ -1,7 +1,7 @@
 // The balance as HTTP response headers, the same on GraphQL and tRPC responses: what the caller
 // has left after this request at the tightest applicable level. A limit that is unlimited at
 // every level has no header.
-import type { Remaining } from './domain/limits/remaining.ts';
+import type { Remaining } from '../domain/limits/remaining.ts';
 
 export const BALANCE_HEADERS = {
   requests: 'x-ratelimit-remaining-requests',

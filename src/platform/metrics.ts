@@ -3,7 +3,7 @@
 // tRPC procedure path) or `other`; a model label is a model of the price list or `other`. A
 // client can never grow the number of series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { UsageRow } from './domain/usage/usage-row.ts';
+import type { AttemptFacts } from './attempt-facts.ts';
 
 export interface MetricsOptions {
   /** Operation names that may appear as labels; anything else is `other`. */
@@ -132,7 +132,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   }
 
   /** The hook for ledger writes: call it with final rows (a PENDING row is skipped: its final write counts). */
-  function recordCalls(rows: readonly UsageRow[]): void {
+  function recordCalls(rows: readonly AttemptFacts[]): void {
     for (const row of rows) {
       if (row.status === 'PENDING') continue;
       upstreamCalls.inc({ api: row.api, status: row.status });

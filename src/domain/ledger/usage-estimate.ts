@@ -7,7 +7,7 @@
 //   estimate per image;
 // - output: the characters of text produced so far / 4, rounded up.
 // Rows carrying an estimate have usageEstimated = true; reconciliation may replace it later.
-import { emptyUsage, type UpstreamRequest, type Usage } from '../../call-vocabulary.ts';
+import { emptyUsage, type UpstreamRequest, type Usage } from '../../upstream/call-vocabulary.ts';
 import { extraChars, imageTokens } from '../generation/message-input.ts';
 
 export const CHARS_PER_TOKEN = 4;

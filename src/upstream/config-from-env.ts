@@ -1,8 +1,8 @@
 // The upstream client's config from the parsed environment: the one place that maps Env to
 // UpstreamConfig, so src/upstream/ never sees Env.
-import type { Env } from './env.ts';
-import type { UpstreamConfig } from './upstream/client.ts';
-import { parseModelRoutes } from './upstream/routing.ts';
+import type { Env } from '../platform/env.ts';
+import type { UpstreamConfig } from './client.ts';
+import { parseModelRoutes } from './routing.ts';
 
 /** The client's config from the parsed environment. A bad MODEL_ROUTES throws an Error naming it. */
 export function upstreamConfigFromEnv(env: Env, overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {

@@ -5,7 +5,7 @@
 // maxSockets open sockets and maxSubscriptions subscriptions; revoking or rotating a key closes
 // its sockets (4401) on every instance (see key-events.ts).
 import type { WebSocket } from 'ws';
-import type { Principal } from './domain/access/principal.ts';
+import type { Principal } from '../domain/access/principal.ts';
 
 export const WS_UNAUTHORIZED = 4401;
 export const WS_TOO_MANY = 4429;

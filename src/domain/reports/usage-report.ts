@@ -7,11 +7,11 @@
 // NOT_FOUND (another user's usage is indistinguishable from a missing one); a USER asking for
 // allUsers gets FORBIDDEN (a role question, nothing to hide). An ADMIN may name any user (an
 // unknown id is NOT_FOUND) or ask for all users; with neither, the report is the caller's own.
-import type { Usage } from '../../call-vocabulary.ts';
+import type { Usage } from '../../upstream/call-vocabulary.ts';
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
 import { isAdmin, type Principal } from '../access/principal.ts';
-import { normalizeDecimal } from './pricing.ts';
+import { normalizeDecimal } from '../pricing/pricing.ts';
 import { rangeSourceSql, type RangeFilter } from './range-source.ts';
 import type { UsageDimension, UsageReportInput } from './schemas.ts';
 

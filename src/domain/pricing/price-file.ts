@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { decimalString } from './schemas.ts';
+import { decimalString } from '../reports/schemas.ts';
 
 export const DEFAULT_PRICE_FILE = fileURLToPath(new URL('../../../prisma/prices/2026-11.json', import.meta.url));
 

@@ -21,7 +21,7 @@ export const usageReportInput = z
     allUsers: z.boolean().nullish(),
     model: z.string().trim().min(1).max(200).nullish(),
     gatewayId: z.string().trim().min(1).max(64).nullish(),
-    /** Attribution filters (issue 14): one API key, one team, and tags that must all match. */
+    /** Attribution filters: one API key, one team, and tags that must all match. */
     apiKeyId: z.uuid({ message: 'must be an API key id' }).nullish(),
     teamId: z.uuid({ message: 'must be a team id' }).nullish(),
     tags: z

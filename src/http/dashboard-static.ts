@@ -7,7 +7,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-export const DASHBOARD_DIR = fileURLToPath(new URL('../dist/dashboard', import.meta.url));
+export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard', import.meta.url));
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',

@@ -5,7 +5,7 @@
 import type { PrismaClient } from '../../db/index.ts';
 import type { Principal } from '../access/principal.ts';
 import type { ConversationCostsInput } from './dashboard-schemas.ts';
-import { normalizeDecimal } from './pricing.ts';
+import { normalizeDecimal } from '../pricing/pricing.ts';
 import type { ReportScope } from './report-scope.ts';
 
 export interface ConversationCost {

@@ -1,6 +1,6 @@
 // One row of the usage ledger: exactly one per upstream attempt (HTTP request), written ahead as
 // PENDING and finalised once (OK, ERROR, CANCELLED; INTERRUPTED by recovery).
-import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../upstream/call-vocabulary.ts';
 
 export type CallStatus = 'PENDING' | 'OK' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED';
 

@@ -3,16 +3,16 @@
 // usage by re-pricing (repriceUsage, audited in "RepriceRun").
 import type { PrismaClient } from '../../db/index.ts';
 import { dbErrorKind } from '../../db/index.ts';
-import { notFound } from '../../errors.ts';
-import { uuidv7 } from '../../ids.ts';
-import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../call-vocabulary.ts';
+import { notFound } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { BilledUnits, Modality, UpstreamApi, Usage } from '../../upstream/call-vocabulary.ts';
 import { modalityOf } from '../modalities/catalogue.ts';
 import { type Principal, requireAdmin } from '../access/principal.ts';
 import { recordAudit } from '../audit/audit-trail.ts';
 import { loadPriceFile, MODALITY_PRICE_FILE, type PriceFile } from './price-file.ts';
 import type { ImportedPrice } from './litellm-prices.ts';
 import { COST_SCALE, costAt, costSql, Dec, neuronCostAt, normalizeDecimal, NO_COST, type CallCost, type PriceVersion, type Pricing } from './pricing.ts';
-import type { RepriceUsageInput, SetModelPriceInput } from './schemas.ts';
+import type { RepriceUsageInput, SetModelPriceInput } from '../reports/schemas.ts';
 
 export interface ModelView {
   id: string;

@@ -18,10 +18,10 @@
 //   `assertWritable` refuses new calls (UNAVAILABLE) before any upstream byte, and a probe
 //   (SELECT 1 every PROBE_MS) notices the database's return within a fraction of a second.
 import { dbErrorKind, type Database } from '../../db/index.ts';
-import { unavailable } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
+import { unavailable } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
 import type { UsageRow } from './usage-row.ts';
-import { traceLedgerFlush } from '../../tracing.ts';
+import { traceLedgerFlush } from '../../platform/tracing.ts';
 
 /** Every column the ledger writes, spelled as the UsageRow keys (they are the same names). */
 const INSERT_COLUMNS: ReadonlyArray<keyof UsageRow> = [

@@ -6,8 +6,8 @@
 // category, and output is split into reasoning (reasoningPerMTok, else the output price) and
 // the rest (outputPerMTok). Missing cache prices fall back to the input price.
 import { Prisma } from '../../db/index.ts';
-import type { BilledUnits, Usage } from '../../call-vocabulary.ts';
-import { hasUnits, unitCostTerms } from '../pricing/unit-prices.ts';
+import type { BilledUnits, Usage } from '../../upstream/call-vocabulary.ts';
+import { hasUnits, unitCostTerms } from './unit-prices.ts';
 
 export interface CallCost {
   /** Decimal string; null when the model has no price (never zero for "unknown"). */
