@@ -67,6 +67,30 @@ export function createConversationStore(prisma: PrismaClient) {
   }
 
   /**
+   * Messages a turn may replay (not FAILED, INTERRUPTED or SYSTEM) before `beforePosition`
+   * (absent: the newest), newest first, at most `take`: one index range, never the whole table.
+   */
+  async function replayableBefore(conversationId: string, beforePosition: number | undefined, take: number): Promise<MessageView[]> {
+    const rows = await prisma.message.findMany({
+      where: { conversationId, status: { notIn: ['FAILED', 'INTERRUPTED'] }, role: { not: 'SYSTEM' }, ...(beforePosition !== undefined && { position: { lt: beforePosition } }) },
+      orderBy: { position: 'desc' },
+      take,
+    });
+    return rows.map(toMessageView);
+  }
+
+  /** The last assistant message's tool calls that no later TOOL message answers, and its position. */
+  async function openToolCalls(conversationId: string): Promise<{ position: number; calls: ToolCall[] } | undefined> {
+    const last = await prisma.message.findFirst({ where: { conversationId, role: 'ASSISTANT' }, orderBy: { position: 'desc' }, select: { position: true, toolCalls: true } });
+    if (!last) return undefined;
+    const calls = jsonList<ToolCall>(last.toolCalls);
+    if (calls.length === 0) return { position: last.position, calls };
+    const answered = await prisma.message.findMany({ where: { conversationId, role: 'TOOL', position: { gt: last.position }, toolCallId: { in: calls.map((c) => c.id) } }, select: { toolCallId: true } });
+    const done = new Set(answered.map((a) => a.toolCallId));
+    return { position: last.position, calls: calls.filter((c) => !done.has(c.id)) };
+  }
+
+  /**
    * Appends at the next position; concurrent appends to one conversation retry on the clash.
    * `system` (when given) replaces the conversation's system prompt in the same transaction.
    */
@@ -117,7 +141,7 @@ export function createConversationStore(prisma: PrismaClient) {
     return true;
   }
 
-  return { getOwned, create, messages, append, list, remove, cursorOf: encodeCursor };
+  return { getOwned, create, messages, replayableBefore, openToolCalls, append, list, remove, cursorOf: encodeCursor };
 }
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
