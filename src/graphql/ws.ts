@@ -7,6 +7,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../domain/access/principal.ts';
 import type { SocketGuard } from '../socket-guard.ts';
+import { badInputError } from './errors.ts';
 import type { GraphQLHandler } from './yoga.ts';
 
 interface EnvelopedRoot {
@@ -56,7 +57,9 @@ export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServe
           document = parse(params.query);
         } catch (error) {
           if (counted) sockets.unsubscribe(socketOf(ctx.extra));
-          return [error as never];
+          // A syntax error is the client's: BAD_INPUT, as over HTTP and SSE.
+          const syntax = error instanceof Error && error.name === 'GraphQLError' ? (error as GraphQLError) : new GraphQLError('Syntax Error: the query could not be parsed');
+          return [badInputError(syntax, false)];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) {

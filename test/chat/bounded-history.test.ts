@@ -37,7 +37,15 @@ const arbMessage = fc.record({
   calls: fc.integer({ min: 0, max: 2 }),
 });
 
-function conversation(specs: Array<fc.RecordValue<{ role: MessageRole; chars: number; status: MessageStatus; call: number; calls: number }>>): MessageView[] {
+interface Spec {
+  role: MessageRole;
+  chars: number;
+  status: MessageStatus;
+  call: number;
+  calls: number;
+}
+
+function conversation(specs: Spec[]): MessageView[] {
   return specs.map((s, position) => ({
     id: `m${position}`,
     conversationId: 'c',

@@ -3,6 +3,7 @@ import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts';
 import { isUuid } from '../validation.ts';
 import type { ConversationPage, ConversationView, MessageRole, MessageStatus, MessageView } from './conversation-view.ts';
 
@@ -146,15 +147,9 @@ export function createConversationStore(prisma: PrismaClient) {
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
 
-function encodeCursor(c: { updatedAt: Date; id: string }): string {
-  return Buffer.from(`${c.updatedAt.toISOString()}|${c.id}`).toString('base64url');
-}
+const encodeCursor = (c: { updatedAt: Date; id: string }): string => encodeKeyset({ at: c.updatedAt, id: c.id });
 
 function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const updatedAt = new Date(at ?? '');
-  if (!id || Number.isNaN(updatedAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError('BAD_INPUT', 'Not a cursor from this API', { field: 'after' });
-  }
-  return { updatedAt, id };
+  const { at, id } = decodeKeyset(cursor);
+  return { updatedAt: at, id };
 }
