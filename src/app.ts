@@ -107,7 +107,7 @@ function gatewaySeed(env: Env): string[] {
 
 export async function createApp(env: Env, overrides: AppOverrides = {}): Promise<App> {
   const secrets = [env.CLOUDFLARE_API_TOKEN, env.ADMIN_API_KEY].filter((s): s is string => Boolean(s));
-  const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, secrets);
+  const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, secrets, undefined, { logPrompts: env.LOG_PROMPTS });
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: (m) => logger.info(m) });
   const cleanup: Array<() => Promise<void>> = [() => db.close()];
   const tracing = startTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME, exporter: overrides.spanExporter });

@@ -56,8 +56,9 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       debug: () => {},
       info: () => {},
       // request errors are the client's; internal ones are logged once by the error mapping
-      warn: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
-      error: (...args: unknown[]) => logger.debug('graphql', { detail: String(args[0]) }),
+      // (as errors, so the logger's redaction applies: a library's message may quote variables)
+      warn: (...args: unknown[]) => logger.debug('graphql', { detail: args[0] instanceof Error ? args[0] : new Error(String(args[0])) }),
+      error: (...args: unknown[]) => logger.debug('graphql', { detail: args[0] instanceof Error ? args[0] : new Error(String(args[0])) }),
     },
     plugins: [
       bodyLimitPlugin(maxBodyBytes),
