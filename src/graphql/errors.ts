@@ -70,12 +70,15 @@ function isAppCode(code: string): code is keyof typeof HTTP_STATUS {
  * A request error (syntax, validation) with the contract code BAD_INPUT, whatever the library
  * named it (graphql-ws returns parse errors unmasked, as GRAPHQL_PARSE_FAILED).
  */
-export function badInputError(e: GraphQLError, production: boolean): GraphQLError {
+export function badInputError(e: GraphQLError, production: boolean, { socket = false }: { socket?: boolean } = {}): GraphQLError {
+  // A socket or stream answer drops yoga's `http` hint (only HTTP answers read it).
+  const { http, ...rest } = e.extensions ?? {};
+  const extensions = socket || http === undefined ? rest : { ...rest, http };
   return new GraphQLError(production ? withoutSuggestions(e.message) : e.message, {
     nodes: e.nodes,
     source: e.source,
     positions: e.positions,
-    extensions: { ...e.extensions, code: 'BAD_INPUT' },
+    extensions: { ...extensions, code: 'BAD_INPUT' },
   });
 }
 

@@ -59,7 +59,7 @@ export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServe
           if (counted) sockets.unsubscribe(socketOf(ctx.extra));
           // A syntax error is the client's: BAD_INPUT, as over HTTP and SSE.
           const syntax = error instanceof Error && error.name === 'GraphQLError' ? (error as GraphQLError) : new GraphQLError('Syntax Error: the query could not be parsed');
-          return [badInputError(syntax, false)];
+          return [badInputError(syntax, false, { socket: true })];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) {

@@ -2,7 +2,6 @@
 // the error mapping, metrics. The WebSocket side lives in ws.ts and reuses this yoga instance.
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST } from 'graphql';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Services } from '../domain/services.ts';
 import { AppError, HTTP_STATUS } from '../errors.ts';
@@ -18,6 +17,7 @@ import { createMaskError, validationCodePlugin } from './errors.ts';
 import { schema } from './schema/index.ts';
 import { GRAPHIQL_OPTIONS, renderGraphiQLLazily } from './graphiql-page.ts';
 import { tracingPlugin } from './tracing-plugin.ts';
+import { graphqlSsePlugin } from './sse-request-errors.ts';
 
 export interface YogaDeps {
   services: Services;
@@ -68,7 +68,7 @@ export function createGraphQLHandler({ services, logger, metrics, maxBodyBytes, 
       ...(logPrompts ? [promptLogPlugin(logger)] : []),
       tracingPlugin(),
       // graphql-sse's single-connection mode (and distinct connections) on /graphql/stream
-      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      graphqlSsePlugin({ endpoint: '/graphql/stream' }),
       balance.plugin,
       // graphql-jit compiles each query/mutation once (cached by document) and runs it without
       // graphql-js's per-field walk. Subscriptions stay on graphql-js (under jit every
