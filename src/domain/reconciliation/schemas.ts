@@ -1,8 +1,8 @@
 // Inputs of reconcileUsage and reconciliation: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
 import { safeString } from '../safe-text.ts';
+import { dateInput as date } from '../validation.ts';
 
-const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
 const gatewayId = safeString().pipe(z.string().trim().min(1).max(64));
 
 /** The longest range one run may cover (memory stays flat anyway; this bounds a run's time). */

@@ -1,0 +1,141 @@
+// Transport fuzzing: operations generated from the served GraphQL schema (introspected) and from
+// the tRPC router (its procedures and their zod inputs), with plausible and hostile values, sent
+// over every transport with real clients over real sockets: GraphQL over HTTP, graphql-sse
+// (distinct connections and single connection) and graphql-ws; tRPC over HTTP, batched HTTP, SSE
+// and WebSocket. Invariants: the process keeps serving (/healthz), no answer is INTERNAL (or a
+// 500), no secret (admin key, user keys, the Cloudflare token) in any answer or log line, no
+// prompt text in any error or log line, and ledger rows = upstream requests.
+//
+// Seeded: FUZZ_SEED=<n> reproduces a run (the seed is printed on failure); FUZZ_OPS sets the
+// number of operations (default 2,400).
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
+import { ADMIN_KEY, createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { graphqlOps, introspect, type GraphQLOp } from './lib/graphql-ops.ts';
+import { GRAPHQL_TRANSPORTS, TRPC_TRANSPORTS, Transports, type Answer, type Transport } from './lib/transports.ts';
+import { trpcOps, type TrpcOp } from './lib/trpc-ops.ts';
+import { PROMPT_MARK, type Pools } from './lib/values.ts';
+
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+const OPS = Number(process.env.FUZZ_OPS ?? 2_400);
+const CONCURRENCY = 6;
+const CF_TOKEN = 'cf-fuzz-token-5f3a9c1e7b2d4086';
+const INFERENCE = /\/ai\/(v1\/(chat\/completions|responses|messages)|run\/)/;
+
+type Planned = { transport: Transport; caller: 'admin' | 'user'; graphql?: GraphQLOp; trpc?: TrpcOp };
+
+/**
+ * Known failures owned by other work in flight, excluded here so the suite stays green; each
+ * names its finding (issue 22). The integrator removes an entry once that fix is merged.
+ */
+function knownIssue(p: Planned, answer: Answer): string | undefined {
+  void p;
+  void answer;
+  return undefined;
+}
+
+let sim: Simulator;
+let server: TestServer;
+const logLines: string[] = [];
+let user: { userId: string; key: string };
+let victim: { userId: string; key: string };
+const pools: Pools = { ids: [], userIds: [], cursors: [], models: ['openai/gpt-5.5', 'anthropic/claude-sonnet-4-5', 'workers-ai/@cf/meta/llama-3.1-8b-instruct', 'no-such/model'] };
+
+beforeAll(async () => {
+  sim = await startSimulator({ token: CF_TOKEN });
+  server = await startTestServer(
+    { CLOUDFLARE_API_TOKEN: CF_TOKEN, CLOUDFLARE_ACCOUNT_ID: 'fuzz-account', CLOUDFLARE_API_BASE_URL: sim.baseUrl, UPSTREAM_MAX_RETRIES: '0', WS_MAX_SUBSCRIPTIONS_PER_KEY: '200', WS_MAX_SOCKETS_PER_KEY: '50' },
+    { logger: createLogger('debug', [CF_TOKEN, ADMIN_KEY], (l) => void logLines.push(l)) },
+  );
+  user = await createUserWithKey(server, 'fuzz@example.com');
+  victim = await createUserWithKey(server, 'victim@example.com');
+  const mine = await server.trpc(user.key).chat.mutate({ model: 'openai/gpt-5.5', message: `${PROMPT_MARK} first` });
+  const theirs = await server.trpc(victim.key).chat.mutate({ model: 'openai/gpt-5.5', message: `${PROMPT_MARK} theirs` });
+  await server.trpc(user.key).chat.mutate({ model: 'openai/gpt-5.5', message: `${PROMPT_MARK} second` });
+  const victimKeys = await server.trpc(victim.key).apiKeys.list.query();
+  const page = await server.trpc(user.key).conversations.list.query({ first: 1 });
+  const calls = await server.trpc(user.key).usage.recentCalls.query({ from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', first: 1 });
+  pools.ids.push(mine.conversation.id, theirs.conversation.id, mine.generation.id, 'default', '0190a5c4-0000-7000-8000-000000000000', ...victimKeys.map((k) => k.id));
+  pools.userIds.push(victim.userId, '0190a5c4-0000-7000-8000-000000000001');
+  pools.cursors.push(...[page.endCursor, calls.nextCursor].filter((c): c is string => typeof c === 'string'));
+}, 180_000);
+
+afterAll(async () => {
+  await server?.close();
+  await sim?.close();
+});
+
+describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
+  it(`${OPS} generated operations over every transport keep every invariant`, async () => {
+    const schema = await introspect(server.url, ADMIN_KEY);
+    const gql = graphqlOps(schema, pools);
+    const trpcAll = trpcOps(pools);
+    const trpcCalls = trpcOps(pools, (p) => p.type !== 'subscription');
+    const trpcStreams = trpcOps(pools, (p) => p.type === 'subscription');
+    const caller = fc.constantFrom<'admin' | 'user'>('admin', 'user', 'user');
+    const planned = fc.oneof(
+      ...GRAPHQL_TRANSPORTS.map((transport) => fc.record({ transport: fc.constant<Transport>(transport), caller, graphql: gql })),
+      ...TRPC_TRANSPORTS.map((transport) => fc.record({ transport: fc.constant<Transport>(transport), caller, trpc: transport === 'trpc-sse' ? trpcStreams : transport === 'trpc-ws' ? trpcAll : trpcCalls })),
+    );
+    const plan: Planned[] = fc.sample(planned, { seed: SEED, numRuns: OPS });
+
+    const transports = new Transports(server.url);
+    const failures: string[] = [];
+    const known = new Map<string, number>();
+    const perTransport = new Map<Transport, number>();
+    const secrets = () => [ADMIN_KEY, CF_TOKEN, user.key, victim.key];
+    const describeOp = (p: Planned) => `${p.transport} as ${p.caller}: ${p.graphql ? `${p.graphql.query} ${JSON.stringify(p.graphql.variables).slice(0, 300)}` : `${p.trpc!.type} ${p.trpc!.path} ${JSON.stringify(p.trpc!.input)?.slice(0, 300)}`}`;
+
+    const check = (p: Planned, answer: Answer) => {
+      const problems: string[] = [];
+      if (answer.codes.includes('INTERNAL')) problems.push('answered INTERNAL');
+      if (answer.status !== undefined && answer.status >= 500 && answer.status !== 503) problems.push(`HTTP ${answer.status}`);
+      for (const s of secrets()) if (answer.text.includes(s)) problems.push('a secret in the answer');
+      if (answer.messages.some((m) => m.includes(PROMPT_MARK))) problems.push('prompt text in an error message');
+      if (problems.length === 0) return;
+      const excuse = knownIssue(p, answer);
+      if (excuse) known.set(excuse, (known.get(excuse) ?? 0) + 1);
+      else failures.push(`${problems.join(', ')}: ${describeOp(p)} -> ${answer.text.slice(0, 400)}`);
+    };
+
+    let next = 0;
+    const worker = async () => {
+      while (next < plan.length) {
+        const p = plan[next++]!;
+        const key = p.caller === 'admin' ? ADMIN_KEY : user.key;
+        perTransport.set(p.transport, (perTransport.get(p.transport) ?? 0) + 1);
+        const answer = p.graphql
+          ? await transports.graphql(p.transport as (typeof GRAPHQL_TRANSPORTS)[number], key, p.graphql).catch((e: unknown) => ({ codes: [], messages: [String(e)], text: String(e), status: undefined }))
+          : await transports.trpcCall(p.transport as (typeof TRPC_TRANSPORTS)[number], key, p.trpc!);
+        check(p, answer);
+        if (next % 200 === 0) {
+          const health = await fetch(`${server.url}/healthz`);
+          if (health.status !== 200) failures.push(`/healthz answered ${health.status} after ${next} operations`);
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    } finally {
+      await transports.close();
+    }
+
+    // The process still serves; the ledger has one row per upstream request.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    await server.app.ledger.drain();
+    const [counted] = await server.app.db.prisma.$queryRawUnsafe<Array<{ rows: number }>>('SELECT count(*)::int AS rows FROM "UsageRecord"');
+    const rows = counted?.rows ?? -1;
+    const upstream = sim.requests.filter((r) => INFERENCE.test(r.path)).length;
+    // No secret and no prompt text in any log line.
+    const logText = logLines.join('\n');
+    const logProblems = [...secrets().filter((s) => logText.includes(s)).map(() => 'a secret in a log line'), ...(logText.includes(PROMPT_MARK) ? [`prompt text in a log line: ${logLines.find((l) => l.includes(PROMPT_MARK))!.slice(0, 400)}`] : [])];
+
+    console.log(`transport fuzzing: seed ${SEED}, ${plan.length} operations (${[...perTransport].map(([t, n]) => `${t} ${n}`).join(', ')}), ${rows} ledger rows, ${upstream} upstream requests${known.size ? `; known issues excluded: ${[...known].map(([k, n]) => `${k} ×${n}`).join('; ')}` : ''}`);
+    const summary = [...failures.slice(0, 20), ...logProblems];
+    expect(summary, `FUZZ_SEED=${SEED} reproduces this run (${failures.length} failing operations)`).toEqual([]);
+    expect(rows, `FUZZ_SEED=${SEED}: ledger rows = upstream requests`).toBe(upstream);
+  }, 600_000);
+});
