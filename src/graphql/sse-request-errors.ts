@@ -13,6 +13,16 @@ import { badInputError } from './errors.ts';
 type Yoga = Parameters<NonNullable<Plugin['onYogaInit']>>[0]['yoga'];
 type Enveloped = ReturnType<Yoga['getEnveloped']>;
 
+/** What validation reports, a thrown GraphQLError included. */
+export function rejected(validate: () => readonly GraphQLError[]): readonly GraphQLError[] {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'GraphQLError') return [error as GraphQLError];
+    throw error;
+  }
+}
+
 export function graphqlSsePlugin(options: GraphQLSSEPluginOptions): Plugin<YogaInitialContext> {
   const plugin = useGraphQLSSE(options);
   /** Documents (yoga caches them by text, so the same object each time) and their request errors. */
@@ -37,7 +47,8 @@ export function graphqlSsePlugin(options: GraphQLSSEPluginOptions): Plugin<YogaI
           },
           validate: (schema, document, ...rest) => {
             if (!problems.has(document)) {
-              const errors = enveloped.validate(schema, document, ...rest);
+              // (an operation limit rejects by throwing its GraphQLError)
+              const errors = rejected(() => enveloped.validate(schema, document, ...rest));
               if (errors.length > 0) problems.set(document, errors.map((e: GraphQLError) => badInputError(e, false, { socket: true })));
             }
             return [];

@@ -8,6 +8,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../domain/access/principal.ts';
 import type { SocketGuard } from '../socket-guard.ts';
 import { badInputError } from './errors.ts';
+import { rejected } from './sse-request-errors.ts';
 import type { GraphQLHandler } from './yoga.ts';
 
 interface EnvelopedRoot {
@@ -61,10 +62,11 @@ export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServe
           const syntax = error instanceof Error && error.name === 'GraphQLError' ? (error as GraphQLError) : new GraphQLError('Syntax Error: the query could not be parsed');
           return [badInputError(syntax, false, { socket: true })];
         }
-        const errors = validate(schema, document);
+        // (an operation limit rejects by throwing its GraphQLError: BAD_INPUT too)
+        const errors = rejected(() => validate(schema, document));
         if (errors.length > 0) {
           if (counted) sockets.unsubscribe(socketOf(ctx.extra));
-          return errors;
+          return errors.map((e) => (e.extensions?.code === 'BAD_INPUT' ? e : badInputError(e, false, { socket: true })));
         }
         const args: ExecutionArgs = {
           schema,

@@ -16,7 +16,7 @@ import { ADMIN_KEY, createUserWithKey, startTestServer, type TestServer } from '
 import { graphqlOps, introspect, type GraphQLOp } from './lib/graphql-ops.ts';
 import { GRAPHQL_TRANSPORTS, TRPC_TRANSPORTS, Transports, type Answer, type Transport } from './lib/transports.ts';
 import { trpcOps, type TrpcOp } from './lib/trpc-ops.ts';
-import { PROMPT_MARK, type Pools } from './lib/values.ts';
+import { PROMPT_MARK, textArb, type Pools } from './lib/values.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const OPS = Number(process.env.FUZZ_OPS ?? 2_400);
@@ -75,9 +75,30 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
     const trpcCalls = trpcOps(pools, (p) => p.type !== 'subscription');
     const trpcStreams = trpcOps(pools, (p) => p.type === 'subscription');
     const caller = fc.constantFrom<'admin' | 'user'>('admin', 'user', 'user');
+    // Calls that reach the upstream (random fields rarely make a whole valid call): the ledger check needs traffic.
+    const callInput = fc.record({ model: fc.constantFrom(...pools.models.slice(0, 3)), maxTokens: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }) });
+    const text = textArb();
+    const trpcUpstream = fc.oneof(
+      fc.record({ type: fc.constant<TrpcOp['type']>('mutation'), path: fc.constant('generate'), input: fc.tuple(callInput, text).map(([c, prompt]) => ({ ...c, prompt })) }),
+      fc.record({ type: fc.constant<TrpcOp['type']>('mutation'), path: fc.constant('chat'), input: fc.tuple(callInput, text, fc.option(fc.constantFrom(...pools.ids.slice(0, 1)), { nil: undefined })).map(([c, message, conversationId]) => ({ ...c, message, conversationId })) }),
+    );
+    const trpcUpstreamStreams = fc.oneof(
+      fc.record({ type: fc.constant<TrpcOp['type']>('subscription'), path: fc.constant('generateStream'), input: fc.tuple(callInput, text).map(([c, prompt]) => ({ ...c, prompt })) }),
+      fc.record({ type: fc.constant<TrpcOp['type']>('subscription'), path: fc.constant('chatStream'), input: fc.tuple(callInput, text).map(([c, message]) => ({ ...c, message })) }),
+    );
+    const gqlUpstream = fc.tuple(callInput, text, fc.constantFrom('query', 'subscription')).map(([c, prompt, kind]): GraphQLOp => ({
+      kind: kind === 'query' ? 'mutation' : 'subscription',
+      field: kind === 'query' ? 'generate' : 'generateStream',
+      query: kind === 'query' ? 'mutation G($input: GenerateInput!) { generate(input: $input) { id text usage { totalTokens } } }' : 'subscription S($input: GenerateInput!) { generateStream(input: $input) { __typename } }',
+      variables: { input: { ...c, prompt } },
+    }));
     const planned = fc.oneof(
-      ...GRAPHQL_TRANSPORTS.map((transport) => fc.record({ transport: fc.constant<Transport>(transport), caller, graphql: gql })),
-      ...TRPC_TRANSPORTS.map((transport) => fc.record({ transport: fc.constant<Transport>(transport), caller, trpc: transport === 'trpc-sse' ? trpcStreams : transport === 'trpc-ws' ? trpcAll : trpcCalls })),
+      ...GRAPHQL_TRANSPORTS.map((transport) => fc.record({ transport: fc.constant<Transport>(transport), caller, graphql: fc.oneof({ arbitrary: gql, weight: 9 }, { arbitrary: gqlUpstream, weight: 1 }) })),
+      ...TRPC_TRANSPORTS.map((transport) => {
+        const generated = transport === 'trpc-sse' ? trpcStreams : transport === 'trpc-ws' ? trpcAll : trpcCalls;
+        const upstream = transport === 'trpc-sse' ? trpcUpstreamStreams : transport === 'trpc-ws' ? fc.oneof(trpcUpstream, trpcUpstreamStreams) : trpcUpstream;
+        return fc.record({ transport: fc.constant<Transport>(transport), caller, trpc: fc.oneof({ arbitrary: generated, weight: 9 }, { arbitrary: upstream, weight: 1 }) });
+      }),
     );
     const plan: Planned[] = fc.sample(planned, { seed: SEED, numRuns: OPS });
 

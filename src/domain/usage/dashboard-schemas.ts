@@ -3,9 +3,10 @@
 // usageReport's access rules.
 import { z } from 'zod';
 import { safeString } from '../safe-text.ts';
+import { dateInput } from '../validation.ts';
 import { decimalString } from './schemas.ts';
 
-const date = z.coerce.date({ message: 'must be an ISO-8601 date-time' }).refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO-8601 date-time');
+const date = dateInput;
 
 export const CALL_STATUSES = ['PENDING', 'OK', 'ERROR', 'CANCELLED', 'INTERRUPTED'] as const;
 export const RECONCILE_STATES = ['UNCHECKED', 'MATCHED', 'DRIFT', 'MISSING_UPSTREAM'] as const;
