@@ -7,7 +7,7 @@
 // prompt text in any error or log line, and ledger rows = upstream requests.
 //
 // Seeded: FUZZ_SEED=<n> reproduces a run (the seed is printed on failure); FUZZ_OPS sets the
-// number of operations (default 2,400).
+// number of operations (default 2,000).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
@@ -19,8 +19,8 @@ import { trpcOps, type TrpcOp } from './lib/trpc-ops.ts';
 import { PROMPT_MARK, textArb, type Pools } from './lib/values.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const OPS = Number(process.env.FUZZ_OPS ?? 2_400);
-const CONCURRENCY = 6;
+const OPS = Number(process.env.FUZZ_OPS ?? 2_000);
+const CONCURRENCY = 12;
 const CF_TOKEN = 'cf-fuzz-token-5f3a9c1e7b2d4086';
 const INFERENCE = /\/ai\/(v1\/(chat\/completions|responses|messages)|run\/)/;
 

@@ -25,7 +25,7 @@ export interface Answer {
 
 /** A stream is read up to this many events or this long, then left. */
 const STREAM_EVENTS = 40;
-const STREAM_MS = 4_000;
+const STREAM_MS = 1_500;
 
 function graphqlAnswer(results: unknown[], status?: number): Answer {
   const codes: string[] = [];
