@@ -147,9 +147,18 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
     await server.app.ledger.drain();
-    const [counted] = await server.app.db.prisma.$queryRawUnsafe<Array<{ rows: number }>>('SELECT count(*)::int AS rows FROM "UsageRecord"');
-    const rows = counted?.rows ?? -1;
-    const upstream = sim.requests.filter((r) => INFERENCE.test(r.path)).length;
+    const rowList = await server.app.db.prisma.usageRecord.findMany({ select: { id: true, status: true, errorCode: true, upstreamStatus: true } });
+    const requests = sim.requests.filter((r) => INFERENCE.test(r.path));
+    const eventIds = requests.map((r) => String(r.headers['cf-aig-event-id']));
+    const rowIds = new Set(rowList.map((r) => r.id));
+    const rows = rowList.length;
+    const upstream = requests.length;
+    // Every upstream request has its row (the row id is the request's cf-aig-event-id), one each.
+    const unrecorded = eventIds.filter((id) => !rowIds.has(id));
+    const duplicated = eventIds.filter((id, i) => eventIds.indexOf(id) !== i);
+    // A row without a request is a call that ended before its request left (cancelled, refused).
+    const requested = new Set(eventIds);
+    const withoutRequest = rowList.filter((r) => !requested.has(r.id));
     // No secret and no prompt text in any log line.
     const logText = logLines.join('\n');
     const logProblems = [...secrets().filter((s) => logText.includes(s)).map(() => 'a secret in a log line'), ...(logText.includes(PROMPT_MARK) ? [`prompt text in a log line: ${logLines.find((l) => l.includes(PROMPT_MARK))!.slice(0, 400)}`] : [])];
@@ -157,6 +166,8 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
     console.log(`transport fuzzing: seed ${SEED}, ${plan.length} operations (${[...perTransport].map(([t, n]) => `${t} ${n}`).join(', ')}), ${rows} ledger rows, ${upstream} upstream requests${known.size ? `; known issues excluded: ${[...known].map(([k, n]) => `${k} ×${n}`).join('; ')}` : ''}`);
     const summary = [...failures.slice(0, 20), ...logProblems];
     expect(summary, `FUZZ_SEED=${SEED} reproduces this run (${failures.length} failing operations)`).toEqual([]);
-    expect(rows, `FUZZ_SEED=${SEED}: ledger rows = upstream requests`).toBe(upstream);
+    expect({ unrecorded, duplicated }, `FUZZ_SEED=${SEED}: every upstream request has exactly one ledger row`).toEqual({ unrecorded: [], duplicated: [] });
+    expect(withoutRequest.filter((r) => r.status === 'OK' || r.status === 'PENDING' || r.upstreamStatus !== null), `FUZZ_SEED=${SEED}: a row without an upstream request never says it was answered`).toEqual([]);
+    if (withoutRequest.length > 0) console.log(`rows whose call ended before its request left: ${JSON.stringify(withoutRequest)}`);
   }, 600_000);
 });
