@@ -1,6 +1,6 @@
 // Conversations and their messages in the database: ordered rows, owner-scoped reads.
 import type { ImageInput, ToolCall } from '../../call-vocabulary.ts';
-import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
+import { dbErrorKind, Prisma, type PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts';
@@ -72,11 +72,17 @@ export function createConversationStore(prisma: PrismaClient) {
    * (absent: the newest), newest first, at most `take`: one index range, never the whole table.
    */
   async function replayableBefore(conversationId: string, beforePosition: number | undefined, take: number): Promise<MessageView[]> {
-    const rows = await prisma.message.findMany({
-      where: { conversationId, status: { notIn: ['FAILED', 'INTERRUPTED'] }, role: { not: 'SYSTEM' }, ...(beforePosition !== undefined && { position: { lt: beforePosition } }) },
-      orderBy: { position: 'desc' },
-      take,
-    });
+    // One backward range of the (conversationId, position) index; the page size is a literal so
+    // the plan is that index scan whatever the conversation's length.
+    const limit = Prisma.raw(String(Math.max(1, Math.floor(take))));
+    const before = beforePosition === undefined ? Prisma.empty : Prisma.sql`AND "position" < ${beforePosition}::int`;
+    const rows = await prisma.$queryRaw<MessageRow[]>`
+      SELECT "id", "conversationId", "position", "role", "content", "status", "usageRecordId", "toolCalls", "toolCallId", "images", "createdAt"
+      FROM "Message"
+      WHERE "conversationId" = ${conversationId}::uuid ${before}
+        AND "status" NOT IN ('FAILED', 'INTERRUPTED') AND "role" <> 'SYSTEM'
+      ORDER BY "position" DESC
+      LIMIT ${limit}`;
     return rows.map(toMessageView);
   }
 
