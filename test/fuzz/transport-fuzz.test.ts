@@ -36,6 +36,18 @@ function knownIssue(p: Planned, answer: Answer): string | undefined {
   return undefined;
 }
 
+/**
+ * Issue 22 finding 1 (owned by the last-line-of-defence work): over graphql-sse in
+ * single-connection mode, a subscription whose resolver fails before its first event (e.g.
+ * chatStream on a conversation that does not exist) throws inside graphql-sse's handler and
+ * nothing catches it: the process would exit. Until that fix is merged such subscriptions go over
+ * distinct connections instead; the integrator removes this exclusion after merging.
+ */
+function excluded(p: Planned): Planned | undefined {
+  if (p.transport === 'graphql-sse-single' && p.graphql?.kind === 'subscription') return { ...p, transport: 'graphql-sse-distinct' };
+  return undefined;
+}
+
 let sim: Simulator;
 let server: TestServer;
 const logLines: string[] = [];
@@ -124,7 +136,10 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
     let next = 0;
     const worker = async () => {
       while (next < plan.length) {
-        const p = plan[next++]!;
+        const planned = plan[next++]!;
+        const rerouted = excluded(planned);
+        if (rerouted) known.set('finding 1: graphql-sse single-connection subscriptions sent over distinct connections', (known.get('finding 1: graphql-sse single-connection subscriptions sent over distinct connections') ?? 0) + 1);
+        const p = rerouted ?? planned;
         const key = p.caller === 'admin' ? ADMIN_KEY : user.key;
         perTransport.set(p.transport, (perTransport.get(p.transport) ?? 0) + 1);
         const answer = p.graphql
