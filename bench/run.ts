@@ -1,6 +1,8 @@
 // `npm run bench`: Switchboard's overhead against the direct upstream, a bare relay and the
 // frameworks' own floor, measured in the same run with targets alternated.
 // `npm run bench -- --soak 600`: a fixed rate across both APIs; RSS over time; ledger rows = calls.
+// `npm run bench -- --scenario long-chat`: a chat turn on a 40,000-message conversation against a
+// new conversation's turn (CPU and latency, <= 2x), and RSS over 20 such turns (flat).
 //
 // Flags: --duration S (measured seconds per target, default 3), --warmup S (default 1),
 //        --rounds N (default 2), --concurrency 1,32, --quick (1.5 s, 0.5 s warm-up, 1 round),
@@ -48,7 +50,7 @@ const scenarios = (value('scenario') ?? 'generate,stream,stream1').split(',') as
 /** Keep only targets whose name matches (the direct upstream is always kept: it is the reference). */
 const targetFilter = value('targets') === undefined ? undefined : new RegExp(value('targets')!);
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
-const outFile = value('out') ?? `${resultsDir}${value('soak') === undefined ? 'latest' : 'soak-latest'}.json`;
+const outFile = value('out') ?? `${resultsDir}${value('soak') !== undefined ? 'soak-latest' : (value('scenario') ?? '').includes('long-chat') ? 'long-chat-latest' : 'latest'}.json`;
 
 const MODEL = 'openai/gpt-5.5';
 const PROMPT = 'hello from the bench';
@@ -500,5 +502,75 @@ async function soak(seconds: number): Promise<void> {
   }
 }
 
+// ---- long conversations ----------------------------------------------------------------
+/**
+ * 20 turns on a conversation of 40,000 messages, alternated with 20 turns that start a new
+ * conversation (after 3 warm-up turns of each), one at a time. Per turn: latency and the
+ * server's CPU; RSS after every long turn. MAX_CONTEXT_TOKENS is --context (default 4000), so
+ * the replay is the context's, whatever the conversation's length.
+ */
+async function longChat(): Promise<void> {
+  const messages = Number(value('messages') ?? 40_000);
+  const turns = Number(value('turns') ?? 20);
+  const context = value('context') ?? '4000';
+  const sim = await startChild<{ baseUrl: string }>('simulator', 'simulator-server.ts');
+  const sb = await startChild<SbInfo & { longConversationId: string }>('switchboard', 'switchboard-server.ts', {
+    BENCH_UPSTREAM_BASE_URL: sim.info.baseUrl,
+    DATABASE_URL: process.env.DATABASE_URL,
+    BENCH_LONG_CONVERSATION: String(messages),
+    BENCH_MAX_CONTEXT_TOKENS: context,
+  });
+  const turn = async (conversationId: string | undefined) => {
+    const cpu0 = sb.cpuMicros();
+    const t0 = performance.now();
+    const res = await fetch(`${sb.info.url}/trpc/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sb.info.key}` },
+      body: JSON.stringify({ model: MODEL, message: 'and what comes next?', ...(conversationId && { conversationId }) }),
+    });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`chat turn failed: ${res.status} ${body.slice(0, 300)}`);
+    return { ms: performance.now() - t0, cpuUs: sb.cpuMicros() - cpu0 };
+  };
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  try {
+    console.log(`long-chat: ${sb.info.database} database, a ${messages}-message conversation, MAX_CONTEXT_TOKENS ${context}, ${turns} turns each`);
+    for (let i = 0; i < 3; i++) {
+      await turn(sb.info.longConversationId);
+      await turn(undefined);
+    }
+    const long: Array<{ ms: number; cpuUs: number }> = [];
+    const fresh: Array<{ ms: number; cpuUs: number }> = [];
+    const rss: number[] = [];
+    for (let i = 0; i < turns; i++) {
+      long.push(await turn(sb.info.longConversationId));
+      rss.push(round1(sb.rssBytes() / 2 ** 20, 1));
+      fresh.push(await turn(undefined));
+    }
+    const row = (xs: Array<{ ms: number; cpuUs: number }>) => ({ p50Ms: round1(median(xs.map((x) => x.ms)), 2), cpuUsPerTurn: round1(median(xs.map((x) => x.cpuUs)), 0) });
+    const longRow = row(long);
+    const freshRow = row(fresh);
+    const cpuRatio = round1(longRow.cpuUsPerTurn / Math.max(1, freshRow.cpuUsPerTurn), 2);
+    const latencyRatio = round1(longRow.p50Ms / freshRow.p50Ms, 2);
+    const half = Math.floor(rss.length / 2);
+    const mean = (xs: number[]) => xs.reduce((n, x) => n + x, 0) / Math.max(1, xs.length);
+    const growth = (mean(rss.slice(half)) - mean(rss.slice(0, half))) / mean(rss.slice(0, half));
+    console.table([{ turn: `long (${messages} messages)`, ...longRow }, { turn: 'new conversation', ...freshRow }]);
+    console.log(`RSS after each long turn (MB): ${rss.join(' ')}`);
+    const checks = [
+      { what: 'CPU per turn, long / new (<= 2x)', value: `${cpuRatio}x`, pass: cpuRatio <= 2 },
+      { what: 'p50 latency per turn, long / new (<= 2x)', value: `${latencyRatio}x`, pass: latencyRatio <= 2 },
+      { what: `RSS flat over ${turns} long turns (second half vs first half mean, < 10%)`, value: `${round1(growth * 100, 1)}%`, pass: growth < 0.1 },
+    ];
+    for (const c of checks) console.log(`  ${c.pass ? 'PASS' : 'MISS'}  ${c.what}: ${c.value}`);
+    writeResult({ kind: 'long-chat', at: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version, loadavg: os.loadavg() }, options: { messages, turns, maxContextTokens: Number(context), database: sb.info.database }, long: longRow, fresh: freshRow, cpuRatio, latencyRatio, rssMb: rss, checks });
+    if (checks.some((c) => !c.pass)) process.exitCode = 1;
+  } finally {
+    await sb.stop();
+    await sim.stop();
+  }
+}
+
 if (soakS !== undefined) await soak(soakS);
+else if (scenarios.includes('long-chat' as Scenario)) await longChat();
 else await bench();

@@ -30,6 +30,7 @@ const env = loadEnv({
   DEFAULT_REQUESTS_PER_MINUTE: '100000000',
   DEFAULT_TOKENS_PER_DAY: '2000000000',
   SHUTDOWN_GRACE_MS: '2000',
+  ...(process.env.BENCH_MAX_CONTEXT_TOKENS && { MAX_CONTEXT_TOKENS: process.env.BENCH_MAX_CONTEXT_TOKENS }),
 });
 // BENCH_FAST_PATHS=false: every request through yoga's and tRPC's own handlers (bench/fast-path-ab.ts).
 const fastPaths = process.env.BENCH_FAST_PATHS !== 'false';
@@ -39,6 +40,23 @@ const url = await app.listen(0);
 const admin = { userId: BOOTSTRAP_ADMIN_ID, role: 'ADMIN' as const };
 const user = await app.services.access.createUser(admin, { email: 'bench@switchboard.local', role: 'USER' });
 const { secret } = await app.services.access.createApiKey(admin, { userId: user.id, name: 'bench' });
+
+// The long-chat scenario: one conversation of the bench user with BENCH_LONG_CONVERSATION messages
+// (user and assistant alternating, ~100 characters each), inserted directly.
+const longMessages = Number(process.env.BENCH_LONG_CONVERSATION ?? 0);
+let longConversationId: string | undefined;
+if (longMessages > 0) {
+  longConversationId = crypto.randomUUID();
+  await app.db.prisma.$executeRawUnsafe(`INSERT INTO "Conversation" ("id", "userId", "title", "model") VALUES ($1::uuid, $2::uuid, 'long', 'openai/gpt-5.5')`, longConversationId, user.id);
+  await app.db.prisma.$executeRawUnsafe(
+    `INSERT INTO "Message" ("id", "conversationId", "position", "role", "content", "status")
+     SELECT gen_random_uuid(), $1::uuid, g, (CASE WHEN g % 2 = 0 THEN 'USER' ELSE 'ASSISTANT' END)::"MessageRole",
+            'message ' || g || ': ' || repeat('lorem ipsum ', 8), 'COMPLETE'::"MessageStatus"
+     FROM generate_series(0, $2::int - 1) g`,
+    longConversationId,
+    longMessages,
+  );
+}
 
 // Side port: the ledger's rows (GET /ledger-count), after every row handed in is committed: all
 // rows, distinct (callId, attempt) pairs among those that carry a callId, and rows left PENDING.
@@ -66,6 +84,7 @@ announce({
   sideUrl: `http://127.0.0.1:${sidePort}`,
   database: db.databaseUrl ? 'postgresql' : 'embedded',
   metricsToken: env.METRICS_TOKEN,
+  longConversationId,
   // The PostgreSQL database created for this server, whose backends the runner measures.
   pgDatabase: db.databaseUrl ? new URL(db.databaseUrl).pathname.slice(1) : undefined,
 });

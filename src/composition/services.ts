@@ -109,7 +109,7 @@ function gatewaySeed(env: Env): string[] {
 export async function createServices(env: Env, options: ServiceOptions = {}): Promise<Composition> {
   const background = options.background !== false;
   const secrets = [env.CLOUDFLARE_API_TOKEN, env.ADMIN_API_KEY].filter((s): s is string => Boolean(s));
-  const logger = options.logger ?? createLogger(env.LOG_LEVEL, secrets);
+  const logger = options.logger ?? createLogger(env.LOG_LEVEL, secrets, undefined, { logPrompts: env.LOG_PROMPTS });
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, log: (m) => logger.info(m) });
   const cleanup: Array<() => Promise<void>> = [() => db.close()];
   const tracing = startTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME, exporter: options.spanExporter });

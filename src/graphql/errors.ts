@@ -19,7 +19,13 @@ function httpExtension(app: AppError): { http: { status: number; headers?: Recor
   return { http: { status, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) } };
 }
 
-export function createMaskError(logger: Logger) {
+/** Production answers no "Did you mean ...?" (it would list the schema's names to anyone). */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '');
+}
+
+export function createMaskError(logger: Logger, { production = false }: { production?: boolean } = {}) {
+  const clientMessage = (message: string) => (production ? withoutSuggestions(message) : message);
   return function maskError(error: unknown): Error {
     if (!isGraphQLError(error)) {
       const app = toAppError(error);
@@ -58,7 +64,7 @@ export function createMaskError(logger: Logger) {
     // graphql-jit's variable coercion errors carry no extensions object at all.
     const extensions = error.extensions ?? {};
     const code = typeof extensions.code === 'string' && isAppCode(extensions.code) ? extensions.code : 'BAD_INPUT';
-    return new GraphQLError(error.message, {
+    return new GraphQLError(clientMessage(error.message), {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
@@ -88,23 +94,29 @@ function isAppCode(code: string): code is keyof typeof HTTP_STATUS {
   return code in HTTP_STATUS;
 }
 
+/**
+ * A request error (syntax, validation) with the contract code BAD_INPUT, whatever the library
+ * named it (graphql-ws returns parse errors unmasked, as GRAPHQL_PARSE_FAILED).
+ */
+export function badInputError(e: GraphQLError, production: boolean, { socket = false }: { socket?: boolean } = {}): GraphQLError {
+  // A socket or stream answer drops yoga's `http` hint (only HTTP answers read it).
+  const { http, ...rest } = e.extensions ?? {};
+  const extensions = socket || http === undefined ? rest : { ...rest, http };
+  return new GraphQLError(production ? withoutSuggestions(e.message) : e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    extensions: { ...extensions, code: 'BAD_INPUT' },
+  });
+}
+
 /** Validation errors skip masking in yoga: give them the contract code too. */
-export function validationCodePlugin(): Plugin {
+export function validationCodePlugin({ production = false }: { production?: boolean } = {}): Plugin {
   return {
     onValidate() {
       return ({ valid, result, setResult }) => {
         if (valid) return;
-        setResult(
-          result.map(
-            (e) =>
-              new GraphQLError(e.message, {
-                nodes: e.nodes,
-                source: e.source,
-                positions: e.positions,
-                extensions: { ...e.extensions, code: 'BAD_INPUT' },
-              }),
-          ),
-        );
+        setResult(result.map((e) => badInputError(e, production)));
       };
     },
   };

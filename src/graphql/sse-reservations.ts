@@ -11,6 +11,9 @@ import { createHandler } from 'graphql-sse/lib/use/fetch';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { LiveStreams } from '../domain/access/live-streams.ts';
 import type { Principal } from '../domain/access/principal.ts';
+import { GraphQLError, type DocumentNode } from 'graphql';
+import { badInputError } from './errors.ts';
+import { rejected } from './sse-request-errors.ts';
 
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
 /** How long a revoked key's event stream stays open for its operations' last events. */
@@ -150,9 +153,17 @@ export function sseReservationsPlugin(options: SseReservationOptions): Plugin & 
           },
           onSubscribe(req, params) {
             const enveloped = yoga.getEnveloped({ ...serverContexts.get(req.raw), request: req.raw, params } as unknown as YogaInitialContext);
-            const document = enveloped.parse(params.query);
-            const errors = enveloped.validate(enveloped.schema, document);
-            if (errors.length > 0) return { errors };
+            // A query that does not parse or validate is BAD_INPUT, answered as the operation's
+            // result ({ data: null, errors }) on either mode, as over HTTP and graphql-ws.
+            let document: DocumentNode;
+            try {
+              document = enveloped.parse(params.query);
+            } catch (error) {
+              const syntax = error instanceof Error && error.name === 'GraphQLError' ? (error as GraphQLError) : new GraphQLError('Syntax Error: the query could not be parsed');
+              return Promise.resolve({ data: null, errors: [badInputError(syntax, false, { socket: true })] }) as never;
+            }
+            const errors = rejected(() => enveloped.validate(enveloped.schema, document));
+            if (errors.length > 0) return Promise.resolve({ data: null, errors: errors.map((e) => badInputError(e, false, { socket: true })) }) as never;
             return (async () => {
               const contextValue = await enveloped.contextFactory();
               const args: ExecutionArgs = { schema: enveloped.schema, document, contextValue, variableValues: params.variables, operationName: params.operationName };

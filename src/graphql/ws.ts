@@ -7,6 +7,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../domain/access/principal.ts';
 import type { SocketGuard } from '../http/socket-guard.ts';
+import { badInputError } from './errors.ts';
+import { rejected } from './sse-request-errors.ts';
 import type { GraphQLHandler } from './yoga.ts';
 
 interface EnvelopedRoot {
@@ -56,12 +58,15 @@ export function attachGraphQLWebSocket(yoga: GraphQLHandler, wss: WebSocketServe
           document = parse(params.query);
         } catch (error) {
           if (counted) sockets.unsubscribe(socketOf(ctx.extra));
-          return [error as never];
+          // A syntax error is the client's: BAD_INPUT, as over HTTP and SSE.
+          const syntax = error instanceof Error && error.name === 'GraphQLError' ? (error as GraphQLError) : new GraphQLError('Syntax Error: the query could not be parsed');
+          return [badInputError(syntax, false, { socket: true })];
         }
-        const errors = validate(schema, document);
+        // (an operation limit rejects by throwing its GraphQLError: BAD_INPUT too)
+        const errors = rejected(() => validate(schema, document));
         if (errors.length > 0) {
           if (counted) sockets.unsubscribe(socketOf(ctx.extra));
-          return errors;
+          return errors.map((e) => (e.extensions?.code === 'BAD_INPUT' ? e : badInputError(e, false, { socket: true })));
         }
         const args: ExecutionArgs = {
           schema,

@@ -15,6 +15,7 @@ import type { Idempotency } from '../idempotency/idempotency.ts';
 import { fitReplay, type ContextWindowPolicy } from './context-window.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import { replayHistory, toolResultMessages } from './history-replay.ts';
+import { recentHistory } from './recent-history.ts';
 import { toImage } from '../generation/message-input.ts';
 import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, ConversationWithMessages, MessageStatus, MessageView } from './conversation-view.ts';
 
@@ -58,8 +59,10 @@ export function createChatService({ store, generation, runner, idempotency, cont
     generation.checkImages(input.images, 'images');
     (input.toolResults ?? []).forEach((r, i) => generation.checkSize(`toolResults.${i}.content`, r.content));
     const existing = input.conversationId ? await store.getOwned(principal.userId, input.conversationId) : undefined;
-    const history = existing ? await store.messages(existing.id) : [];
-    const results = toolResultMessages(history, input.toolResults ?? []);
+    // Only what this turn can replay is read (recent-history.ts), newest first.
+    const open = existing && input.toolResults?.length ? await store.openToolCalls(existing.id) : undefined;
+    const results = toolResultMessages(open?.calls ?? [], input.toolResults ?? []);
+    const history = existing ? await recentHistory(store, existing.id, { policy: contextWindow, model: input.model, reach: open?.position }) : [];
     const images = (input.images ?? []).map(toImage);
     const userTurn: ChatMessage[] = typeof input.message === 'string' ? [{ role: 'user', content: input.message, ...(images.length > 0 && { images }) }] : [];
     const replay = replayHistory(history, [...results, ...userTurn]);

@@ -23,7 +23,7 @@ export type { ContextWindowPolicy } from '../generation/context-budget.ts';
 const REQUEST_OVERHEAD_BYTES = 4_096;
 
 export const messageTokens = (m: ChatMessage): number => estimateInputTokens({ messages: [m] });
-const messageBytes = (m: ChatMessage): number => Buffer.byteLength(JSON.stringify(m));
+export const messageBytes = (m: ChatMessage): number => Buffer.byteLength(JSON.stringify(m));
 
 /**
  * The messages to send: the last `turnLength` messages (this turn) always, and as much of the
@@ -52,6 +52,21 @@ export function fitReplay(messages: readonly ChatMessage[], turnLength: number, 
   }
   while (keep < start && messages[keep]!.role !== 'user') keep++;
   return [...messages.slice(keep, start), ...turn];
+}
+
+/**
+ * The least a stored message can add to a replay whatever comes before it: a user message whole;
+ * an assistant message its text (its tool calls may be dropped as unanswered); a tool result or an
+ * empty assistant message nothing (either may be dropped). Reading stops once these add up past
+ * the budget (chat/recent-history.ts): no older message could be replayed.
+ */
+export function replayFloor(m: ChatMessage): { tokens: number; bytes: number } {
+  if (m.role === 'user') return { tokens: messageTokens(m), bytes: messageBytes(m) };
+  if (m.role === 'assistant' && m.content !== '') {
+    const text: ChatMessage = { role: 'assistant', content: m.content };
+    return { tokens: messageTokens(text), bytes: messageBytes(text) };
+  }
+  return { tokens: 0, bytes: 0 };
 }
 
 /** The history to replay before one new turn (oldest first): fitReplay for a single message. */

@@ -1,8 +1,9 @@
 // Conversations and their messages in the database: ordered rows, owner-scoped reads.
 import type { ImageInput, ToolCall } from '../../upstream/call-vocabulary.ts';
-import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
+import { dbErrorKind, Prisma, type PrismaClient } from '../../db/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts';
 import { isUuid } from '../validation.ts';
 import type { ConversationPage, ConversationView, MessageRole, MessageStatus, MessageView } from './conversation-view.ts';
 
@@ -67,6 +68,36 @@ export function createConversationStore(prisma: PrismaClient) {
   }
 
   /**
+   * Messages a turn may replay (not FAILED, INTERRUPTED or SYSTEM) before `beforePosition`
+   * (absent: the newest), newest first, at most `take`: one index range, never the whole table.
+   */
+  async function replayableBefore(conversationId: string, beforePosition: number | undefined, take: number): Promise<MessageView[]> {
+    // One backward range of the (conversationId, position) index; the page size is a literal so
+    // the plan is that index scan whatever the conversation's length.
+    const limit = Prisma.raw(String(Math.max(1, Math.floor(take))));
+    const before = beforePosition === undefined ? Prisma.empty : Prisma.sql`AND "position" < ${beforePosition}::int`;
+    const rows = await prisma.$queryRaw<MessageRow[]>`
+      SELECT "id", "conversationId", "position", "role", "content", "status", "usageRecordId", "toolCalls", "toolCallId", "images", "createdAt"
+      FROM "Message"
+      WHERE "conversationId" = ${conversationId}::uuid ${before}
+        AND "status" NOT IN ('FAILED', 'INTERRUPTED') AND "role" <> 'SYSTEM'
+      ORDER BY "position" DESC
+      LIMIT ${limit}`;
+    return rows.map(toMessageView);
+  }
+
+  /** The last assistant message's tool calls that no later TOOL message answers, and its position. */
+  async function openToolCalls(conversationId: string): Promise<{ position: number; calls: ToolCall[] } | undefined> {
+    const last = await prisma.message.findFirst({ where: { conversationId, role: 'ASSISTANT' }, orderBy: { position: 'desc' }, select: { position: true, toolCalls: true } });
+    if (!last) return undefined;
+    const calls = jsonList<ToolCall>(last.toolCalls);
+    if (calls.length === 0) return { position: last.position, calls };
+    const answered = await prisma.message.findMany({ where: { conversationId, role: 'TOOL', position: { gt: last.position }, toolCallId: { in: calls.map((c) => c.id) } }, select: { toolCallId: true } });
+    const done = new Set(answered.map((a) => a.toolCallId));
+    return { position: last.position, calls: calls.filter((c) => !done.has(c.id)) };
+  }
+
+  /**
    * Appends at the next position; concurrent appends to one conversation retry on the clash.
    * `system` (when given) replaces the conversation's system prompt in the same transaction.
    */
@@ -117,20 +148,14 @@ export function createConversationStore(prisma: PrismaClient) {
     return true;
   }
 
-  return { getOwned, create, messages, append, list, remove, cursorOf: encodeCursor };
+  return { getOwned, create, messages, replayableBefore, openToolCalls, append, list, remove, cursorOf: encodeCursor };
 }
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
 
-function encodeCursor(c: { updatedAt: Date; id: string }): string {
-  return Buffer.from(`${c.updatedAt.toISOString()}|${c.id}`).toString('base64url');
-}
+const encodeCursor = (c: { updatedAt: Date; id: string }): string => encodeKeyset({ at: c.updatedAt, id: c.id });
 
 function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const updatedAt = new Date(at ?? '');
-  if (!id || Number.isNaN(updatedAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError('BAD_INPUT', 'Not a cursor from this API', { field: 'after' });
-  }
-  return { updatedAt, id };
+  const { at, id } = decodeKeyset(cursor);
+  return { updatedAt: at, id };
 }

@@ -10,7 +10,7 @@ import type { MessageView } from './conversation-view.ts';
 
 const ROLE = { SYSTEM: 'system', USER: 'user', ASSISTANT: 'assistant', TOOL: 'tool' } as const;
 
-function toChatMessage(m: MessageView): ChatMessage {
+export function toChatMessage(m: MessageView): ChatMessage {
   return {
     role: ROLE[m.role],
     content: m.content,
@@ -58,9 +58,8 @@ export function openToolCalls(history: readonly MessageView[]): ToolCall[] {
 }
 
 /** Tool messages for chat toolResults; BAD_INPUT (field toolResults) unless they answer exactly the open calls. */
-export function toolResultMessages(history: readonly MessageView[], results: ReadonlyArray<{ toolCallId: string; content: string }>): ChatMessage[] {
+export function toolResultMessages(open: readonly ToolCall[], results: ReadonlyArray<{ toolCallId: string; content: string }>): ChatMessage[] {
   if (results.length === 0) return [];
-  const open = openToolCalls(history);
   const ids = results.map((r) => r.toolCallId);
   const expected = open.map((c) => c.id);
   if (new Set(ids).size !== ids.length || ids.length !== expected.length || !ids.every((id) => expected.includes(id))) {

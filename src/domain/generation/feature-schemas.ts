@@ -2,6 +2,7 @@
 // tools, tool choice, response format, images, assistant tool calls, tool results, stop, topP,
 // reasoning effort. JSON Schemas (tool parameters, response schema) must compile (json-output.ts).
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import { compileSchema } from './json-output.ts';
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,7 +18,7 @@ const jsonSchema = z.record(z.string(), z.unknown()).superRefine((schema, ctx) =
 
 export const toolInput = z.object({
   name: toolName,
-  description: z.string().max(4_000).optional().nullable(),
+  description: safeString().pipe(z.string().max(4_000)).optional().nullable(),
   parameters: jsonSchema,
 });
 
@@ -40,7 +41,7 @@ export const responseFormatInput = z
 
 export const imageInput = z
   .object({
-    url: z.string().max(8_192).optional().nullable(),
+    url: safeString().pipe(z.string().max(8_192)).optional().nullable(),
     data: z.string().regex(BASE64, 'must be base64').optional().nullable(),
     mediaType: z.enum(IMAGE_MEDIA_TYPES).optional().nullable(),
   })
@@ -53,9 +54,8 @@ export const imageInput = z
   });
 export type ImageInputValue = z.infer<typeof imageInput>;
 
-const argumentsText = z
-  .string()
-  .max(1_000_000)
+const argumentsText = safeString()
+  .pipe(z.string().max(1_000_000))
   .refine((text) => {
     try {
       const value: unknown = JSON.parse(text);
@@ -65,16 +65,16 @@ const argumentsText = z
     }
   }, 'must be the JSON text of an object');
 
-export const toolCallInput = z.object({ id: z.string().trim().min(1).max(200), name: toolName, arguments: argumentsText });
+export const toolCallInput = z.object({ id: safeString().pipe(z.string().trim().min(1).max(200)), name: toolName, arguments: argumentsText });
 
-export const toolResultInput = z.object({ toolCallId: z.string().trim().min(1).max(200), content: z.string() });
+export const toolResultInput = z.object({ toolCallId: safeString().pipe(z.string().trim().min(1).max(200)), content: safeString() });
 
 /** The options beyond plain text that generate and chat share (spread into their object schemas). */
 export const featureOptionFields = {
   tools: z.array(toolInput).max(128).optional().nullable(),
   toolChoice: toolChoiceInput.optional().nullable(),
   responseFormat: responseFormatInput.optional().nullable(),
-  stop: z.array(z.string().min(1).max(256)).max(16).optional().nullable(),
+  stop: z.array(safeString().pipe(z.string().min(1).max(256))).max(16).optional().nullable(),
   topP: z.number().min(0).max(1).optional().nullable(),
   reasoningEffort: z.enum(['LOW', 'MEDIUM', 'HIGH']).optional().nullable(),
 };

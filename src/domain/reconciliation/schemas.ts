@@ -1,9 +1,9 @@
 // Inputs of reconcileUsage and reconciliation: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import { dateInput as date } from '../validation.ts';
 
-
-const gatewayId = z.string().trim().min(1).max(64);
+const gatewayId = safeString().pipe(z.string().trim().min(1).max(64));
 
 /** The longest range one run may cover (memory stays flat anyway; this bounds a run's time). */
 export const MAX_RECONCILE_RANGE_MS = 31 * 86_400_000;

@@ -2,9 +2,9 @@
 // one zod schema each, shared by GraphQL and tRPC. The scope (userId / allUsers) follows
 // usageReport's access rules.
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import { decimalString } from './schemas.ts';
 import { dateInput as date } from '../validation.ts';
-
 
 
 export const CALL_STATUSES = ['PENDING', 'OK', 'ERROR', 'CANCELLED', 'INTERRUPTED'] as const;
@@ -28,8 +28,8 @@ export const recentCallsInput = z
   .object({
     ...scope,
     status: z.array(z.enum(CALL_STATUSES)).max(CALL_STATUSES.length).nullish(),
-    model: z.string().trim().min(1).max(200).nullish(),
-    gatewayId: z.string().trim().min(1).max(64).nullish(),
+    model: safeString().pipe(z.string().trim().min(1).max(200)).nullish(),
+    gatewayId: safeString().pipe(z.string().trim().min(1).max(64)).nullish(),
     apiKeyId: z.uuid({ message: 'must be an API key id' }).nullish(),
     teamId: z.uuid({ message: 'must be a team id' }).nullish(),
     minLatencyMs: count.nullish(),
@@ -54,8 +54,8 @@ export type RecentCallsInput = z.infer<typeof recentCallsInput>;
 export const modelPerformanceInput = z
   .object({
     ...scope,
-    model: z.string().trim().min(1).max(200).nullish(),
-    gatewayId: z.string().trim().min(1).max(64).nullish(),
+    model: safeString().pipe(z.string().trim().min(1).max(200)).nullish(),
+    gatewayId: safeString().pipe(z.string().trim().min(1).max(64)).nullish(),
   })
   .refine(rangeOk, { message: 'must be after from', path: ['to'] })
   .refine(oneScope, { message: 'give userId or allUsers, not both', path: ['allUsers'] });

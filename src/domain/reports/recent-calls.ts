@@ -4,6 +4,7 @@
 import type { PrismaClient } from '../../db/index.ts';
 import { Prisma } from '../../db/index.ts';
 import { AppError } from '../../platform/errors.ts';
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts';
 import type { Principal } from '../access/principal.ts';
 import type { RecentCallsInput, ReconcileState } from './dashboard-schemas.ts';
 import { normalizeDecimal } from '../pricing/pricing.ts';
@@ -52,15 +53,11 @@ export interface CallRecordPage {
 
 const DEFAULT_PAGE = 50;
 
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
+const encodeCursor = (row: { createdAt: Date; id: string }): string => encodeKeyset({ at: row.createdAt, id: row.id });
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw new AppError('BAD_INPUT', 'after: must be a cursor from a previous page', { field: 'after' });
-  return { createdAt, id };
+  const { at, id } = decodeKeyset(cursor);
+  return { createdAt: at, id };
 }
 
 const between = <T>(min: T | null | undefined, max: T | null | undefined) =>

@@ -1,5 +1,6 @@
 // Inputs of the pricing and usage-report operations: one zod schema each, shared by GraphQL and tRPC.
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import { dateInput as date } from '../validation.ts';
 
 /** A non-negative decimal string such as "3", "0.15" or "12.3456789012" (at most 10 places). */
@@ -19,13 +20,13 @@ export const usageReportInput = z
     groupBy: z.array(z.enum(USAGE_DIMENSIONS)).max(USAGE_DIMENSIONS.length).transform((dims) => [...new Set(dims)]),
     userId: z.uuid({ message: 'must be a user id' }).nullish(),
     allUsers: z.boolean().nullish(),
-    model: z.string().trim().min(1).max(200).nullish(),
-    gatewayId: z.string().trim().min(1).max(64).nullish(),
+    model: safeString().pipe(z.string().trim().min(1).max(200)).nullish(),
+    gatewayId: safeString().pipe(z.string().trim().min(1).max(64)).nullish(),
     /** Attribution filters: one API key, one team, and tags that must all match. */
     apiKeyId: z.uuid({ message: 'must be an API key id' }).nullish(),
     teamId: z.uuid({ message: 'must be a team id' }).nullish(),
     tags: z
-      .record(z.string().min(1).max(256), z.union([z.string().max(1024), z.number().finite(), z.boolean()]), { message: 'must be an object of tag values' })
+      .record(safeString().pipe(z.string().min(1).max(256)), z.union([safeString().pipe(z.string().max(1024)), z.number().finite(), z.boolean()]), { message: 'must be an object of tag values' })
       .refine((t) => Object.keys(t).length <= 5, 'at most 5 tags')
       .nullish(),
   })
@@ -34,7 +35,7 @@ export const usageReportInput = z
 export type UsageReportInput = z.infer<typeof usageReportInput>;
 
 export const setModelPriceInput = z.object({
-  model: z.string().trim().min(1).max(200),
+  model: safeString().pipe(z.string().trim().min(1).max(200)),
   inputPerMTok: decimalString,
   outputPerMTok: decimalString,
   cachedInputPerMTok: decimalString.nullish(),
@@ -50,7 +51,7 @@ export const setModelPriceInput = z.object({
   /** When the version takes effect; default now. */
   effectiveFrom: date.nullish(),
   /** Where the figures come from (a price page, a contract); default "admin". */
-  source: z.string().trim().min(1).max(500).nullish(),
+  source: safeString().pipe(z.string().trim().min(1).max(500)).nullish(),
 });
 export type SetModelPriceInput = z.infer<typeof setModelPriceInput>;
 
