@@ -26,31 +26,6 @@ const INFERENCE = /\/ai\/(v1\/(chat\/completions|responses|messages)|run\/)/;
 
 type Planned = { transport: Transport; caller: 'admin' | 'user'; graphql?: GraphQLOp; trpc?: TrpcOp };
 
-/**
- * Known failures owned by other work in flight, excluded here so the suite stays green; each
- * names its finding (issue 22). The integrator removes an entry once that fix is merged.
- */
-function knownIssue(p: Planned, answer: Answer): string | undefined {
-  void p;
-  void answer;
-  return undefined;
-}
-
-/**
- * Issue 22 finding 1 (owned by the last-line-of-defence work): over graphql-sse, a subscription
- * whose resolver fails while it is iterated (e.g. chatStream on a conversation that does not
- * exist) rejects inside graphql-sse's handler (handler.mjs, the operation's `for await`) and
- * nothing catches it: in production the process exits (seen here as an unhandled rejection, on
- * single-connection and distinct-connection streams alike). Until that fix is merged, GraphQL
- * subscriptions planned for graphql-sse go over graphql-ws instead (queries, mutations and broken
- * documents still go over graphql-sse); the integrator removes this exclusion after merging.
- */
-const FINDING_1 = 'finding 1: graphql-sse subscriptions sent over graphql-ws';
-function excluded(p: Planned): Planned | undefined {
-  if ((p.transport === 'graphql-sse-single' || p.transport === 'graphql-sse-distinct') && p.graphql?.kind === 'subscription') return { ...p, transport: 'graphql-ws' };
-  return undefined;
-}
-
 let sim: Simulator;
 let server: TestServer;
 const logLines: string[] = [];
@@ -119,7 +94,6 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
 
     const transports = new Transports(server.url);
     const failures: string[] = [];
-    const known = new Map<string, number>();
     const perTransport = new Map<Transport, number>();
     const secrets = () => [ADMIN_KEY, CF_TOKEN, user.key, victim.key];
     const describeOp = (p: Planned) => `${p.transport} as ${p.caller}: ${p.graphql ? `${p.graphql.query} ${JSON.stringify(p.graphql.variables).slice(0, 300)}` : `${p.trpc!.type} ${p.trpc!.path} ${JSON.stringify(p.trpc!.input)?.slice(0, 300)}`}`;
@@ -131,18 +105,13 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
       for (const s of secrets()) if (answer.text.includes(s)) problems.push('a secret in the answer');
       if (answer.messages.some((m) => m.includes(PROMPT_MARK))) problems.push('prompt text in an error message');
       if (problems.length === 0) return;
-      const excuse = knownIssue(p, answer);
-      if (excuse) known.set(excuse, (known.get(excuse) ?? 0) + 1);
-      else failures.push(`${problems.join(', ')}: ${describeOp(p)} -> ${answer.text.slice(0, 400)}`);
+      failures.push(`${problems.join(', ')}: ${describeOp(p)} -> ${answer.text.slice(0, 400)}`);
     };
 
     let next = 0;
     const worker = async () => {
       while (next < plan.length) {
-        const planned = plan[next++]!;
-        const rerouted = excluded(planned);
-        if (rerouted) known.set(FINDING_1, (known.get(FINDING_1) ?? 0) + 1);
-        const p = rerouted ?? planned;
+        const p = plan[next++]!;
         const key = p.caller === 'admin' ? ADMIN_KEY : user.key;
         perTransport.set(p.transport, (perTransport.get(p.transport) ?? 0) + 1);
         const answer = p.graphql
@@ -181,7 +150,7 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
     const logText = logLines.join('\n');
     const logProblems = [...secrets().filter((s) => logText.includes(s)).map(() => 'a secret in a log line'), ...(logText.includes(PROMPT_MARK) ? [`prompt text in a log line: ${logLines.find((l) => l.includes(PROMPT_MARK))!.slice(0, 400)}`] : [])];
 
-    console.log(`transport fuzzing: seed ${SEED}, ${plan.length} operations (${[...perTransport].map(([t, n]) => `${t} ${n}`).join(', ')}), ${rows} ledger rows, ${upstream} upstream requests${known.size ? `; known issues excluded: ${[...known].map(([k, n]) => `${k} ×${n}`).join('; ')}` : ''}`);
+    console.log(`transport fuzzing: seed ${SEED}, ${plan.length} operations (${[...perTransport].map(([t, n]) => `${t} ${n}`).join(', ')}), ${rows} ledger rows, ${upstream} upstream requests`);
     const summary = [...failures.slice(0, 20), ...logProblems];
     expect(summary, `FUZZ_SEED=${SEED} reproduces this run (${failures.length} failing operations)`).toEqual([]);
     expect({ unrecorded, duplicated }, `FUZZ_SEED=${SEED}: every upstream request has exactly one ledger row`).toEqual({ unrecorded: [], duplicated: [] });
