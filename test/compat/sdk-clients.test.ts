@@ -115,6 +115,28 @@ describe('openai client', () => {
     expect(streamed.rows[0]).toMatchObject({ surface: 'OPENAI', api: 'RESPONSES', streamed: true, usageEstimated: false });
   });
 
+  it("embeddings.create (float, and the SDK's default base64): the simulator's vectors, one OPENAI EMBEDDING row each with its usage", async () => {
+    const model = '@cf/baai/bge-small-en-v1.5';
+    const input = ['first text', 'second text'];
+    const direct = await directOpenai.embeddings.create({ model, input, encoding_format: 'float' });
+    const { result, rows: made } = await newRows(() => openai.embeddings.create({ model, input, encoding_format: 'float' }));
+    expect(result.data.map((d) => d.embedding)).toEqual(direct.data.map((d) => d.embedding));
+    expect(result.data.map((d) => d.index)).toEqual([0, 1]);
+    expect(result.data[0]!.embedding).toHaveLength(384);
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({ surface: 'OPENAI', modality: 'EMBEDDING', status: 'OK', requestedModel: model });
+    expect(result.usage.prompt_tokens).toBe(made[0]!.inputTokens);
+    expect(made[0]!.costUsd).not.toBeNull();
+    // Without encoding_format the SDK asks for base64 (float32 little-endian) and decodes it itself.
+    const decoded = await openai.embeddings.create({ model, input });
+    expect(decoded.data).toHaveLength(2);
+    decoded.data.forEach((d, i) => {
+      const want = direct.data[i]!.embedding;
+      expect(d.embedding).toHaveLength(want.length);
+      expect(Math.max(...d.embedding.map((x, j) => Math.abs(x - want[j]!)))).toBeLessThan(1e-6); // float32 precision
+    });
+  });
+
   it('models.list: the catalogue', async () => {
     const list = [];
     for await (const model of openai.models.list()) list.push(model.id);
