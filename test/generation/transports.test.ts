@@ -8,7 +8,7 @@ import { createUserWithKey, startTestServer, type TestServer } from '../helpers/
 
 const MODELS = ['openai/gpt-5.5', 'anthropic/claude-sonnet-4-5', '@cf/moonshotai/kimi-k2.6'] as const;
 
-const GENERATION_FIELDS = 'id text model servedModel api gatewayId finishReason cacheStatus upstreamLogId latencyMs usage { inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd estimated }';
+const GENERATION_FIELDS = 'id text model servedModel api gatewayId finishReason cacheStatus upstreamLogId latencyMs usage { inputTokens outputTokens cachedInputTokens cacheWriteTokens reasoningTokens totalTokens costUsd estimated modality images imageTiles imageSteps audioSeconds characters }';
 const GENERATE_MUTATION = `mutation($input: GenerateInput!) { generate(input: $input) { ${GENERATION_FIELDS} } }`;
 const GENERATE_SUB = `subscription($input: GenerateInput!) { generateStream(input: $input) { __typename ... on TextDelta { index text } ... on GenerationCompleted { generation { ${GENERATION_FIELDS} } } } }`;
 const CHAT_MUTATION = `mutation($input: ChatInput!) { chat(input: $input) { conversation { id title } userMessage { content role } assistantMessage { content role status } generation { ${GENERATION_FIELDS} } } }`;
@@ -123,8 +123,10 @@ async function check(outcome: Outcome, model: string, prompt: string, streamed: 
   }
   expect(generation.model).toBe(model);
   expect(generation.gatewayId).toBe('default');
-  const { costUsd: _cost, estimated, ...usage } = generation.usage as typeof generation.usage & { estimated?: boolean };
+  // A text call's usage: its tokens, modality TEXT and no billed units.
+  const { costUsd: _cost, estimated, modality, images, imageTiles, imageSteps, audioSeconds, characters, ...usage } = generation.usage as typeof generation.usage & Record<string, unknown>;
   expect(usage).toEqual(expected.usage);
+  expect({ modality, images, imageTiles, imageSteps, audioSeconds, characters }).toEqual({ modality: 'TEXT', images: 0, imageTiles: 0, imageSteps: 0, audioSeconds: 0, characters: 0 });
   expect(estimated).toBe(false);
   const row = await server.app.db.prisma.usageRecord.findUniqueOrThrow({ where: { id: generation.id } });
   expect(row).toMatchObject({ userId, status: 'OK', requestedModel: model, streamed, totalTokens: expected.usage.totalTokens, outputTokens: expected.usage.outputTokens, inputTokens: expected.usage.inputTokens });
