@@ -39,7 +39,7 @@ function poisonCases(bad: string): Array<[string, Record<string, unknown>, strin
     ['generate', { model: MODEL, messages: [{ role: 'USER', content: bad }] }, 'messages.0.content'],
     ['generate', { model: MODEL, prompt: 'hi', gatewayId: bad }, 'gatewayId'],
     ['generate', { model: MODEL, prompt: 'hi', idempotencyKey: bad }, 'idempotencyKey'],
-    ['generate', { model: MODEL, prompt: 'hi', metadata: { team: bad } }, 'metadata.team'],
+    ['generate', { model: MODEL, prompt: 'hi', metadata: { team: bad } }, 'metadata'], // contract v3: field metadata
     ['generate', { model: MODEL, prompt: 'hi', metadata: { [bad]: 'x' } }, 'metadata'],
     ['chat', { model: MODEL, message: bad }, 'message'],
     ['chat', { model: MODEL, message: 'hi', system: bad }, 'system'],
