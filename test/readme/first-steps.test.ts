@@ -72,9 +72,14 @@ it('runs the five-minute path as written', async () => {
   expect(steps).toContain('SB=http://127.0.0.1:4000');
   const script = steps!.replace('dev_paste-the-key-from-the-banner', adminKey).replace('http://127.0.0.1:4000', url);
   const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  const [me, chat] = stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: Record<string, unknown>; errors?: unknown });
+  const [me, chat, embed] = stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: Record<string, unknown>; errors?: unknown });
   expect(me).toEqual({ data: { me: { email: 'ada@example.com', role: 'USER' } } });
   const turn = chat!.data.chat as { assistantMessage: { content: string }; generation: { id: string; usage: { totalTokens: number } } };
   expect(turn.assistantMessage.content).toContain('Echo: Hello!');
   expect(turn.generation.usage.totalTokens).toBeGreaterThan(0);
+  const vectors = embed!.data.embed as { dimensions: number; usage: { modality: string; inputTokens: number; costUsd: string | null } };
+  expect(vectors.dimensions).toBe(1024);
+  expect(vectors.usage.modality).toBe('EMBEDDING');
+  expect(vectors.usage.inputTokens).toBeGreaterThan(0);
+  expect(vectors.usage.costUsd).not.toBeNull();
 }, 300_000);
