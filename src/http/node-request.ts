@@ -1,4 +1,4 @@
-// What both fast paths (src/trpc/fast-path.ts, src/graphql/fast-path.ts) read from a node:http
+// What the tRPC fast path (src/trpc/fast-path.ts) reads from a node:http
 // request without a Fetch Request: its content type, its body as text, and an abort signal for a
 // client that goes away, as the frameworks' adapters give them.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,5 +1,7 @@
-// One node:http server: /graphql (yoga), /trpc (tRPC), /healthz, /readyz, /metrics, and the
-// WebSocket upgrades routed by path. Nothing reads a body in front of yoga or tRPC.
+// One node:http server: /graphql (yoga), /trpc (tRPC), the drop-in SDK routes under /v1/, the
+// OTLP receiver, /healthz, /readyz, /metrics, and the WebSocket upgrades routed by path. One body
+// is read in front of a framework: a single tRPC query or mutation, by the tRPC fast path
+// (trpc/fast-path.ts, tRPC's public API only); everything else reaches yoga or tRPC unread.
 // Every request gets an x-request-id (the client's, or a new one), echoed on the response and on
 // every log line written while it is served, and one access line when it ends.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -19,7 +21,6 @@ import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from 
 import type { SocketGuard } from './socket-guard.ts';
 import { appErrorOf } from '../trpc/errors.ts';
 import { createTrpcFastPath } from '../trpc/fast-path.ts';
-import { createGraphQLFastPath } from '../graphql/fast-path.ts';
 import type { TRPCError } from '@trpc/server';
 import type { createContextFactory } from '../trpc/init.ts';
 import type { AppRouter } from '../trpc/router.ts';
@@ -40,7 +41,7 @@ export interface ServerDeps {
   dashboard?: DashboardHandler;
   /** The largest tRPC batch; a bigger one is refused whole. */
   trpcMaxBatch: number;
-  /** false: every request through yoga's and tRPC's own handlers (the fast paths' tests compare them). */
+  /** false: every request through tRPC's own handler (the fast path's test compares them). */
   fastPaths?: boolean;
   /** /metrics needs `Authorization: Bearer <token>` when set. */
   metricsToken?: string;
@@ -86,8 +87,6 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
   const mediaPath = (path: string) => deps.maxMediaBodyBytes !== undefined && (path === '/trpc/transcribe' || path === '/graphql');
   // Single queries and mutations skip the adapter's Fetch objects (fast-path.ts); the rest goes to tRPC's handler.
   const trpcFast = deps.fastPaths === false ? () => undefined : createTrpcFastPath({ router: deps.router, basePath: '/trpc/', createContext: deps.createContext, onError: onTrpcError });
-  // One JSON operation per POST skips @whatwg-node/server's Fetch objects (graphql/fast-path.ts).
-  const graphqlFast = deps.fastPaths === false ? () => undefined : createGraphQLFastPath(deps.yoga, '/graphql');
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -172,7 +171,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     }
     if (deps.graphiqlPage?.wants(req, path)) return deps.graphiqlPage.serve(req, res);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      await (graphqlFast(req, res) ?? deps.yoga(req, res));
+      await deps.yoga(req, res);
       return;
     }
     if (path === '/trpc/transcribe') return trpcFast(req, res) ?? trpcMedia(req, res);

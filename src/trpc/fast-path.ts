@@ -12,16 +12,10 @@
 // test/server/trpc-fast-path.test.ts compares both handlers' answers (status, content-type, vary,
 // body).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AnyTRPCProcedure, AnyTRPCRouter } from '@trpc/server';
+// Only tRPC's public entry points: @trpc/server and @trpc/server/http.
+import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError, type AnyTRPCProcedure, type AnyTRPCRouter } from '@trpc/server';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
-import {
-  getErrorShape,
-  getHTTPStatusCode,
-  getTRPCErrorFromUnknown,
-  transformTRPCResponse,
-  TRPCError,
-  type TRPCRequestInfo,
-} from '@trpc/server/unstable-core-do-not-import';
+import { getHTTPStatusCode, type TRPCRequestInfo } from '@trpc/server/http';
 import { clientGone, isJson, readBody } from '../http/node-request.ts';
 
 export interface TrpcFastPathOptions<Ctx extends object> {
