@@ -1,5 +1,7 @@
--- reporting.usage gains surface: the API surface that carried the call (GRAPHQL, TRPC, OPENAI,
--- ANTHROPIC), added as the view's last column.
+-- reporting.usage in this release: model is the model that served the call (as usageReport's
+-- MODEL), the requested one is requested_model; it gains the cache hit, what it saved, the
+-- neurons, the call's modality and billed units, and the API surface that carried it (all
+-- appended, so the view's earlier columns keep their places).
 CREATE OR REPLACE VIEW "reporting"."usage" AS
 SELECT
   r."id"                                   AS id,
@@ -63,4 +65,16 @@ JOIN "User" u ON u."id" = r."userId"
 LEFT JOIN "ApiKey" k ON k."id" = r."apiKeyId"
 LEFT JOIN "Team" t ON t."id" = r."teamId";
 
+COMMENT ON COLUMN "reporting"."usage".model IS 'The model that served the call (same as served_model); reports group by it';
+COMMENT ON COLUMN "reporting"."usage".requested_model IS 'The model the caller named (may be dynamic/<route> or cloudflare/auto)';
+COMMENT ON COLUMN "reporting"."usage".served_model IS 'The model that served the call: cf-aig-model / cf-aig-routed-model, else the requested model; prices and reports use it';
+COMMENT ON COLUMN "reporting"."usage".cache_hit IS 'True when AI Gateway answered from its cache (cf-aig-cache-status: HIT); such a row costs 0';
+COMMENT ON COLUMN "reporting"."usage".cache_saved_usd IS 'For a cache hit: what the call would have cost at the served model''s price; null otherwise';
+COMMENT ON COLUMN "reporting"."usage".neurons IS 'Neurons Workers AI billed for the call (cf-ai-neurons), when the reply said';
+COMMENT ON COLUMN "reporting"."usage".modality IS 'What the call produced: TEXT, EMBEDDING, IMAGE, TRANSCRIPTION or SPEECH';
+COMMENT ON COLUMN "reporting"."usage".images IS 'Images generated (IMAGE calls)';
+COMMENT ON COLUMN "reporting"."usage".image_tiles IS 'Billed 512x512 tiles of the generated image (IMAGE calls)';
+COMMENT ON COLUMN "reporting"."usage".image_steps IS 'Billed diffusion steps (IMAGE calls)';
+COMMENT ON COLUMN "reporting"."usage".audio_seconds IS 'Billed audio seconds: input audio (TRANSCRIPTION) or generated audio (SPEECH priced per minute)';
+COMMENT ON COLUMN "reporting"."usage".characters IS 'Billed input characters (SPEECH)';
 COMMENT ON COLUMN "reporting"."usage"."surface" IS 'The API surface that carried the call: GRAPHQL, TRPC, OPENAI (/v1/chat/completions, /v1/responses) or ANTHROPIC (/v1/messages)';
