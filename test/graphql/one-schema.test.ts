@@ -1,5 +1,6 @@
 // Each input is defined once: its zod schema in the domain. GraphQL's input types carry only the
-// shapes (a scalar is a string, a number, ...) and both APIs hand the input to the same schema,
+// shapes (a scalar is a string, a number, ...) and both APIs hand the input to the same schema
+// (every input type with a rule of its own is here),
 // so the same invalid value gets the same BAD_INPUT with the same field over GraphQL and tRPC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -46,6 +47,18 @@ const cases: Case[] = [
   { field: 'setUserLimits', inputType: 'SetUserLimitsInput', operation: 'mutation', path: 'admin.setUserLimits', input: () => ({ userId, monthlyBudgetUsd: 'lots' }), badField: 'monthlyBudgetUsd' },
   { field: 'createTeam', inputType: 'CreateTeamInput', operation: 'mutation', path: 'admin.teams.create', input: () => ({ name: '' }), badField: 'name' },
   { field: 'setModelPrice', inputType: 'SetModelPriceInput', operation: 'mutation', path: 'admin.setModelPrice', input: () => ({ model: MODEL, inputPerMTok: '-1', outputPerMTok: '1' }), badField: 'inputPerMTok' },
+  { field: 'repriceUsage', inputType: 'RepriceUsageInput', operation: 'mutation', path: 'admin.repriceUsage', input: () => ({ priceVersionId: 'not-a-version', from: DAY, to: '2026-12-02T00:00:00Z' }), badField: 'priceVersionId' },
+  { field: 'modelPerformance', inputType: 'ModelPerformanceInput', operation: 'query', path: 'usage.modelPerformance', input: () => ({ from: 'x', to: DAY }), badField: 'from' },
+  { field: 'conversationCosts', inputType: 'ConversationCostsInput', operation: 'query', path: 'usage.conversationCosts', input: () => ({ from: DAY, to: 'y' }), badField: 'to' },
+  { field: 'reconciliation', inputType: 'ReconciliationReportInput', operation: 'query', path: 'usage.reconciliation', input: () => ({ from: 'x', to: DAY }), badField: 'from' },
+  { field: 'setTeamLimits', inputType: 'SetTeamLimitsInput', operation: 'mutation', path: 'admin.teams.setLimits', input: () => ({ teamId: userId, tokensPerDay: -5 }), badField: 'tokensPerDay' },
+  { field: 'setApiKeyLimits', inputType: 'SetApiKeyLimitsInput', operation: 'mutation', path: 'apiKeys.setLimits', input: () => ({ id: userId, requestsPerMinute: -1 }), badField: 'requestsPerMinute' },
+  { field: 'embed', inputType: 'EmbedInput', operation: 'mutation', path: 'embed', input: () => ({ model: '@cf/baai/bge-m3', texts: [] }), badField: 'texts' },
+  { field: 'generateImage', inputType: 'GenerateImageInput', operation: 'mutation', path: 'generateImage', input: () => ({ model: MODEL, prompt: 'a\u0000cat' }), badField: 'prompt' },
+  { field: 'transcribe', inputType: 'TranscribeInput', operation: 'mutation', path: 'transcribe', input: () => ({ model: 'not a model!', audio: { url: 'https://example.com/a.wav' } }), badField: 'model' },
+  { field: 'speak', inputType: 'SpeakInput', operation: 'mutation', path: 'speak', input: () => ({ model: MODEL, text: 'hi', voice: 'Not A Voice!' }), badField: 'voice' },
+  { field: 'auditLog', inputType: 'AuditLogInput', operation: 'query', path: 'admin.auditLog', input: () => ({ actorUserId: 'nobody' }), badField: 'actorUserId' },
+  { field: 'createBudgetAlert', inputType: 'CreateBudgetAlertInput', operation: 'mutation', path: 'admin.budgetAlerts.create', input: () => ({ scope: 'USER', subjectId: userId, thresholdPercent: 5000 }), badField: 'thresholdPercent' },
 ];
 
 async function overGraphQL(c: Case) {
