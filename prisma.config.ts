@@ -5,7 +5,8 @@ import { defineConfig } from 'prisma/config';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 
 // Without a resolvable url the 6.x CLI falls back to the native engine and tries a download.
-process.env.DATABASE_URL ??= 'postgresql://placeholder@localhost:5432/placeholder';
+// (An empty DATABASE_URL, as `DATABASE_URL= npm ...` sets it, counts as unset.)
+process.env.DATABASE_URL ||= 'postgresql://placeholder@localhost:5432/placeholder';
 
 export default defineConfig({
   schema: 'prisma/schema.prisma',

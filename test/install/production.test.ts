@@ -33,7 +33,8 @@ beforeAll(async () => {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(root, file), join(dir, file));
   }
-  const env = { ...process.env, NODE_ENV: undefined, npm_config_loglevel: 'warn' };
+  // A fresh machine's install: none of the test run's database settings.
+  const env = { ...process.env, NODE_ENV: undefined, DATABASE_URL: undefined, npm_config_loglevel: 'warn' };
   install = await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], { cwd: dir, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
   await run('npm', ['run', 'build'], { cwd: dir, env, timeout: 120_000 });
   sim = await startSimulator({ token: TOKEN });
