@@ -22,7 +22,8 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(
 const OPS = Number(process.env.FUZZ_OPS ?? 2_000);
 const CONCURRENCY = 12;
 const CF_TOKEN = 'cf-fuzz-token-5f3a9c1e7b2d4086';
-const INFERENCE = /\/ai\/(v1\/(chat\/completions|responses|messages)|run\/)/;
+/** Every inference endpoint: the three unified formats, embeddings, and /ai/run (universal and per model). */
+const INFERENCE = /\/ai\/(v1\/(chat\/completions|responses|messages|embeddings)|run(\/|\?|$))/;
 
 type Planned = { transport: Transport; caller: 'admin' | 'user'; graphql?: GraphQLOp; trpc?: TrpcOp };
 
