@@ -1,8 +1,11 @@
-// Runner-side: starts a bench server as its own Node process (`node --import tsx <file>`),
-// waits for its BENCH_READY line, and reads its CPU time and memory from /proc/<pid>.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Runner-side: starts a bench server as its own Node process (`node --import tsx <file>`, or,
+// for Switchboard, plain `node` on the production build: see compiledAgainstDist), waits for its
+// BENCH_READY line, and reads its CPU time, memory and wake-ups from /proc/<pid>.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMicrosOf, rssBytesOf } from './proc.ts';
+import { cpuMicrosOf, rssBytesOf, wakeupsOf } from './proc.ts';
 
 export interface BenchChild<T> {
   name: string;
@@ -12,6 +15,8 @@ export interface BenchChild<T> {
   cpuMicros(): number;
   /** Resident set size now, in bytes. */
   rssBytes(): number;
+  /** Times its event loop was woken so far. */
+  wakeups(): number;
   stop(): Promise<void>;
 }
 
@@ -33,16 +38,60 @@ function stopAllOnExit(): void {
   }
 }
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let distBuilt = false;
+
+/**
+ * The bench server `file` as one plain JavaScript file that imports Switchboard from dist/ (the
+ * production build, rebuilt once per run), so that it runs as `npm start` runs the server: plain
+ * node, no tsx (whose loader thread and transpile caches would count in its memory). What it
+ * imports from outside src/ (a test helper) is bundled in.
+ */
+async function compiledAgainstDist(file: string): Promise<string> {
+  if (!distBuilt) {
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--server-only'], { stdio: 'inherit' });
+    distBuilt = true;
+  }
+  const esbuild = await import('esbuild');
+  const src = join(root, 'src');
+  const outfile = join(root, 'bench/.build', file.replace(/\.ts$/, '.mjs'));
+  mkdirSync(dirname(outfile), { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(root, 'bench', file)],
+    outfile,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'src-from-dist',
+        setup(build) {
+          build.onResolve({ filter: /^\.{1,2}\// }, (args) => {
+            const path = resolve(args.resolveDir, args.path);
+            if (!path.startsWith(src + '/')) return undefined;
+            return { path: join(root, 'dist', relative(src, path)).replace(/\.ts$/, '.js'), external: true };
+          });
+        },
+      },
+    ],
+  });
+  return outfile;
+}
+
 export async function startChild<T extends Record<string, unknown>>(
   name: string,
   file: string,
   env: Record<string, string | undefined> = {},
   execArgv: string[] = [],
+  options: { production?: boolean } = {},
 ): Promise<BenchChild<T>> {
-  const script = fileURLToPath(new URL(`../${file}`, import.meta.url));
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, NODE_ENV: undefined, ...env })) if (v !== undefined) childEnv[k] = v;
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, '--import', 'tsx', script], {
+  const args = options.production ? [await compiledAgainstDist(file)] : ['--import', 'tsx', fileURLToPath(new URL(`../${file}`, import.meta.url))];
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, ...args], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,6 +126,7 @@ export async function startChild<T extends Record<string, unknown>>(
     info,
     cpuMicros: () => cpuMicrosOf(pid) ?? 0,
     rssBytes: () => rssBytesOf(pid),
+    wakeups: () => wakeupsOf(pid),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

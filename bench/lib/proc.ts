@@ -25,3 +25,15 @@ export function rssBytesOf(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * Times the main thread (the event loop) of `pid` went to sleep and was woken so far: its
+ * voluntary context switches (each one an epoll wait that ended). 0 if it is gone.
+ */
+export function wakeupsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^voluntary_ctxt_switches:\s+(\d+)$/m)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}

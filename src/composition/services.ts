@@ -168,6 +168,7 @@ export async function createServices(env: Env, options: ServiceOptions = {}): Pr
         metrics.recordCalls(rows);
         operators.noteSettled(rows);
       },
+      onCommit: metrics.ledgerCommitted,
     });
     const prices = createPricingService({ prisma: db.prisma, priceFile: loadPriceFile(env.PRICE_FILE), routeFor: (m) => upstream.routeFor(m) });
     await prices.init();

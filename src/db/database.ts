@@ -15,7 +15,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
 import { applyMigrations } from './migrate.ts';
 import { openPGlite, pgliteSessions } from './pglite.ts';
-import { createDedicatedExecutor, createPostgresPool, LEASE_CONNECTION_NAME, postgresSessions } from './postgres.ts';
+import { createDedicatedExecutor, createPostgresPool, LEASE_CONNECTION_NAME, LEDGER_DEFERRED_CONNECTION_NAME, postgresSessions } from './postgres.ts';
 import type { WithSqlSession } from './sql-session.ts';
 
 export type { PrismaClient };
@@ -34,6 +34,14 @@ export interface Database {
    * progress, like every other query. Decimals go as strings (see raw-insert.ts).
    */
   execute(sql: string, params: readonly unknown[]): Promise<void>;
+  /**
+   * As execute, but the commit does not wait for its WAL flush (on PostgreSQL a second connection
+   * of its own, with synchronous_commit off): visible to every reader and safe from a crash of
+   * this process once it resolves, lost only if the database server crashes within a fraction of
+   * a second after. The ledger's finishes: their PENDING row is already durable, and recovery
+   * marks a row whose finish was lost INTERRUPTED. On PGlite the same as execute.
+   */
+  executeDeferred(sql: string, params: readonly unknown[]): Promise<void>;
   /**
    * One statement on a connection that serves nothing else (on PostgreSQL; PGlite's one
    * connection otherwise): the instance lease's renewal, which must never wait behind calls for
@@ -71,6 +79,7 @@ interface Driver {
   prisma: PrismaClient;
   sessions: WithSqlSession;
   execute(sql: string, params: readonly unknown[]): Promise<void>;
+  executeDeferred(sql: string, params: readonly unknown[]): Promise<void>;
   executeAlone(sql: string, params: readonly unknown[]): Promise<void>;
   closeDriver(): Promise<void>;
 }
@@ -80,20 +89,22 @@ async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => vo
     const pool = createPostgresPool(options.databaseUrl, log);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const writer = createDedicatedExecutor(options.databaseUrl, log);
+    const deferred = createDedicatedExecutor(options.databaseUrl, log, LEDGER_DEFERRED_CONNECTION_NAME, { deferredCommit: true });
     const lease = createDedicatedExecutor(options.databaseUrl, log, LEASE_CONNECTION_NAME);
     return {
       kind: 'postgres',
       prisma,
       sessions: postgresSessions(pool),
       execute: writer.execute,
+      executeDeferred: deferred.execute,
       executeAlone: lease.execute,
-      closeDriver: () => Promise.all([writer.close(), lease.close(), pool.end()]).then(() => undefined),
+      closeDriver: () => Promise.all([writer.close(), deferred.close(), lease.close(), pool.end()]).then(() => undefined),
     };
   }
   const opened = await openPGlite(options.dataDir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(opened.pglite.asPGlite()) });
   const execute = (sql: string, params: readonly unknown[]) => opened.pglite.run(sql, params);
-  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), execute, executeAlone: execute, closeDriver: opened.close };
+  return { kind: 'pglite', prisma, sessions: pgliteSessions(opened.pglite), execute, executeDeferred: execute, executeAlone: execute, closeDriver: opened.close };
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -119,6 +130,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await withTimeout(driver.prisma.$queryRawUnsafe('SELECT 1'), PING_TIMEOUT_MS, 'The database');
     },
     execute: driver.execute,
+    executeDeferred: driver.executeDeferred,
     executeAlone: driver.executeAlone,
     close,
   };

@@ -118,6 +118,8 @@ export function postgresSessions(pool: pg.Pool): WithSqlSession {
 
 /** Its application_name, as pg_stat_activity shows it. */
 export const LEDGER_CONNECTION_NAME = 'switchboard-ledger';
+/** The ledger's second connection, for statements whose commit does not wait for its WAL flush. */
+export const LEDGER_DEFERRED_CONNECTION_NAME = 'switchboard-ledger-deferred';
 /** The instance lease's own connection (recovery.ts): renewal never queues behind calls. */
 export const LEASE_CONNECTION_NAME = 'switchboard-lease';
 
@@ -129,7 +131,7 @@ export const LEASE_CONNECTION_NAME = 'switchboard-lease';
  * upstream request. Named (prepared) statements: parsed and planned once per connection.
  * A connection that fails or ends is dropped; the next statement opens a new one.
  */
-export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) => void, applicationName = LEDGER_CONNECTION_NAME) {
+export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) => void, applicationName = LEDGER_CONNECTION_NAME, options: { deferredCommit?: boolean } = {}) {
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
   let closed = false;
@@ -142,6 +144,9 @@ export function createDedicatedExecutor(databaseUrl: string, log: (msg: string) 
       query_timeout: DEDICATED_QUERY_TIMEOUT_MS,
       keepAlive: true,
       application_name: applicationName,
+      // Each commit on this connection returns without waiting for its WAL flush (the server
+      // flushes within 3 × wal_writer_delay): lost only if PostgreSQL itself crashes before.
+      ...(options.deferredCommit && { options: '-c synchronous_commit=off' }),
     });
     const drop = () => {
       if (client === c) client = undefined;

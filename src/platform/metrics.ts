@@ -107,6 +107,18 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers: [registry],
   });
 
+  const ledgerCommits = new Counter({
+    name: 'switchboard_ledger_commits_total',
+    help: 'Statements the usage ledger committed (each a group of rows), by whether the commit waited for its WAL flush (durable: the write-ahead) or not (deferred: the finishes)',
+    labelNames: ['commit'] as const,
+    registers: [registry],
+  });
+
+  /** The ledger's hook: one committed statement. */
+  function ledgerCommitted(durable: boolean): void {
+    ledgerCommits.inc({ commit: durable ? 'durable' : 'deferred' });
+  }
+
   /** The call runner's hook: a reply ready after `seconds` waiting for its write-ahead row (0: it was already durable). */
   function writeAheadHeld(streamed: boolean, seconds: number): void {
     writeAheadHold.observe({ streamed: String(streamed) }, seconds);
@@ -144,7 +156,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     }
   }
 
-  return { registry, observe, error, internal, sseReservations, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld };
+  return { registry, observe, error, internal, sseReservations, operationLabel, recordCalls, refusals, upstreamCalls, writeAheadHeld, ledgerCommitted };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,5 +1,5 @@
 // The ledger fails closed, on both databases: the database's writes are made to fail as a lost
-// connection would (the server's own Database.execute, patched), so this runs on the embedded
+// connection would (the server's own Database.execute and executeDeferred, patched), so this runs on the embedded
 // database too. A call whose PENDING insert fails has its upstream request aborted at once and
 // answers UNAVAILABLE (503, Retry-After); while the ledger is down no call reaches upstream; once
 // the database answers again, service is back within a second and the aborted attempt's row is
@@ -19,9 +19,11 @@ describe('the ledger fails closed', () => {
     expect((await generate(server.url, key, 'warm up')).code).toBe('OK');
     const db = server.app.db;
     const execute = db.execute.bind(db);
+    const executeDeferred = db.executeDeferred.bind(db);
     // A lost connection is noticed after a moment (here 300 ms): the request is on its way by then.
     const lost = () => new Promise<void>((_, reject) => setTimeout(() => reject(Object.assign(new Error('read ECONNRESET (test)'), { code: 'ECONNRESET' })), 300));
     db.execute = (sql, params) => (failing ? lost() : execute(sql, params));
+    db.executeDeferred = (sql, params) => (failing ? lost() : executeDeferred(sql, params));
   }, 60_000);
   afterAll(() => server?.close());
 

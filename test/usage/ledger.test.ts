@@ -14,15 +14,11 @@ const row = (id: string): UsageRow => ({ ...TEMPLATE, id, costUsd: '0.0000010000
 /** A database whose writes complete only when the test says so. */
 function gatedDb() {
   const writes: Array<{ rows: UsageRow[]; finish: (error?: Error) => void }> = [];
-  return {
-    writes,
-    db: {
-      execute: (_sql: string, params: readonly unknown[]) =>
-        new Promise<void>((resolve, reject) => {
-          writes.push({ rows: JSON.parse(String(params[0])) as UsageRow[], finish: (error) => (error ? reject(error) : resolve()) });
-        }),
-    },
-  };
+  const execute = (_sql: string, params: readonly unknown[]) =>
+    new Promise<void>((resolve, reject) => {
+      writes.push({ rows: JSON.parse(String(params[0])) as UsageRow[], finish: (error) => (error ? reject(error) : resolve()) });
+    });
+  return { writes, db: { execute, executeDeferred: execute } };
 }
 
 const flushMicrotasks = async () => {
@@ -77,12 +73,11 @@ describe('ledger group commit', () => {
   it('fails closed on the connection: a begin rejects at once (UNAVAILABLE), new begins are refused until a statement succeeds, a finish is retried until written', async () => {
     const calls: string[] = [];
     let up = false;
-    const db = {
-      execute: async (sql: string) => {
-        calls.push(sql.trimStart().split(/\s/, 1)[0]!);
-        if (!up) throw Object.assign(new Error('database down'), { code: 'ECONNREFUSED' });
-      },
+    const execute = async (sql: string) => {
+      calls.push(sql.trimStart().split(/\s/, 1)[0]!);
+      if (!up) throw Object.assign(new Error('database down'), { code: 'ECONNREFUSED' });
     };
+    const db = { execute, executeDeferred: execute };
     const ledger = createLedger({ db, logger: createLogger('silent') });
     await expect(ledger.begin(row('a'))).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { retryAfterMs: expect.any(Number) } });
     expect(calls).toEqual(['INSERT']);

@@ -5,6 +5,13 @@
 // UPDATE statement per flush). Each caller resolves only after its own row is committed. Never
 // held on a timer.
 //
+// Durability: a begin's commit waits for its WAL flush (the PENDING row is durable before any
+// byte reaches the client); a finish's does not (Database.executeDeferred): it is committed and
+// visible when its caller resolves, so a crash of this process loses nothing, and only a crash
+// of the database server within its WAL writer's delay could lose it, leaving the durable
+// PENDING row to recovery (INTERRUPTED) and reconciliation. One durable commit per call. Begins
+// and finishes go out on their own connections, so neither waits behind the other.
+//
 // Isolation: when a batch statement fails, its rows are written again one by one, so a row the
 // database refuses fails only its own call.
 //
@@ -112,7 +119,19 @@ const isSerialization = (error: unknown) => dbErrorKind(error) === 'serializatio
 
 const ledgerUnavailable = (cause?: unknown) => unavailable('The usage ledger cannot record calls right now (its database does not answer); retry shortly', cause);
 
-export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'execute'>; logger: Logger; onWritten?: (rows: readonly UsageRow[]) => void }): Ledger {
+export interface LedgerOptions {
+  db: Pick<Database, 'execute' | 'executeDeferred'>;
+  logger: Logger;
+  /** Rows committed (begins, finishes, records), after each statement. */
+  onWritten?: (rows: readonly UsageRow[]) => void;
+  /** Each committed statement: whether its commit waited for the WAL flush. */
+  onCommit?: (durable: boolean) => void;
+}
+
+/** Whether an operation's commit waits for its WAL flush: the write-ahead and rows written as they are. */
+const DURABLE: Record<Op, boolean> = { begin: true, record: true, finish: false, late: false };
+
+export function createLedger({ db, logger, onWritten, onCommit }: LedgerOptions): Ledger {
   let queue: Pending[] = [];
   let flushing: Promise<void> | undefined;
   /** Ops waiting for their next attempt (connection failures). */
@@ -125,7 +144,11 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
   const statements = (op: Op) => (op === 'begin' || op === 'record' ? [INSERT_SQL] : op === 'finish' ? [FINISH_SQL] : [LATE_INSERT_SQL, FINISH_SQL]);
 
   async function run(op: Op, json: string): Promise<void> {
-    for (const sql of statements(op)) await db.execute(sql, [json]);
+    const durable = DURABLE[op];
+    for (const sql of statements(op)) {
+      await (durable ? db.execute(sql, [json]) : db.executeDeferred(sql, [json]));
+      onCommit?.(durable);
+    }
   }
 
   function markDown(cause: unknown): void {
@@ -244,13 +267,15 @@ export function createLedger({ db, logger, onWritten }: { db: Pick<Database, 'ex
       while (queue.length > 0) {
         const batch = queue.slice(0, MAX_BATCH);
         queue = queue.slice(batch.length);
-        // Inserts first: a finish is only ever queued after its begin committed, but keep the order safe.
-        await traceLedgerFlush(batch.length, async () => {
-          await writeBatch('begin', batch.filter((p) => p.op === 'begin'));
-          await writeBatch('record', batch.filter((p) => p.op === 'record'));
-          await writeBatch('late', batch.filter((p) => p.op === 'late'));
-          await writeBatch('finish', batch.filter((p) => p.op === 'finish'));
-        });
+        // The durable inserts and the deferred finishes side by side, each on its own connection:
+        // a finish is only ever queued after its begin committed (a late row's begin failed).
+        const of = (op: Op) => batch.filter((p) => p.op === op);
+        await traceLedgerFlush(batch.length, () =>
+          Promise.all([
+            writeBatch('begin', of('begin')).then(() => writeBatch('record', of('record'))),
+            writeBatch('late', of('late')).then(() => writeBatch('finish', of('finish'))),
+          ]),
+        );
       }
     } finally {
       // Synchronous with the loop's last check: no row can slip in between and be stranded.
