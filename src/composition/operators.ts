@@ -69,7 +69,7 @@ export function createOperatorControls(deps: {
   }
   return {
     auditLog: createAuditLog({ prisma }),
-    budgetAlerts: createBudgetAlerts({ prisma, webhooks, webhookSecret: env.BUDGET_WEBHOOK_SECRET }),
+    budgetAlerts: createBudgetAlerts({ prisma, webhooks, webhookSecret: env.BUDGET_WEBHOOK_SECRET, onChange: checker.alertsChanged }),
     budgetEvents,
     retention,
     noteSettled: (rows) => checker.noteSettled(rows),

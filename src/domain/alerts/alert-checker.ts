@@ -4,6 +4,10 @@
 // threshold is reached stores one BudgetEvent for the period; the unique key (alert, limit kind,
 // period) makes that exactly one however many instances check at once. The instance whose insert
 // won announces the event (subscription feed, webhook outbox).
+//
+// The call path pays nothing for it when no alert concerns a settled row's subjects: the live
+// alerts are read at most once per ALERT_LIST_TTL_MS (and again at once after a change made on
+// this instance), so an alert created on another instance is seen within that time.
 import type { PrismaClient } from '../../db/index.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -46,6 +50,8 @@ interface SubjectLimits {
 
 const COLUMN: Record<BudgetScope, string> = { USER: '"userId"', API_KEY: '"apiKeyId"', TEAM: '"teamId"' };
 const MAX_SUBJECTS_PER_CHECK = 500;
+/** How long the list of live alerts is reused before it is read again. */
+export const ALERT_LIST_TTL_MS = 1_000;
 
 const INSERT_EVENT = `INSERT INTO "BudgetEvent" ("id", "alertId", "scope", "subjectId", "ownerUserId", "limitKind", "thresholdPercent", "usedPercent", "limit", "used", "periodStart", "webhookUrl", "deliveryState")
   VALUES ($1::uuid, $2::uuid, $3::"BudgetScope", $4::uuid, $5::uuid, $6, $7::float8, $8::float8, $9, $10, $11::timestamptz, $12, $13)
@@ -55,6 +61,18 @@ const INSERT_EVENT = `INSERT INTO "BudgetEvent" ("id", "alertId", "scope", "subj
 export function createAlertChecker({ prisma, logger, defaults, onFired, now = () => new Date() }: AlertCheckerDeps) {
   const pending = new Map<string, { scope: BudgetScope; id: string }>();
   let running: Promise<void> | undefined;
+  /** The live alerts by subject ("SCOPE:id"), and when they were read. */
+  let alertList: { bySubject: Map<string, AlertRow[]>; readAt: number } | undefined;
+
+  async function liveAlerts(): Promise<Map<string, AlertRow[]>> {
+    if (alertList && Date.now() - alertList.readAt < ALERT_LIST_TTL_MS) return alertList.bySubject;
+    const readAt = Date.now();
+    const rows = await prisma.budgetAlert.findMany({ where: { deletedAt: null }, select: { id: true, scope: true, subjectId: true, thresholdPercent: true, webhookUrl: true } });
+    const bySubject = new Map<string, AlertRow[]>();
+    for (const a of rows) bySubject.set(`${a.scope}:${a.subjectId}`, [...(bySubject.get(`${a.scope}:${a.subjectId}`) ?? []), a]);
+    alertList = { bySubject, readAt };
+    return bySubject;
+  }
 
   async function limitsOf(scope: BudgetScope, id: string): Promise<SubjectLimits | undefined> {
     const budget = (d: { toString(): string } | null) => (d === null ? null : d.toString());
@@ -135,12 +153,10 @@ export function createAlertChecker({ prisma, logger, defaults, onFired, now = ()
 
   async function drain(): Promise<void> {
     while (pending.size > 0) {
-      const subjects = [...pending.values()].slice(0, MAX_SUBJECTS_PER_CHECK);
-      for (const s of subjects) pending.delete(`${s.scope}:${s.id}`);
-      const alerts = await prisma.budgetAlert.findMany({
-        where: { deletedAt: null, OR: subjects.map((s) => ({ scope: s.scope, subjectId: s.id })) },
-        select: { id: true, scope: true, subjectId: true, thresholdPercent: true, webhookUrl: true },
-      });
+      const subjects = [...pending.keys()].slice(0, MAX_SUBJECTS_PER_CHECK);
+      for (const s of subjects) pending.delete(s);
+      const live = await liveAlerts();
+      const alerts = subjects.flatMap((s) => live.get(s) ?? []);
       if (alerts.length > 0) await checkAlerts(alerts);
     }
   }
@@ -168,8 +184,12 @@ export function createAlertChecker({ prisma, logger, defaults, onFired, now = ()
 
   /** Checks every alert (a periodic sweep: usage settled by another instance, a limit lowered). */
   async function sweep(): Promise<void> {
-    const alerts = await prisma.budgetAlert.findMany({ where: { deletedAt: null }, select: { id: true, scope: true, subjectId: true, thresholdPercent: true, webhookUrl: true } });
-    await checkAlerts(alerts);
+    await checkAlerts([...(await liveAlerts()).values()].flat());
+  }
+
+  /** An alert was created or deleted here: the next check reads the list again. */
+  function alertsChanged(): void {
+    alertList = undefined;
   }
 
   /** Resolves when the checks noted so far are done (tests, shutdown). */
@@ -177,7 +197,7 @@ export function createAlertChecker({ prisma, logger, defaults, onFired, now = ()
     while (running) await running;
   }
 
-  return { noteSettled, sweep, idle };
+  return { noteSettled, sweep, idle, alertsChanged };
 }
 
 export type AlertChecker = ReturnType<typeof createAlertChecker>;

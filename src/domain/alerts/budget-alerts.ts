@@ -16,9 +16,11 @@ export interface BudgetAlertsDeps {
   webhooks: WebhookPort;
   /** BUDGET_WEBHOOK_SECRET: without it no alert may have a webhook. */
   webhookSecret?: string;
+  /** After an alert was created or deleted (the checker's list of live alerts). */
+  onChange?: () => void;
 }
 
-export function createBudgetAlerts({ prisma, webhooks, webhookSecret }: BudgetAlertsDeps) {
+export function createBudgetAlerts({ prisma, webhooks, webhookSecret, onChange }: BudgetAlertsDeps) {
   async function subjectExists(scope: BudgetScope, id: string): Promise<boolean> {
     if (scope === 'USER') return (await prisma.user.count({ where: { id } })) > 0;
     if (scope === 'TEAM') return (await prisma.team.count({ where: { id } })) > 0;
@@ -33,13 +35,15 @@ export function createBudgetAlerts({ prisma, webhooks, webhookSecret }: BudgetAl
       if (!webhookSecret) throw new AppError('BAD_INPUT', 'webhookUrl: BUDGET_WEBHOOK_SECRET is not set, so webhooks cannot be signed', { field: 'webhookUrl' });
       await webhooks.check(webhookUrl);
     }
-    return prisma.$transaction(async (tx) => {
+    const view = await prisma.$transaction(async (tx) => {
       const row = await tx.budgetAlert.create({
         data: { id: uuidv7(), scope: input.scope, subjectId: input.subjectId, thresholdPercent: input.thresholdPercent, webhookUrl, createdBy: principal.userId },
       });
       await recordAudit(tx, principal, { action: 'alert.create', targetType: 'BUDGET_ALERT', targetId: row.id, details: { scope: row.scope, subjectId: row.subjectId, thresholdPercent: row.thresholdPercent, webhookUrl } });
       return toView(row);
     });
+    onChange?.();
+    return view;
   }
 
   async function list(principal: Principal): Promise<BudgetAlertView[]> {
@@ -57,6 +61,7 @@ export function createBudgetAlerts({ prisma, webhooks, webhookSecret }: BudgetAl
       await tx.budgetEvent.updateMany({ where: { alertId: id, deliveryState: 'PENDING' }, data: { deliveryState: 'CANCELLED' } });
       await recordAudit(tx, principal, { action: 'alert.delete', targetType: 'BUDGET_ALERT', targetId: id, details: { scope: row.scope, subjectId: row.subjectId, thresholdPercent: row.thresholdPercent } });
     });
+    onChange?.();
     return true;
   }
 
