@@ -27,8 +27,10 @@ const withParams = (sql: string): string =>
 export const APPLY_STATEMENTS: readonly string[] = [
   // 1. Match each log to its row: by event id (= the row id) ...
   `UPDATE "ReconcileStagedLog" s SET "rowId" = u."id" FROM "UsageRecord" u WHERE s."runId" = $1::uuid AND u."id" = s."eventUuid"`,
-  // ... else by cf-aig-log-id.
-  `UPDATE "ReconcileStagedLog" s SET "rowId" = u."id" FROM "UsageRecord" u WHERE s."runId" = $1::uuid AND s."rowId" IS NULL AND u."upstreamLogId" = s."logId"`,
+  // ... else by cf-aig-log-id, among the rows created within a day of the range (the ledger has no
+  // index on the log id: its "createdAt" index bounds the search).
+  `UPDATE "ReconcileStagedLog" s SET "rowId" = u."id" FROM "UsageRecord" u WHERE s."runId" = $1::uuid AND s."rowId" IS NULL AND u."upstreamLogId" = s."logId"
+     AND u."createdAt" >= $3::timestamptz - interval '1 day' AND u."createdAt" < $4::timestamptz + interval '1 day'`,
   // 2. An INTERRUPTED row (estimated usage) takes Cloudflare's tokens and cost.
   `UPDATE "UsageRecord" u SET "inputTokens" = s."tokensIn", "cachedInputTokens" = 0, "cacheWriteTokens" = 0, "outputTokens" = s."tokensOut",
      "reasoningTokens" = 0, "totalTokens" = s."tokensIn" + s."tokensOut", "costUsd" = coalesce(s."costUsd", u."costUsd"), "usageEstimated" = false
