@@ -147,9 +147,11 @@ async function startServers() {
   const floor = await startChild<{ url: string }>('floor', 'floor-server.ts');
   // One directory per server: the main thread's profile is the largest file in it (tsx's loader thread writes its own).
   const profArgs = (name: string) => (cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles/${name}`] : []);
-  const sb = await startChild<SbInfo>('switchboard', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: undefined }, profArgs('switchboard-embedded'));
+  // Switchboard as `npm start` runs it: plain node on the production build (dist/).
+  const production = { production: true };
+  const sb = await startChild<SbInfo>('switchboard', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: undefined }, profArgs('switchboard-embedded'), production);
   const sbPg = process.env.DATABASE_URL
-    ? await startChild<SbInfo>('switchboard-pg', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: process.env.DATABASE_URL }, profArgs('switchboard-pg'))
+    ? await startChild<SbInfo>('switchboard-pg', 'switchboard-server.ts', { ...upstreamEnv, DATABASE_URL: process.env.DATABASE_URL }, profArgs('switchboard-pg'), production)
     : undefined;
   return { sim, relay, floor, sb, sbPg, all: [sbPg, sb, floor, relay, sim].filter((c): c is BenchChild<any> => c !== undefined) };
 }
@@ -189,6 +191,9 @@ interface Cell {
   peakRss: number;
   holdSumS: number;
   holdCount: number;
+  wakeups: number;
+  durableCommits: number;
+  deferredCommits: number;
 }
 
 type Row = BenchRow<Scenario>;
@@ -219,6 +224,8 @@ async function bench(): Promise<void> {
             if (!runs(scenario, concurrency, target)) continue;
             let cpuStart = 0;
             let cpuEnd = 0;
+            let wakeStart = 0;
+            let wakeEnd = 0;
             let peakRss = 0;
             // The backends' CPU is read when pg_stat_activity answers (a millisecond after the edge).
             let dbStart: Promise<Map<number, number>> | undefined;
@@ -232,10 +239,12 @@ async function bench(): Promise<void> {
               onWindow: (edge) => {
                 if (edge === 'start') {
                   cpuStart = target.server.cpuMicros();
+                  wakeStart = target.server.wakeups();
                   dbStart = target.backends?.snapshot();
                   holdStart = target.hold?.(isStream(scenario));
                 } else {
                   cpuEnd = target.server.cpuMicros();
+                  wakeEnd = target.server.wakeups();
                   dbEnd = target.backends?.snapshot();
                   holdEnd = target.hold?.(isStream(scenario));
                 }
@@ -245,11 +254,14 @@ async function bench(): Promise<void> {
             const dbMicros = dbStart && dbEnd ? PgBackends.between(await dbStart, await dbEnd) : 0;
             const [h0, h1] = holdStart && holdEnd ? await Promise.all([holdStart, holdEnd]) : [];
             const key = keyOf(scenario, concurrency, target.name);
-            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, dbCpuMicros: 0, peakRss: 0, holdSumS: 0, holdCount: 0 };
+            const cell = cells.get(key) ?? { latencies: [], ttfts: [], ok: 0, errors: 0, windowMs: 0, windowCalls: 0, cpuMicros: 0, dbCpuMicros: 0, peakRss: 0, holdSumS: 0, holdCount: 0, wakeups: 0, durableCommits: 0, deferredCommits: 0 };
             if (h0 && h1) {
               cell.holdSumS += h1.sumS - h0.sumS;
               cell.holdCount += h1.count - h0.count;
+              cell.durableCommits += h1.durableCommits - h0.durableCommits;
+              cell.deferredCommits += h1.deferredCommits - h0.deferredCommits;
             }
+            cell.wakeups += wakeEnd - wakeStart;
             for (const l of result.latencies) cell.latencies.push(l);
             for (const l of result.ttfts) cell.ttfts.push(l);
             cell.ok += result.ok;
@@ -301,6 +313,11 @@ async function bench(): Promise<void> {
           ...(target.backends && { dbCpuUsPerCall: round1(cell.dbCpuMicros / Math.max(1, cell.windowCalls), 0) }),
           peakRssMb: round1(cell.peakRss / 2 ** 20, 0),
           ...(cell.holdCount > 0 && { writeAheadHoldMs: round1((cell.holdSumS * 1000) / cell.holdCount, 3) }),
+          wakeupsPerCall: round1(cell.wakeups / Math.max(1, cell.windowCalls), 2),
+          ...(target.hold && {
+            durableCommitsPerCall: round1(cell.durableCommits / Math.max(1, cell.windowCalls), 2),
+            deferredCommitsPerCall: round1(cell.deferredCommits / Math.max(1, cell.windowCalls), 2),
+          }),
           ...(isStream(scenario) && {
             ttftP50Ms: round1(percentile(ttft, 50), 2),
             ttftP99Ms: round1(percentile(ttft, 99), 2),
@@ -388,6 +405,8 @@ function printTable(rows: Row[]): void {
       '+p50 ms': r.addedP50Ms,
       'CPU µs/call': r.cpuUsPerCall,
       '+PG µs/call': r.dbCpuUsPerCall ?? '',
+      'wake-ups/call': r.wakeupsPerCall ?? '',
+      'durable commits/call': r.durableCommitsPerCall ?? '',
       'peak RSS MB': r.peakRssMb,
       'TTFT p50': r.ttftP50Ms ?? '',
       '+TTFT p50': r.ttftAddedP50Ms ?? '',

@@ -1,11 +1,14 @@
-// Validation of the normalized request: every problem is BAD_INPUT with its field, raised
-// before any byte leaves the process.
+// What the upstream layer itself requires of a request, checked before any byte leaves the
+// process (BAD_INPUT with its field): the routing (api, the legacy /ai/run path), Cloudflare's
+// headers (gateway id, event id, cache options, metadata limits), the request timeout, and the
+// shape every wire format builds on (a message list with known roles, a tool message's call id,
+// tools with a schema). The values a caller chooses (model id, prompt, sampling, token limits) are
+// the door's: one zod schema per input (src/domain/generation/schemas.ts) checks them once, for
+// GraphQL, tRPC and the SDK surfaces alike.
 import { badInput } from '../platform/errors.ts';
 import { isUpstreamApi } from './routing.ts';
 import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, type UpstreamRequest } from './call-vocabulary.ts';
 
-// The same constants as the door's zod schema (src/domain/generation/schemas.ts): whatever the
-// door accepted passes here (test/ledger/door.test.ts checks it property-based).
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -13,13 +16,10 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 export function validateUpstreamRequest(req: UpstreamRequest): void {
   const r: Partial<Record<keyof UpstreamRequest, unknown>> = req;
-  if (typeof r.model !== 'string' || r.model.trim() === '' || r.model.length > 256) {
-    throw badInput('model', 'model must be a non-empty model id');
-  }
   if (r.api !== undefined && !isUpstreamApi(r.api)) {
     throw badInput('api', 'api must be one of CHAT_COMPLETIONS, RESPONSES, MESSAGES, RUN');
   }
-  if (r.legacyRun && !req.model.startsWith('@cf/')) {
+  if (r.legacyRun && !String(r.model).startsWith('@cf/')) {
     throw badInput('legacyRun', 'the legacy /ai/run/{model} path serves only Workers AI (@cf/) models');
   }
   // A non-text call (task) sends no messages.
@@ -30,22 +30,8 @@ export function validateUpstreamRequest(req: UpstreamRequest): void {
     }
     if (m.role === 'tool' && (typeof m.toolCallId !== 'string' || m.toolCallId === '')) throw badInput('messages', 'a tool message needs its toolCallId');
   }
-  const users = req.messages.filter((m) => m.role === 'user');
-  const lastUser = users[users.length - 1];
-  if (!req.task && (!lastUser || (lastUser.content.trim() === '' && !lastUser.images?.length))) throw badInput('messages', 'the prompt must not be empty');
   if (r.tools !== undefined && (!Array.isArray(r.tools) || !r.tools.every((t) => isPlainObject(t) && typeof t.name === 'string' && isPlainObject(t.parameters)))) {
     throw badInput('tools', 'each tool needs a name and a JSON Schema object as parameters');
-  }
-  if (r.stop !== undefined && (!Array.isArray(r.stop) || !r.stop.every((s) => typeof s === 'string' && s !== ''))) {
-    throw badInput('stop', 'stop must be a list of non-empty strings');
-  }
-  if (r.topP !== undefined && (typeof r.topP !== 'number' || !(r.topP >= 0 && r.topP <= 1))) throw badInput('topP', 'topP must be between 0 and 1');
-  if (r.system !== undefined && typeof r.system !== 'string') throw badInput('system', 'system must be a string');
-  if (r.maxTokens !== undefined && (!Number.isSafeInteger(r.maxTokens) || (r.maxTokens as number) < 1)) {
-    throw badInput('maxTokens', 'maxTokens must be a positive integer');
-  }
-  if (r.temperature !== undefined && (typeof r.temperature !== 'number' || !(r.temperature >= 0 && r.temperature <= 2))) {
-    throw badInput('temperature', 'temperature must be between 0 and 2');
   }
   if (typeof r.gatewayId !== 'string' || !GATEWAY_ID.test(r.gatewayId)) {
     throw badInput('gatewayId', 'gatewayId must be 1-64 letters, digits, "-" or "_"');

@@ -228,18 +228,15 @@ describe('cancellation', () => {
   });
 });
 
+// The upstream layer's own rules (routing, Cloudflare's headers, the wire shape); the values a
+// caller chooses are the door's (test/graphql/one-schema.test.ts).
 describe('bad input fails with BAD_INPUT before any request', () => {
   const bad: Array<[string, Partial<UpstreamRequest> | Record<string, unknown>]> = [
     ['api', { api: 'GRPC' }],
     ['metadata', { metadata: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 } }],
     ['metadata', { metadata: { nested: { x: 1 } } }],
     ['messages', { messages: [] }],
-    ['messages', { messages: [{ role: 'user', content: '   ' }] }],
     ['messages', { messages: [{ role: 'robot', content: 'hi' }] }],
-    ['maxTokens', { maxTokens: -1 }],
-    ['maxTokens', { maxTokens: 1.5 }],
-    ['temperature', { temperature: 3 }],
-    ['model', { model: '' }],
     ['gatewayId', { gatewayId: '' }],
     ['cache.ttlSeconds', { cache: { ttlSeconds: -5 } }],
     ['legacyRun', { api: 'RUN', legacyRun: true, model: 'openai/gpt-5.5' }],

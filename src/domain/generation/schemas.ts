@@ -1,7 +1,7 @@
 // Inputs of generate / chat: one zod schema each, used by tRPC's .input() and by the GraphQL
-// resolvers alike: the door. Everything the upstream validator (src/upstream/validate.ts) checks
-// is checked here first by the same rule, so a call this schema accepts never fails there after
-// admission. Message sizes are bounded by MAX_MESSAGE_BYTES (checked in the service, since it is
+// resolvers alike: the door, and the only check of the values a caller chooses. The upstream
+// validator (src/upstream/validate.ts) checks only what the upstream adds (routing, Cloudflare's
+// headers, the wire shape); what this schema accepts passes it (test/ledger/door.test.ts). Message sizes are bounded by MAX_MESSAGE_BYTES (checked in the service, since it is
 // configuration).
 import { z } from 'zod';
 import { GATEWAY_ID, MAX_CACHE_TTL_SECONDS, MAX_METADATA_ENTRIES, MODEL_ID, UPSTREAM_APIS } from '../../upstream/call-vocabulary.ts';
