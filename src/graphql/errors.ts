@@ -24,8 +24,48 @@ export function withoutSuggestions(message: string): string {
   return message.replace(/\s*Did you mean [^?]*\?/g, '');
 }
 
+const TYPE = '"?([\\w!\\[\\]]+)"?';
+/** The rule a coercion message states, without the value it quotes (schema names only). */
+const REASONS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = [
+  [new RegExp(`Expected non-nullable type ${TYPE} not to be null`), (m) => `expected a non-null ${m[1]}`],
+  [new RegExp(`Field "(\\w+)" of required type ${TYPE} was not provided`), (m) => `field "${m[1]}" of required type ${m[2]} was not provided`],
+  [new RegExp(`is not defined by type ${TYPE}`), (m) => `a field that type ${m[1]} does not define`],
+  [new RegExp(`does not exist in ${TYPE} enum`), (m) => `not a value of enum ${m[1]}`],
+  [new RegExp(`Expected type ${TYPE} to be an object`), (m) => `expected an object of type ${m[1]}`],
+  [new RegExp(`Expected type ${TYPE}`), (m) => `expected type ${m[1]}`],
+  [/(\w+) cannot represent/, (m) => `not a valid ${m[1]}`],
+  [/(\w+) must be an? ([\w -]+)$/, (m) => `${m[1]} must be a ${m[2]}`],
+];
+
+/**
+ * GraphQL's own coercion messages quote the value they rejected, which may be a prompt or a
+ * secret: the answer keeps the variable, the path and the rule, never the value.
+ */
+export function withoutEchoedValues(message: string): string {
+  const variable = /^Variable "\$(\w+)" got invalid value /.exec(message);
+  if (variable) {
+    // graphql-js: `... got invalid value <v> at "<path>"; <rule>`; graphql-jit: `... <v>; <rule> at value.<path>.`
+    // (A path names the variable first; the rule is read after it, so an echoed value cannot pose as either.)
+    const jsPath = [...message.matchAll(/ at "([\w.[\]]+)"; /g)].find((m) => m[1] === variable[1] || m[1]!.startsWith(`${variable[1]}.`) || m[1]!.startsWith(`${variable[1]}[`));
+    const jitPath = / at value([\w.[\]]*?)\.?$/.exec(message)?.[1];
+    const path = jsPath?.[1] ?? (jitPath === undefined ? undefined : `value${jitPath}`);
+    const tail = jsPath ? message.slice(jsPath.index! + jsPath[0].length) : message;
+    const rule = REASONS.map(([re, say]) => { const m = re.exec(tail); return m && say(m); }).find((r) => r) ?? 'it does not match its type';
+    return `Variable "$${variable[1]}" got an invalid value${path ? ` at "${path}"` : ''}: ${rule}.`;
+  }
+  // A literal in the document: `Expected value of type "T", found <v>; ...`, `String cannot represent ...: <v>`.
+  const expected = /^(Expected value of type "[^"]+"), found /.exec(message);
+  if (expected) return `${expected[1]}.`;
+  const scalar = /^(\w+ cannot represent [^:]*): /.exec(message);
+  if (scalar) return `${scalar[1]}.`;
+  // An enum literal that is a GraphQL name (it cannot carry text) stays named.
+  const enumValue = /^Value "(.*)" does not exist in ("\w+" enum)/s.exec(message);
+  if (enumValue && !/^\w+$/.test(enumValue[1]!)) return `The value does not exist in ${enumValue[2]}.`;
+  return message;
+}
+
 export function createMaskError(logger: Logger, { production = false }: { production?: boolean } = {}) {
-  const clientMessage = (message: string) => (production ? withoutSuggestions(message) : message);
+  const clientMessage = (message: string) => withoutEchoedValues(production ? withoutSuggestions(message) : message);
   return function maskError(error: unknown): Error {
     if (!isGraphQLError(error)) {
       const app = toAppError(error);
@@ -102,7 +142,7 @@ export function badInputError(e: GraphQLError, production: boolean, { socket = f
   // A socket or stream answer drops yoga's `http` hint (only HTTP answers read it).
   const { http, ...rest } = e.extensions ?? {};
   const extensions = socket || http === undefined ? rest : { ...rest, http };
-  return new GraphQLError(production ? withoutSuggestions(e.message) : e.message, {
+  return new GraphQLError(withoutEchoedValues(production ? withoutSuggestions(e.message) : e.message), {
     nodes: e.nodes,
     source: e.source,
     positions: e.positions,

@@ -2,7 +2,8 @@
 // the tRPC router (its procedures and their zod inputs), with plausible and hostile values, sent
 // over every transport with real clients over real sockets: GraphQL over HTTP, graphql-sse
 // (distinct connections and single connection) and graphql-ws; tRPC over HTTP, batched HTTP, SSE
-// and WebSocket. Invariants: the process keeps serving (/healthz), no answer is INTERNAL (or a
+// and WebSocket; the SDK surfaces (OpenAI and Anthropic wire formats under /v1/) with bodies
+// generated from what the SDKs send, and the OTLP span receiver (test/fuzz/lib/sdk-ops.ts). Invariants: the process keeps serving (/healthz), no answer is INTERNAL (or a
 // 500), no secret (admin key, user keys, the Cloudflare token) in any answer or log line, no
 // prompt text in any error or log line, and ledger rows = upstream requests.
 //
@@ -15,6 +16,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
 import { ADMIN_KEY, createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { graphqlOps, introspect, type GraphQLOp } from './lib/graphql-ops.ts';
 import { GRAPHQL_TRANSPORTS, TRPC_TRANSPORTS, Transports, type Answer, type Transport } from './lib/transports.ts';
+import { sdkOps, sendSdk, type SdkOp } from './lib/sdk-ops.ts';
 import { trpcOps, type TrpcOp } from './lib/trpc-ops.ts';
 import { PROMPT_MARK, textArb, type Pools } from './lib/values.ts';
 
@@ -22,10 +24,11 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(
 const OPS = Number(process.env.FUZZ_OPS ?? 2_000);
 const CONCURRENCY = 12;
 const CF_TOKEN = 'cf-fuzz-token-5f3a9c1e7b2d4086';
+const OTLP_TOKEN = 'otlp-fuzz-token-8c2e4a6b0d1f3957';
 /** Every inference endpoint: the three unified formats, embeddings, and /ai/run (universal and per model). */
 const INFERENCE = /\/ai\/(v1\/(chat\/completions|responses|messages|embeddings)|run(\/|\?|$))/;
 
-type Planned = { transport: Transport; caller: 'admin' | 'user'; graphql?: GraphQLOp; trpc?: TrpcOp };
+type Planned = { transport: Transport | 'sdk-http'; caller: 'admin' | 'user'; graphql?: GraphQLOp; trpc?: TrpcOp; sdk?: SdkOp };
 
 let sim: Simulator;
 let server: TestServer;
@@ -37,8 +40,17 @@ const pools: Pools = { ids: [], userIds: [], cursors: [], models: ['openai/gpt-5
 beforeAll(async () => {
   sim = await startSimulator({ token: CF_TOKEN });
   server = await startTestServer(
-    { CLOUDFLARE_API_TOKEN: CF_TOKEN, CLOUDFLARE_ACCOUNT_ID: 'fuzz-account', CLOUDFLARE_API_BASE_URL: sim.baseUrl, UPSTREAM_MAX_RETRIES: '0', WS_MAX_SUBSCRIPTIONS_PER_KEY: '200', WS_MAX_SOCKETS_PER_KEY: '50' },
-    { logger: createLogger('debug', [CF_TOKEN, ADMIN_KEY], (l) => void logLines.push(l)) },
+    {
+      CLOUDFLARE_API_TOKEN: CF_TOKEN,
+      CLOUDFLARE_ACCOUNT_ID: 'fuzz-account',
+      CLOUDFLARE_API_BASE_URL: sim.baseUrl,
+      UPSTREAM_MAX_RETRIES: '0',
+      WS_MAX_SUBSCRIPTIONS_PER_KEY: '200',
+      WS_MAX_SOCKETS_PER_KEY: '50',
+      RECONCILE_SOURCE: 'otlp',
+      RECONCILE_OTLP_TOKEN: OTLP_TOKEN,
+    },
+    { logger: createLogger('debug', [CF_TOKEN, ADMIN_KEY, OTLP_TOKEN], (l) => void logLines.push(l)) },
   );
   user = await createUserWithKey(server, 'fuzz@example.com');
   victim = await createUserWithKey(server, 'victim@example.com');
@@ -90,21 +102,25 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
         const upstream = transport === 'trpc-sse' ? trpcUpstreamStreams : transport === 'trpc-ws' ? fc.oneof(trpcUpstream, trpcUpstreamStreams) : trpcUpstream;
         return fc.record({ transport: fc.constant<Transport>(transport), caller, trpc: fc.oneof({ arbitrary: generated, weight: 9 }, { arbitrary: upstream, weight: 1 }) });
       }),
+      fc.record({ transport: fc.constant<'sdk-http'>('sdk-http'), caller, sdk: sdkOps(pools) }),
     );
     const plan: Planned[] = fc.sample(planned, { seed: SEED, numRuns: OPS });
 
     const transports = new Transports(server.url);
     const failures: string[] = [];
-    const perTransport = new Map<Transport, number>();
-    const secrets = () => [ADMIN_KEY, CF_TOKEN, user.key, victim.key];
-    const describeOp = (p: Planned) => `${p.transport} as ${p.caller}: ${p.graphql ? `${p.graphql.query} ${JSON.stringify(p.graphql.variables).slice(0, 300)}` : `${p.trpc!.type} ${p.trpc!.path} ${JSON.stringify(p.trpc!.input)?.slice(0, 300)}`}`;
+    const perTransport = new Map<Planned['transport'], number>();
+    const secrets = () => [ADMIN_KEY, CF_TOKEN, OTLP_TOKEN, user.key, victim.key];
+    const describeOp = (p: Planned) =>
+      `${p.transport} as ${p.caller}: ${p.graphql ? `${p.graphql.query} ${JSON.stringify(p.graphql.variables).slice(0, 300)}` : p.sdk ? `${p.sdk.method} ${p.sdk.path} (${p.sdk.auth}) ${p.sdk.body?.slice(0, 300) ?? ''}` : `${p.trpc!.type} ${p.trpc!.path} ${JSON.stringify(p.trpc!.input)?.slice(0, 300)}`}`;
 
     const check = (p: Planned, answer: Answer) => {
       const problems: string[] = [];
       if (answer.codes.includes('INTERNAL')) problems.push('answered INTERNAL');
+      if (answer.codes.includes('FETCH_FAILED')) problems.push('the request failed without an answer');
       if (answer.status !== undefined && answer.status >= 500 && answer.status !== 503) problems.push(`HTTP ${answer.status}`);
       for (const s of secrets()) if (answer.text.includes(s)) problems.push('a secret in the answer');
-      if (answer.messages.some((m) => m.includes(PROMPT_MARK))) problems.push('prompt text in an error message');
+      const leaking = answer.messages.find((m) => m.includes(PROMPT_MARK));
+      if (leaking !== undefined) problems.push(`prompt text in an error message (${leaking.slice(0, 300)})`);
       if (problems.length === 0) return;
       failures.push(`${problems.join(', ')}: ${describeOp(p)} -> ${answer.text.slice(0, 400)}`);
     };
@@ -117,7 +133,9 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
         perTransport.set(p.transport, (perTransport.get(p.transport) ?? 0) + 1);
         const answer = p.graphql
           ? await transports.graphql(p.transport as (typeof GRAPHQL_TRANSPORTS)[number], key, p.graphql).catch((e: unknown) => ({ codes: [], messages: [String(e)], text: String(e), status: undefined }))
-          : await transports.trpcCall(p.transport as (typeof TRPC_TRANSPORTS)[number], key, p.trpc!);
+          : p.sdk
+            ? await sendSdk(server.url, key, p.sdk, OTLP_TOKEN)
+            : await transports.trpcCall(p.transport as (typeof TRPC_TRANSPORTS)[number], key, p.trpc!);
         check(p, answer);
         if (next % 200 === 0) {
           const health = await fetch(`${server.url}/healthz`);
