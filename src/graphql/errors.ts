@@ -24,6 +24,7 @@ export function withoutSuggestions(message: string): string {
   return message.replace(/\s*Did you mean [^?]*\?/g, '');
 }
 
+const RULE_WINDOW = 300;
 const TYPE = '"?([\\w!\\[\\]]+)"?';
 /** The rule a coercion message states, without the value it quotes (schema names only). */
 const REASONS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = [
@@ -49,8 +50,10 @@ export function withoutEchoedValues(message: string): string {
     const jsPath = [...message.matchAll(/ at "([\w.[\]]+)"; /g)].find((m) => m[1] === variable[1] || m[1]!.startsWith(`${variable[1]}.`) || m[1]!.startsWith(`${variable[1]}[`));
     const jitPath = / at value([\w.[\]]*?)\.?$/.exec(message)?.[1];
     const path = jsPath?.[1] ?? (jitPath === undefined ? undefined : `value${jitPath}`);
-    const tail = jsPath ? message.slice(jsPath.index! + jsPath[0].length) : message;
-    const rule = REASONS.map(([re, say]) => { const m = re.exec(tail); return m && say(m); }).find((r) => r) ?? 'it does not match its type';
+    // The rule is read in a bounded window (a value can be 100 KB; no pattern may scan it): right
+    // after the path (graphql-js), else the message's end (graphql-jit, or no path).
+    const window = jsPath ? message.slice(jsPath.index! + jsPath[0].length, jsPath.index! + jsPath[0].length + RULE_WINDOW) : message.slice(-RULE_WINDOW);
+    const rule = REASONS.map(([re, say]) => { const m = re.exec(window); return m && say(m); }).find((r) => r) ?? 'it does not match its type';
     return `Variable "$${variable[1]}" got an invalid value${path ? ` at "${path}"` : ''}: ${rule}.`;
   }
   // A literal in the document: `Expected value of type "T", found <v>; ...`, `String cannot represent ...: <v>`.

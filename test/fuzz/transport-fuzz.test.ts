@@ -23,6 +23,8 @@ import { PROMPT_MARK, textArb, type Pools } from './lib/values.ts';
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const OPS = Number(process.env.FUZZ_OPS ?? 2_000);
 const CONCURRENCY = 12;
+/** An answer slower than this is a failure: nothing may hang (the simulator answers at once). */
+const SLOW_MS = 20_000;
 const CF_TOKEN = 'cf-fuzz-token-5f3a9c1e7b2d4086';
 const OTLP_TOKEN = 'otlp-fuzz-token-8c2e4a6b0d1f3957';
 /** Every inference endpoint: the three unified formats, embeddings, and /ai/run (universal and per model). */
@@ -131,12 +133,15 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
         const p = plan[next++]!;
         const key = p.caller === 'admin' ? ADMIN_KEY : user.key;
         perTransport.set(p.transport, (perTransport.get(p.transport) ?? 0) + 1);
+        const started = performance.now();
         const answer = p.graphql
           ? await transports.graphql(p.transport as (typeof GRAPHQL_TRANSPORTS)[number], key, p.graphql).catch((e: unknown) => ({ codes: [], messages: [String(e)], text: String(e), status: undefined }))
           : p.sdk
             ? await sendSdk(server.url, key, p.sdk, OTLP_TOKEN)
             : await transports.trpcCall(p.transport as (typeof TRPC_TRANSPORTS)[number], key, p.trpc!);
         check(p, answer);
+        const tookMs = performance.now() - started;
+        if (tookMs > SLOW_MS) failures.push(`answered after ${Math.round(tookMs / 1000)} s (a hang?): ${describeOp(p)}`);
         if (next % 200 === 0) {
           const health = await fetch(`${server.url}/healthz`);
           if (health.status !== 200) failures.push(`/healthz answered ${health.status} after ${next} operations`);

@@ -31,6 +31,17 @@ describe('coercion messages without the values they rejected', () => {
     expect(withoutEchoedValues(jit)).toBe('Variable "$input" got an invalid value at "value.toolResults[0].toolCallId": expected a non-null String!.');
   });
 
+  it('a 200 KB value is cut out in linear time (no pattern scans it)', async () => {
+    const huge = 'y'.repeat(200_000);
+    for (const value of [huge, { a: { k: huge } }, { a: 'x', b: huge }, { a: 'x', [huge]: 1 }]) {
+      const [message] = await messagesFor(value);
+      const answer = withoutEchoedValues(message!);
+      expect(answer.length).toBeLessThan(200);
+      expect(answer).toMatch(/^Variable "\$t" got an invalid value/);
+    }
+    expect(withoutEchoedValues(`Variable "$input" got invalid value "${huge}"; Expected type String at value.x.`)).toBe('Variable "$input" got an invalid value at "value.x": expected type String.');
+  });
+
   it('leaves every other message as it is', () => {
     expect(withoutEchoedValues('Cannot query field "x" on type "Query".')).toBe('Cannot query field "x" on type "Query".');
   });
