@@ -22,10 +22,18 @@ export function installProcessGuard({ logger, onFault }: ProcessGuardOptions): (
     onFault('unhandled_rejection');
     logger.error('unhandled rejection: the process keeps serving', { cause: reason });
   };
+  // A log destination whose reading end went away (EPIPE: the process that read our stderr died)
+  // leaves nowhere to log. Unheard, each failed write would be an uncaught exception, logged, whose
+  // write fails again: a loop that spins the CPU and keeps a SIGTERM from ending the process.
+  const onStreamError = () => undefined;
   process.on('uncaughtException', onException);
   process.on('unhandledRejection', onRejection);
+  process.stderr.on('error', onStreamError);
+  process.stdout.on('error', onStreamError);
   return () => {
     process.off('uncaughtException', onException);
     process.off('unhandledRejection', onRejection);
+    process.stderr.off('error', onStreamError);
+    process.stdout.off('error', onStreamError);
   };
 }

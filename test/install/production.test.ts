@@ -41,16 +41,26 @@ beforeAll(async () => {
   db = await freshDatabase();
 }, 480_000);
 
+/** npm and the node it started: the whole process group (npm start leaves node behind when only npm is killed). */
+const killGroup = (child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') => {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+};
+
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) killGroup(child);
   await sim?.close();
   await db?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function startInstance(): Promise<string> {
+function startInstance(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn('npm', ['start', '--silent'], {
     cwd: dir,
+    detached: true,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -75,7 +85,7 @@ function startInstance(): Promise<string> {
       const url = /Switchboard listening on (http:\/\/[0-9.:]+)/.exec(out)?.[1];
       if (url) {
         clearTimeout(timer);
-        resolve(url);
+        resolve({ url, child });
       }
     };
     child.stdout!.on('data', read);
@@ -124,11 +134,11 @@ describe('a production install (npm ci --omit=dev, npm run build, npm start)', (
   });
 
   it('serves calls with plain node, one instance per database (two on PostgreSQL, as compose.yaml runs them)', async () => {
-    const first = await startInstance();
+    const { url: first } = await startInstance();
     expect((await fetch(`${first}/readyz`)).status).toBe(200);
     expect((await generate(first, 'from the first instance')).data?.generate.text).toBe('Echo: from the first instance');
     if (!db.databaseUrl) return;
-    const second = await startInstance();
+    const { url: second } = await startInstance();
     expect((await generate(second, 'from the second instance')).data?.generate.text).toBe('Echo: from the second instance');
     const res = await fetch(`${first}/graphql`, {
       method: 'POST',
@@ -137,4 +147,23 @@ describe('a production install (npm ci --omit=dev, npm run build, npm start)', (
     });
     expect(((await res.json()) as { data: { usageReport: { totals: { requests: number } } } }).data.usageReport.totals.requests).toBe(2);
   }, 240_000);
+
+  it('a log reader that went away (stderr closed) neither stops the server serving nor keeps SIGTERM from ending it', async () => {
+    for (const child of children.splice(0)) killGroup(child); // the embedded database: one process per directory
+    await new Promise((r) => setTimeout(r, 500));
+    const { url, child } = await startInstance();
+    children.push(child);
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    for (let i = 0; i < 5; i++) expect((await generate(url, `after the pipe closed ${i}`)).data?.generate.text).toBe(`Echo: after the pipe closed ${i}`);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    killGroup(child, 'SIGTERM');
+    const deadline = Date.now() + 20_000;
+    let serving = true;
+    while (serving && Date.now() < deadline) {
+      serving = await fetch(`${url}/healthz`).then(() => true, () => false);
+      if (serving) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(serving).toBe(false);
+  }, 120_000);
 });
