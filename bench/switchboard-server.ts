@@ -8,6 +8,7 @@ import { createApp } from '../src/app.ts';
 import { BOOTSTRAP_ADMIN_ID } from '../src/domain/access/access-service.ts';
 import { loadEnv } from '../src/platform/env.ts';
 import { createLogger } from '../src/platform/logger.ts';
+import { boundHeapGrowth } from '../src/platform/heap-growth.ts';
 import { freshDatabase } from '../test/helpers/database.ts';
 import { announce, onStop } from './lib/announce.ts';
 
@@ -30,8 +31,11 @@ const env = loadEnv({
   DEFAULT_REQUESTS_PER_MINUTE: '100000000',
   DEFAULT_TOKENS_PER_DAY: '2000000000',
   SHUTDOWN_GRACE_MS: '2000',
+  ...(process.env.BENCH_HEAP_GROWTH_PERCENT && { HEAP_GROWTH_PERCENT: process.env.BENCH_HEAP_GROWTH_PERCENT }),
   ...(process.env.BENCH_MAX_CONTEXT_TOKENS && { MAX_CONTEXT_TOKENS: process.env.BENCH_MAX_CONTEXT_TOKENS }),
 });
+// As src/main.ts: the process's heap growth (BENCH_HEAP_GROWTH_PERCENT=0: V8's own heuristic, for A/B).
+boundHeapGrowth(env.HEAP_GROWTH_PERCENT);
 // BENCH_FAST_PATHS=false: every request through yoga's and tRPC's own handlers (bench/fast-path-ab.ts).
 const fastPaths = process.env.BENCH_FAST_PATHS !== 'false';
 const app = await createApp(env, { fastPaths, ...(process.env.BENCH_LOG_LEVEL ? {} : { logger: createLogger('silent') }) });

@@ -3,6 +3,7 @@ import 'dotenv/config';
 import { createApp } from './app.ts';
 import { helpRequested } from './platform/cli-help.ts';
 import { EnvError, loadEnv } from './platform/env.ts';
+import { boundHeapGrowth } from './platform/heap-growth.ts';
 import { installProcessGuard } from './platform/process-guard.ts';
 
 const USAGE = `usage: npm start   (node dist/main.js; \`npm run dev\` runs src/ through tsx)
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // A process setting, so here at the process's entry (the bench's server does the same).
+  boundHeapGrowth(env.HEAP_GROWTH_PERCENT);
   const app = await createApp(env);
   // From here on no error thrown while serving ends the process (platform/process-guard.ts).
   installProcessGuard({ logger: app.logger, onFault: (where) => app.metrics.internal(where) });

@@ -1,6 +1,7 @@
 // The environment, parsed once at boot. The only reader of process.env: everything else gets
 // the typed Env. A wrong value fails start-up with a message naming the variable.
 import { z } from 'zod';
+import { DEFAULT_HEAP_GROWTH_PERCENT } from './heap-growth.ts';
 
 const optionalString = z
   .string()
@@ -70,6 +71,8 @@ const envSchema = z.object({
   DEFAULT_MONTHLY_BUDGET_USD: decimalString,
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  /** V8's old-generation growth past the last full collection's survivors (heap-growth.ts); 0: V8's own heuristic. */
+  HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_HEAP_GROWTH_PERCENT),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Beyond plain text (tools): the largest inline image input, decoded bytes.
   MAX_IMAGE_BYTES: positiveInt(524_288),

@@ -391,9 +391,14 @@ export function createCallRunner({ upstream, ledger, pricing, admission, retry, 
         } else {
           const out = output.apply(event);
           if (!out) continue;
+          const first = end.firstTokenAt === undefined;
           end.firstTokenAt ??= performance.now();
           end.text = output.text;
           yield out;
+          // A burst (several events in one read, or a whole cached reply) is parsed in one run of
+          // microtasks, and the response's writes are coalesced until it ends: yield the event
+          // loop once, so the first delta reaches the socket before the rest is parsed.
+          if (first) await new Promise((resolve) => setImmediate(resolve));
         }
       }
       if (end.status !== 'OK') throw new AppError('UPSTREAM_ERROR', 'The upstream stream ended without its terminal event');
