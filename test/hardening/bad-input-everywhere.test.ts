@@ -55,6 +55,30 @@ describe('the safe-text rule on every text field', () => {
   });
 });
 
+describe('the safe-text rule on the operators\' text fields', () => {
+  // Found by the transport fuzz (FUZZ_SEED=1590075887, PostgreSQL): a team named "\uD800" reached
+  // the audit log's JSON details, which PostgreSQL refuses (a lone surrogate is not UTF-8): 500.
+  const LONE = 'x\uD800';
+  const id = '00000000-0000-4000-8000-000000000000';
+  it.each([
+    ['name', (c: ReturnType<TestServer['trpc']>) => c.admin.teams.create.mutate({ name: LONE })],
+    ['webhookUrl', (c: ReturnType<TestServer['trpc']>) => c.admin.budgetAlerts.create.mutate({ scope: 'USER', subjectId: id, thresholdPercent: 50, webhookUrl: `https://hooks.example.com/${LONE}` })],
+    ['after', (c: ReturnType<TestServer['trpc']>) => c.admin.auditLog.query({ after: LONE })],
+    ['id', (c: ReturnType<TestServer['trpc']>) => c.apiKeys.setLimits.mutate({ id: LONE, requestsPerMinute: 5 })],
+    ['userId', (c: ReturnType<TestServer['trpc']>) => c.admin.exportUserData.query({ userId: LONE })],
+  ])('tRPC: %s', async (field, call) => {
+    expect(await trpcErrorData(call(server.trpc(server.adminKey)))).toMatchObject({ appCode: 'BAD_INPUT', field });
+  });
+
+  it('GraphQL: createTeam with a lone surrogate or NUL in its name is BAD_INPUT, and no team is made', async () => {
+    for (const name of [LONE, 'a\u0000b']) {
+      const r = await server.gql<unknown>('mutation($input: CreateTeamInput!) { createTeam(input: $input) { id } }', { input: { name } });
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_INPUT', field: 'name' });
+    }
+    expect(await server.app.db.prisma.team.count({ where: { name: { startsWith: 'x' } } })).toBe(0);
+  });
+});
+
 describe('GraphQL syntax errors', () => {
   const BROKEN = 'subscription { generateStream(input: {model: "x", prompt: "y"}) { __typename ';
   it('are BAD_INPUT over HTTP, SSE (graphql-sse both modes, yoga SSE) and WebSocket', async () => {

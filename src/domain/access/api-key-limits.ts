@@ -3,6 +3,7 @@
 // key's cached settings on this instance are evicted at once; others see it within
 // AUTH_CACHE_TTL_MS.
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import type { PrismaClient } from '../../db/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { limitColumns, limitValuesInput, limitValuesOf } from '../limits/limit-values.ts';
@@ -16,7 +17,7 @@ import { recordAudit } from '../audit/audit-trail.ts';
 
 /** Absent field: unchanged; null: no limit; allowedModels [] = any model. */
 export const setApiKeyLimitsInput = limitValuesInput.extend({
-  id: z.string().trim().min(1).max(200),
+  id: safeString().pipe(z.string().trim().min(1).max(200)),
   allowedModels: z.array(modelId).max(100).nullish(),
 });
 export type SetApiKeyLimitsInput = z.infer<typeof setApiKeyLimitsInput>;

@@ -1,5 +1,6 @@
 // Budget alert inputs, one zod schema each for GraphQL and tRPC.
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import { entityId } from '../validation.ts';
 
 export const BUDGET_SCOPES = ['USER', 'TEAM', 'API_KEY'] as const;
@@ -11,7 +12,7 @@ export const createBudgetAlertInput = z.object({
   /** Percent of the subject's limit, (0, 1000]: 50 fires at half the budget, 100 when it is used up. */
   thresholdPercent: z.number().positive('must be above 0').max(1000, 'must be at most 1000'),
   /** Where the event is POSTed; absent: the subscription only. */
-  webhookUrl: z.string().trim().min(1).max(2000).nullish(),
+  webhookUrl: safeString().pipe(z.string().trim().min(1).max(2000)).nullish(),
 });
 export type CreateBudgetAlertInput = z.infer<typeof createBudgetAlertInput>;
 

@@ -2,6 +2,7 @@
 // upstream call, the assistant message after it (partial text kept and marked when a stream is
 // cut short or cancelled); earlier messages are replayed to the model in order.
 import { z } from 'zod';
+import { safeString } from '../safe-text.ts';
 import type { ChatMessage } from '../../upstream/call-vocabulary.ts';
 import type { Principal } from '../access/principal.ts';
 import type { Reservation } from '../generation/admission.ts';
@@ -21,7 +22,7 @@ import type { ChatEvent, ChatTurn, ConversationPage, ConversationView, Conversat
 
 export const listConversationsInput = z.object({
   first: z.number().int().min(1).max(100).optional().nullable(),
-  after: z.string().max(200).optional().nullable(),
+  after: safeString().pipe(z.string().max(200)).optional().nullable(),
 });
 export type ListConversationsInput = z.infer<typeof listConversationsInput>;
 
