@@ -34,7 +34,7 @@ export const audioInput = z
   .object({
     data: z.string().max(200_000_000).optional().nullable(),
     mediaType: z.string().regex(/^audio\/[a-z0-9.+-]{1,40}$/, 'must be an audio media type such as audio/wav').optional().nullable(),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional().nullable(),
+    url: safeString().pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048)).optional().nullable(),
   })
   .superRefine((a, ctx) => {
     const hasData = typeof a.data === 'string';
