@@ -105,32 +105,38 @@ export function sseReservationsPlugin(options: SseReservationOptions): Plugin & 
     const reservation = token ? reservations.get(token) : undefined;
     if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
     const reader = response.body.getReader();
+    // Ended by the reservation (client left, key revoked) while a read was pending: that read's
+    // value or error is not the stream's to report.
+    let ended = false;
     let stop: () => void = () => {};
+    const end = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+      if (ended) return;
+      ended = true;
+      controller.close();
+    };
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         stop = () => {
           void reader.cancel().catch(() => undefined);
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
+          end(controller);
         };
       },
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
+          if (ended) return;
           if (done) {
-            controller.close();
+            end(controller);
             if (token) drop(token);
           } else controller.enqueue(value);
         } catch (error) {
-          options.onUnexpected(error);
-          controller.close();
+          if (!ended) options.onUnexpected(error);
+          end(controller);
           if (token) drop(token);
         }
       },
       cancel: async (reason) => {
+        ended = true;
         await reader.cancel(reason).catch(() => undefined);
         if (token) drop(token);
       },

@@ -1,6 +1,6 @@
 // Conversations: history replay, order, titles, pagination, isolation between users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trpcHttp } from '../helpers/clients.ts';
+import { collectTrpc, trpcHttp } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 import { trpcCode } from '../helpers/errors.ts';
 
@@ -131,6 +131,29 @@ describe('isolation', () => {
     const ownDelete = await server.gql<{ deleteConversation: boolean }>('mutation($id: ID!) { deleteConversation(id: $id) }', { id }, alice.key);
     expect(ownDelete.data?.deleteConversation).toBe(true);
     expect(await trpcCode(trpcHttp(server.url, alice.key).conversations.get.query({ id }))).toBe('NOT_FOUND');
+  });
+});
+
+describe('a conversation deleted while its turn runs', () => {
+  it.each(['mutation', 'stream'])('the turn (%s) answers NOT_FOUND, never INTERNAL, and its call keeps its ledger row', async (how) => {
+    const client = trpcHttp(server.url, alice.key);
+    const model = 'openai/gpt-5.5';
+    const first = await client.chat.mutate({ model, message: 'keep this' });
+    const id = first.conversation.id;
+    // The upstream answers after 400 ms; the conversation is deleted while it waits.
+    const message = `deleted mid-turn ${how} [[fault:slow_first_byte:400]]`;
+    const sim = server.app.simulator!;
+    const input = { model, conversationId: id, message };
+    const turn = how === 'mutation' ? client.chat.mutate(input) : collectTrpc((handlers) => client.chatStream.subscribe(input, handlers));
+    const code = trpcCode(turn);
+    const deadline = Date.now() + 10_000;
+    while (!sim.requests.some((r) => JSON.stringify(r.body).includes(message)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const sent = sim.requests.find((r) => JSON.stringify(r.body).includes(message));
+    expect(sent, 'the turn reached the upstream').toBeDefined();
+    await client.conversations.delete.mutate({ id });
+    expect(await code).toBe('NOT_FOUND');
+    const row = await server.app.db.prisma.usageRecord.findUnique({ where: { id: sent!.headers['cf-aig-event-id'] as string } });
+    expect(row?.status).toBe('OK');
   });
 });
 

@@ -175,7 +175,10 @@ describe(`transport fuzzing (FUZZ_SEED=${SEED})`, () => {
     const logProblems = [...secrets().filter((s) => logText.includes(s)).map(() => 'a secret in a log line'), ...(logText.includes(PROMPT_MARK) ? [`prompt text in a log line: ${logLines.find((l) => l.includes(PROMPT_MARK))!.slice(0, 400)}`] : [])];
 
     console.log(`transport fuzzing: seed ${SEED}, ${plan.length} operations (${[...perTransport].map(([t, n]) => `${t} ${n}`).join(', ')}), ${rows} ledger rows, ${upstream} upstream requests`);
-    const summary = [...failures.slice(0, 20), ...logProblems];
+    // An error-level line is an internal fault, answered or not (a stream's end once counted and
+    // logged one while every answer looked right); it also tells what drew an INTERNAL answer.
+    const errorLines = logLines.filter((l) => l.startsWith('{"level":"error"') || l.startsWith('{"level":"fatal"')).slice(0, 5);
+    const summary = [...failures.slice(0, 20), ...logProblems, ...errorLines.map((l) => `an error-level log line: ${l.slice(0, 600)}`)];
     expect(summary, `FUZZ_SEED=${SEED} reproduces this run (${failures.length} failing operations)`).toEqual([]);
     expect({ unrecorded, duplicated }, `FUZZ_SEED=${SEED}: every upstream request has exactly one ledger row`).toEqual({ unrecorded: [], duplicated: [] });
     expect(withoutRequest.filter((r) => r.status === 'OK' || r.status === 'PENDING' || r.upstreamStatus !== null), `FUZZ_SEED=${SEED}: a row without an upstream request never says it was answered`).toEqual([]);

@@ -98,7 +98,8 @@ export function createConversationStore(prisma: PrismaClient) {
   }
 
   /**
-   * Appends at the next position; concurrent appends to one conversation retry on the clash.
+   * Appends at the next position; concurrent appends to one conversation retry on the clash; a
+   * conversation deleted meanwhile is NOT_FOUND.
    * `system` (when given) replaces the conversation's system prompt in the same transaction.
    */
   async function append(conversationId: string, m: { role: MessageRole; content: string; status: MessageStatus; usageRecordId: string | null } & MessageExtras, system?: string): Promise<MessageView> {
@@ -118,7 +119,10 @@ export function createConversationStore(prisma: PrismaClient) {
         if (!row) throw new AppError('INTERNAL', 'Message insert returned nothing');
         return toMessageView(row);
       } catch (error) {
-        if (dbErrorKind(error) !== 'unique_violation' || attempt >= APPEND_ATTEMPTS) throw error;
+        const kind = dbErrorKind(error);
+        // Deleted while the turn ran (deleteConversation beside it): gone, as for any missing conversation.
+        if (kind === 'foreign_key_violation') throw notFound('Conversation');
+        if (kind !== 'unique_violation' || attempt >= APPEND_ATTEMPTS) throw error;
       }
     }
   }
