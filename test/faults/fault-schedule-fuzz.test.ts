@@ -15,6 +15,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/simulator/faults.ts';
+import { prng } from '../helpers/prng.ts';
 import { REDIS_URL, userWithKey } from '../limits/helpers.ts';
 import { expectEveryRequestRecorded, generate, generateStream, onPostgres, until, type Answer, type FaultServer } from './helpers.ts';
 import { startFaultServer } from './helpers.ts';
@@ -29,23 +30,11 @@ const HANG_MS = 30_000;
 const RETRYABLE = ['UNAVAILABLE', 'RATE_LIMITED'];
 const OTHERS = ['UPSTREAM_ERROR', 'UPSTREAM_TIMEOUT', 'BUDGET_EXCEEDED'];
 
-/** mulberry32: a small seeded generator, so a seed replays its schedule. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Step = { at: number; target: 'postgres' | 'redis' | 'upstream'; action: string; ms?: number; fault?: Fault; times?: number };
 
-/** The schedule: a fault every 150–700 ms, each on one dependency, all lifted at the end. */
+/** The schedule: a fault every 150–700 ms, each on one dependency; proxy faults are lifted after a while, all at the end. */
 function scheduleOf(seed: number, withPostgres: boolean): Step[] {
-  const next = random(seed);
+  const next = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const upstreamFaults: Fault[] = [
     { type: 'rate_limit', retryAfterSeconds: 1 },
@@ -56,17 +45,20 @@ function scheduleOf(seed: number, withPostgres: boolean): Step[] {
     { type: 'malformed_chunk', afterChunks: 1 },
     { type: 'slow_first_byte', ms: 300 },
   ];
-  const proxyActions = ['pass', 'pass', 'refuse', 'drop', 'stall', 'slow', 'down'];
+  const proxyActions = ['refuse', 'drop', 'stall', 'slow', 'down'];
   const steps: Step[] = [];
   for (let at = 0; at < DURATION_MS; at += 150 + Math.floor(next() * 550)) {
     const target = pick(withPostgres ? (['postgres', 'redis', 'upstream'] as const) : (['redis', 'upstream'] as const));
     if (target === 'upstream') steps.push({ at, target, action: 'inject', fault: pick(upstreamFaults), times: 1 + Math.floor(next() * 3) });
+    else if (target === 'redis' && next() < 0.2) steps.push({ at, target, action: 'flush' });
     else {
-      const action = target === 'redis' && next() < 0.2 ? 'flush' : pick(proxyActions);
+      // A proxy fault lasts 100 ms to 1.5 s, then the dependency is back (a later fault may overlap it).
+      const action = pick(proxyActions);
       steps.push({ at, target, action, ...(action === 'slow' && { ms: 20 + Math.floor(next() * 200) }) });
+      steps.push({ at: at + 100 + Math.floor(next() * 1_400), target, action: 'pass' });
     }
   }
-  return steps;
+  return steps.sort((a, b) => a.at - b.at);
 }
 
 describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
@@ -137,7 +129,7 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
       judge(what, answer);
     };
     const caller = async (c: number) => {
-      const next = random(SEED + c + 1);
+      const next = prng(SEED + c + 1);
       while (running) {
         const i = n++;
         const maxTokens = 5 + Math.floor(next() * 60);
@@ -161,7 +153,7 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     await Promise.all(load);
 
     const replay = `FAULT_SEED=${SEED} replays this schedule: ${JSON.stringify(schedule.map((s) => [s.at, s.target, s.action, s.ms ?? s.fault?.type ?? '']))}`;
-    console.log(`fault-schedule fuzzing: seed ${SEED}, ${schedule.length} faults, ${n} calls: ${JSON.stringify(Object.fromEntries(counts))}`);
+    console.log(`fault-schedule fuzzing: seed ${SEED}, ${schedule.length} steps, ${n} calls: ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(problems.slice(0, 10), replay).toEqual([]);
     // Back within 10 s of the last fault, then the ledger's invariant and the daily limit.
     await until('a call served again', async () => {

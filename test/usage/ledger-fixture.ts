@@ -1,22 +1,12 @@
 // A deterministic ledger for report tests: rows over several days, users, models, gateways,
 // APIs and statuses, written through the real ledger (so the roll-up triggers run).
 import type { App } from '../../src/app.ts';
+import { prng } from '../helpers/prng.ts';
 import { uuidv7 } from '../../src/platform/ids.ts';
 import { SURFACES, type UsageRow } from '../../src/domain/ledger/usage-row.ts';
 import { Dec } from '../../src/domain/pricing/pricing.ts';
 import type { UsageDimension } from '../../src/domain/reports/schemas.ts';
 import type { UsageReportRow, UsageTotals } from '../../src/domain/reports/usage-report.ts';
-
-export function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const MODELS = ['openai/gpt-5.5', 'anthropic/claude-sonnet-4-5', '@cf/moonshotai/kimi-k2.6'] as const;
 export const GATEWAYS = ['default', 'gw-a', 'gw-b'] as const;
