@@ -3,7 +3,8 @@
 // behind its proxy refused, dropped, stalled or slowed (PostgreSQL only: the embedded database is
 // in-process); Redis behind its proxy the same, or its keys flushed; the upstream answering 429s,
 // 5xx, cut streams, error frames, malformed chunks or a slow first byte. Load: tRPC generate,
-// GraphQL streams and `me` (remaining limits), from several callers at once, under a daily token
+// GraphQL streams, chat turns (each caller continuing its conversation), the OpenAI SDK's
+// `/v1/chat/completions` and `me` (remaining limits), from several callers at once, under a daily token
 // limit the run reaches. Invariants: every answer is a success, a refusal with a retry time
 // (UNAVAILABLE, RATE_LIMITED), the daily limit's BUDGET_EXCEEDED or an upstream error code; never
 // INTERNAL, a bare 500 or a hang; once the schedule ends the service answers within 10 s, every
@@ -17,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/simulator/faults.ts';
 import { prng } from '../helpers/prng.ts';
 import { REDIS_URL, userWithKey } from '../limits/helpers.ts';
-import { expectEveryRequestRecorded, generate, generateStream, onPostgres, until, type Answer, type FaultServer } from './helpers.ts';
+import { expectEveryRequestRecorded, generate, generateStream, MODEL, onPostgres, until, type Answer, type FaultServer } from './helpers.ts';
 import { startFaultServer } from './helpers.ts';
 
 const SEED = process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -106,6 +107,32 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     return { status: res.status, code: body.error ? body.error.data.appCode : 'OK', retryAfterMs: body.error?.data.retryAfterMs, retryAfterHeader: res.headers.get('retry-after') };
   }
 
+  /** A chat turn over tRPC, continuing the caller's conversation when it has one. */
+  async function chat(message: string, conversation: { id?: string }, maxTokens: number): Promise<Answer> {
+    const res = await fetch(`${server.url}/trpc/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: MODEL, message, maxTokens, ...(conversation.id && { conversationId: conversation.id }) }),
+    });
+    const body = (await res.json()) as { result?: { data: { conversation: { id: string } } }; error?: { data: { appCode: string; retryAfterMs?: number } } };
+    if (body.result) conversation.id = body.result.data.conversation.id;
+    // A conversation whose first turn failed before it was stored is not there: start another.
+    if (body.error?.data.appCode === 'NOT_FOUND') delete conversation.id;
+    return { status: res.status, code: body.error ? body.error.data.appCode : 'OK', retryAfterMs: body.error?.data.retryAfterMs, retryAfterHeader: res.headers.get('retry-after') };
+  }
+
+  /** The OpenAI SDK's surface: its error code in x-switchboard-error-code, its retry time in retry-after-ms. */
+  async function openai(content: string, maxTokens: number): Promise<Answer> {
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: maxTokens }),
+    });
+    await res.arrayBuffer();
+    const retry = res.headers.get('retry-after-ms');
+    return { status: res.status, code: res.ok ? 'OK' : (res.headers.get('x-switchboard-error-code') ?? `HTTP ${res.status}`), retryAfterMs: retry === null ? undefined : Number(retry), retryAfterHeader: res.headers.get('retry-after') };
+  }
+
   it('every answer is a success, a retryable refusal or an upstream error; then every request is recorded, nothing PENDING, the limit kept', async () => {
     const schedule = scheduleOf(SEED, onPostgres);
     const problems: string[] = [];
@@ -119,7 +146,8 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
       if (RETRYABLE.includes(answer.code)) {
         if (!(answer.retryAfterMs! > 0)) problems.push(`${what}: ${answer.code} without a retry time ${JSON.stringify(answer)}`);
       } else if (!OTHERS.includes(answer.code)) problems.push(`${what}: answered ${JSON.stringify(answer)}`);
-      if (answer.status === 500) problems.push(`${what}: HTTP 500 ${JSON.stringify(answer)}`);
+      // The SDK surfaces answer an upstream error with the upstream's status (a 500 among them).
+      if (answer.status === 500 && answer.code !== 'UPSTREAM_ERROR') problems.push(`${what}: HTTP 500 ${JSON.stringify(answer)}`);
     };
     const withDeadline = async (what: string, call: Promise<Answer>) => {
       let timer: NodeJS.Timeout | undefined;
@@ -130,12 +158,15 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     };
     const caller = async (c: number) => {
       const next = prng(SEED + c + 1);
+      const conversation: { id?: string } = {};
       while (running) {
         const i = n++;
         const maxTokens = 5 + Math.floor(next() * 60);
         const kind = next();
-        if (kind < 0.5) await withDeadline(`generate ${i}`, generate(server.url, key, `fault fuzz ${i}`, { maxTokens }));
-        else if (kind < 0.9) await withDeadline(`stream ${i}`, generateStream(server.url, key, `fault fuzz stream ${i} ${'word '.repeat(8)}`, undefined, { maxTokens }));
+        if (kind < 0.35) await withDeadline(`generate ${i}`, generate(server.url, key, `fault fuzz ${i}`, { maxTokens }));
+        else if (kind < 0.65) await withDeadline(`stream ${i}`, generateStream(server.url, key, `fault fuzz stream ${i} ${'word '.repeat(8)}`, undefined, { maxTokens }));
+        else if (kind < 0.8) await withDeadline(`chat ${i}`, chat(`fault fuzz turn ${i}`, conversation, maxTokens));
+        else if (kind < 0.92) await withDeadline(`openai ${i}`, openai(`fault fuzz sdk ${i}`, maxTokens));
         else await withDeadline(`me ${i}`, me());
       }
     };

@@ -110,6 +110,25 @@ describe.skipIf(!onPostgres)('PostgreSQL behind a fault proxy', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
   }, 30_000);
 
+  it('a transaction whose connection is lost before its ROLLBACK gives the connection back: more such faults than the pool has connections, then it still serves', async () => {
+    // Prisma sends ROLLBACK and only then releases the connection; with the ROLLBACK failing it
+    // used to keep the connection for good, one per fault, until the pool was empty.
+    const prisma = server.app.db.prisma;
+    for (let i = 0; i < 12; i++) {
+      const tx = prisma.$transaction([prisma.$queryRaw`SELECT 1`, prisma.$queryRaw`SELECT pg_sleep(0.4)`]);
+      const settled = tx.then(
+        () => 'committed',
+        () => 'failed',
+      );
+      await new Promise((r) => setTimeout(r, 150));
+      proxy().drop();
+      expect(await settled).toBe('failed');
+    }
+    const answered = await Promise.race([prisma.$queryRaw<Array<{ one: number }>>`SELECT 1 AS one`.then((rows) => rows[0]?.one), new Promise((r) => setTimeout(() => r('no connection within 5 s'), 5_000))]);
+    expect(answered).toBe(1);
+    expect(await backWithin(5_000)).toBeLessThan(5_000);
+  }, 60_000);
+
   it('a stalled database (no bytes either way for 2 s): calls wait or are refused, then everything is recorded', async () => {
     const before = aiRequests(server.sim).length;
     proxy().stall();
