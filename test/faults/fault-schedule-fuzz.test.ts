@@ -8,8 +8,8 @@
 // limit the run reaches. Invariants: every answer is a success, a refusal with a retry time
 // (UNAVAILABLE, RATE_LIMITED), the daily limit's BUDGET_EXCEEDED or an upstream error code; never
 // INTERNAL, a bare 500 or a hang; once the schedule ends the service answers within 10 s, every
-// upstream request has its row and nothing stays PENDING, and the settled tokens stay within the
-// daily limit.
+// upstream request has its row and nothing stays PENDING, the settled tokens stay within the
+// daily limit, and the server shuts down within 15 s (nothing held for good).
 //
 // Seeded: FAULT_SEED=<n> replays a schedule (the timing of calls against it varies; the seed and
 // the schedule are printed on failure). FAULT_FUZZ_MS sets the schedule's length (default 8,000).
@@ -78,9 +78,11 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     await redis.connect();
     expect((await generate(server.url, key, 'warm up', { maxTokens: 10 })).code).toBe('OK');
   }, 60_000);
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= server.close());
   afterAll(async () => {
     redis?.disconnect();
-    await server?.close();
+    if (server) await close();
   });
 
   async function flushOurKeys(): Promise<void> {
@@ -194,5 +196,8 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     await expectEveryRequestRecorded(server, 20_000);
     const [settled] = await server.rows(`"userId" = $1::uuid`, [userId]).then((rows) => [rows.reduce((sum, r) => sum + Number(r.totalTokens ?? 0), 0)]);
     expect(settled, replay).toBeLessThanOrEqual(TOKENS_PER_DAY);
+    // Nothing is held for good: a connection never given back kept close() waiting for ever.
+    const stopped = await Promise.race([close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    expect(stopped, `${replay}: close() returned within 15 s`).toBe(true);
   }, 120_000);
 });
