@@ -4,7 +4,8 @@
 // in-process); Redis behind its proxy the same, or its keys flushed; the upstream answering 429s,
 // 5xx, cut streams, error frames, malformed chunks or a slow first byte. Load: tRPC generate,
 // GraphQL streams, chat turns (each caller continuing its conversation), the OpenAI SDK's
-// `/v1/chat/completions` and `me` (remaining limits), from several callers at once, under a daily token
+// `/v1/chat/completions`, idempotent retries, API keys made and revoked, and `me` (remaining
+// limits), from several callers at once, under a daily token
 // limit the run reaches. Invariants: every answer is a success, a refusal with a retry time
 // (UNAVAILABLE, RATE_LIMITED), the daily limit's BUDGET_EXCEEDED or an upstream error code; never
 // INTERNAL, a bare 500 or a hang; once the schedule ends the service answers within 10 s, every
@@ -70,7 +71,7 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
   let prefix: string;
 
   beforeAll(async () => {
-    server = await startFaultServer({ redis: true, env: { UPSTREAM_MAX_RETRIES: '1', AUTH_CACHE_TTL_MS: '0' } });
+    server = await startFaultServer({ redis: true, env: { UPSTREAM_MAX_RETRIES: '1', AUTH_CACHE_TTL_MS: '0', MAX_KEYS_PER_USER: '1000' } });
     ({ key, userId } = await userWithKey(server.url, 'fault-fuzz@example.com'));
     await server.app.db.prisma.user.update({ where: { id: userId }, data: { tokensPerDay: TOKENS_PER_DAY, requestsPerMinute: 100_000 } });
     prefix = server.app.env.REDIS_KEY_PREFIX;
@@ -109,18 +110,38 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     return { status: res.status, code: body.error ? body.error.data.appCode : 'OK', retryAfterMs: body.error?.data.retryAfterMs, retryAfterHeader: res.headers.get('retry-after') };
   }
 
-  /** A chat turn over tRPC, continuing the caller's conversation when it has one. */
-  async function chat(message: string, conversation: { id?: string }, maxTokens: number): Promise<Answer> {
-    const res = await fetch(`${server.url}/trpc/chat`, {
+  /** A tRPC mutation over plain HTTP: its status, contract code ('OK' on success), retry hint and data. */
+  async function mutation<T>(path: string, input: unknown, headers: Record<string, string> = {}): Promise<Answer & { data?: T }> {
+    const res = await fetch(`${server.url}/trpc/${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ model: MODEL, message, maxTokens, ...(conversation.id && { conversationId: conversation.id }) }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+      body: JSON.stringify(input),
     });
-    const body = (await res.json()) as { result?: { data: { conversation: { id: string } } }; error?: { data: { appCode: string; retryAfterMs?: number } } };
-    if (body.result) conversation.id = body.result.data.conversation.id;
+    const body = (await res.json()) as { result?: { data: T }; error?: { data: { appCode: string; retryAfterMs?: number } } };
+    return { status: res.status, code: body.error ? body.error.data.appCode : 'OK', retryAfterMs: body.error?.data.retryAfterMs, retryAfterHeader: res.headers.get('retry-after'), data: body.result?.data };
+  }
+
+  /** A chat turn, continuing the caller's conversation when it has one. */
+  async function chat(message: string, conversation: { id?: string }, maxTokens: number): Promise<Answer> {
+    const answer = await mutation<{ conversation: { id: string } }>('chat', { model: MODEL, message, maxTokens, ...(conversation.id && { conversationId: conversation.id }) });
+    if (answer.data) conversation.id = answer.data.conversation.id;
     // A conversation whose first turn failed before it was stored is not there: start another.
-    if (body.error?.data.appCode === 'NOT_FOUND') delete conversation.id;
-    return { status: res.status, code: body.error ? body.error.data.appCode : 'OK', retryAfterMs: body.error?.data.retryAfterMs, retryAfterHeader: res.headers.get('retry-after') };
+    if (answer.code === 'NOT_FOUND') delete conversation.id;
+    return answer;
+  }
+
+  /** The same idempotency key twice in a row (a client retrying), then a new one. */
+  async function idempotent(i: number, maxTokens: number): Promise<Answer> {
+    const input = { model: MODEL, prompt: `fault fuzz idempotent ${i}`, maxTokens };
+    const headers = { 'idempotency-key': `fault-fuzz-${SEED}-${i}` };
+    const first = await mutation('generate', input, headers);
+    return first.code === 'OK' || RETRYABLE.includes(first.code) ? mutation('generate', input, headers) : first;
+  }
+
+  /** A key made and revoked at once (key management writes in transactions). */
+  async function keyChurn(i: number): Promise<Answer> {
+    const created = await mutation<{ apiKey: { id: string } }>('apiKeys.create', { name: `fault fuzz ${i}` });
+    return created.data ? mutation('apiKeys.revoke', { id: created.data.apiKey.id }) : created;
   }
 
   /** The OpenAI SDK's surface: its error code in x-switchboard-error-code, its retry time in retry-after-ms. */
@@ -165,10 +186,12 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
         const i = n++;
         const maxTokens = 5 + Math.floor(next() * 60);
         const kind = next();
-        if (kind < 0.35) await withDeadline(`generate ${i}`, generate(server.url, key, `fault fuzz ${i}`, { maxTokens }));
-        else if (kind < 0.65) await withDeadline(`stream ${i}`, generateStream(server.url, key, `fault fuzz stream ${i} ${'word '.repeat(8)}`, undefined, { maxTokens }));
-        else if (kind < 0.8) await withDeadline(`chat ${i}`, chat(`fault fuzz turn ${i}`, conversation, maxTokens));
-        else if (kind < 0.92) await withDeadline(`openai ${i}`, openai(`fault fuzz sdk ${i}`, maxTokens));
+        if (kind < 0.3) await withDeadline(`generate ${i}`, generate(server.url, key, `fault fuzz ${i}`, { maxTokens }));
+        else if (kind < 0.55) await withDeadline(`stream ${i}`, generateStream(server.url, key, `fault fuzz stream ${i} ${'word '.repeat(8)}`, undefined, { maxTokens }));
+        else if (kind < 0.7) await withDeadline(`chat ${i}`, chat(`fault fuzz turn ${i}`, conversation, maxTokens));
+        else if (kind < 0.8) await withDeadline(`openai ${i}`, openai(`fault fuzz sdk ${i}`, maxTokens));
+        else if (kind < 0.87) await withDeadline(`idempotent ${i}`, idempotent(i, maxTokens));
+        else if (kind < 0.93) await withDeadline(`key churn ${i}`, keyChurn(i));
         else await withDeadline(`me ${i}`, me());
       }
     };
