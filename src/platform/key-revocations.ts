@@ -46,6 +46,7 @@ export async function createKeyRevocations({ databaseUrl, logger }: { databaseUr
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  let reconnecting: Promise<void> | undefined;
 
   function received(payload: string): void {
     let notice: Notice;
@@ -76,6 +77,11 @@ export async function createKeyRevocations({ databaseUrl, logger }: { databaseUr
     });
     await next.connect();
     await next.query(`LISTEN ${CHANNEL}; LISTEN ${ACK_CHANNEL}`);
+    // Closed while this reconnect was on its way: the connection would outlive the instance.
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
+    }
     client = next;
   }
 
@@ -83,7 +89,7 @@ export async function createKeyRevocations({ databaseUrl, logger }: { databaseUr
     if (closed || retry) return;
     retry = setTimeout(() => {
       retry = undefined;
-      connect().then(
+      reconnecting = connect().then(
         () => emit(undefined),
         () => scheduleReconnect(),
       );
@@ -132,6 +138,7 @@ export async function createKeyRevocations({ databaseUrl, logger }: { databaseUr
     async close() {
       closed = true;
       clearTimeout(retry);
+      await reconnecting;
       await client?.end().catch(() => {});
     },
   };

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import type { RecordedRequest, Simulator } from '../../src/simulator/server.ts';
-import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
+import { freshDatabase, quietPool, type FreshDatabase } from '../helpers/database.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { ADMIN_KEY, testEnv } from '../helpers/server.ts';
 import { REDIS_URL } from '../limits/helpers.ts';
@@ -53,7 +53,7 @@ export async function startFaultServer({ env = {}, redis = false, database }: Fa
   );
   const app = await createApp(config, { logger: createLogger(process.env.FAULT_LOG ? 'warn' : 'silent') });
   const url = await app.listen(0);
-  const direct = fresh.databaseUrl ? new pg.Pool({ connectionString: fresh.databaseUrl, max: 2 }) : undefined;
+  const direct = fresh.databaseUrl ? quietPool(fresh.databaseUrl) : undefined;
   return {
     app,
     url,

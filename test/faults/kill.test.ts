@@ -4,7 +4,7 @@
 // estimate, and the ledger still holds exactly one row per upstream request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
-import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
+import { freshDatabase, quietPool, type FreshDatabase } from '../helpers/database.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { spawnInstance, type Instance } from '../helpers/processes.ts';
 import { ADMIN_KEY } from '../helpers/server.ts';
@@ -25,7 +25,7 @@ describe.skipIf(!onPostgres)('kill -9 mid-stream with the database unreachable',
     const u = new URL(fresh.databaseUrl!);
     proxy = await startFaultProxy({ host: u.hostname, port: Number(u.port || 5432) });
     sim = await startSimulator();
-    direct = new pg.Pool({ connectionString: fresh.databaseUrl, max: 2 });
+    direct = quietPool(fresh.databaseUrl!);
     env = {
       NODE_ENV: 'test',
       PORT: '0',

@@ -6,6 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
+/**
+ * A small pool for a test's own reads. pg-pool's end() resolves before its connections have
+ * closed, so cleanup()'s DROP DATABASE ... WITH (FORCE) can still terminate one: that error is
+ * emitted on the pool, and a pool without an 'error' listener would throw it (uncaught).
+ */
+export function quietPool(databaseUrl: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => {});
+  return pool;
+}
+
 export interface FreshDatabase {
   databaseUrl?: string;
   dataDir: string;

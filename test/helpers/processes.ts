@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
-import { freshDatabase, type FreshDatabase } from './database.ts';
+import { freshDatabase, quietPool, type FreshDatabase } from './database.ts';
 
 const FIXTURE = fileURLToPath(new URL('../limits/fixtures/instance.ts', import.meta.url));
 export const CLUSTER_ADMIN_KEY = 'cluster-admin-key-0123456789abcdef';
@@ -92,7 +92,7 @@ export async function startCluster({ count = 2, redisUrl, env = {} }: { count?: 
     ...env,
   };
   const instances: Instance[] = [];
-  const pool = new pg.Pool({ connectionString: db.databaseUrl, max: 2 });
+  const pool = quietPool(db.databaseUrl!);
   const close = async () => {
     await Promise.all(instances.map((i) => i.stop()));
     await pool.end();
