@@ -1,5 +1,6 @@
 // Opening, pinging and closing: failures are fast and named, close() really lets go.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, Socket as NetSocket } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -210,6 +211,22 @@ describe.skipIf(usesPostgres)('PGlite data dir', () => {
     const db = await openDatabase({ dataDir: fresh.dataDir });
     open.push(db);
     await db.ping();
+  });
+
+  it('takes over the lock of a killed process not yet reaped (a zombie)', async () => {
+    // `sleep 0.1` ends and stays a zombie: its parent exec'd into a `sleep` that never reaps it.
+    const child = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise<Buffer>((resolve) => child.stdout.once('data', resolve))).toString().trim());
+      await new Promise((r) => setTimeout(r, 400));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      await writeFile(join(fresh.dataDir, LOCK_FILE), String(pid));
+      const db = await openDatabase({ dataDir: fresh.dataDir });
+      open.push(db);
+      await db.ping();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('runs in memory with memory://', async () => {

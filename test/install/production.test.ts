@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holderAlive, LOCK_FILE } from '../../src/db/pglite-lock.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/server.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.ts';
 
@@ -149,8 +150,12 @@ describe('a production install (npm ci --omit=dev, npm run build, npm start)', (
   }, 240_000);
 
   it('a log reader that went away (stderr closed) neither stops the server serving nor keeps SIGTERM from ending it', async () => {
-    for (const child of children.splice(0)) killGroup(child); // the embedded database: one process per directory
-    await new Promise((r) => setTimeout(r, 500));
+    for (const child of children.splice(0)) killGroup(child);
+    // The embedded database: one process per directory; the next starts once the killed one is gone.
+    const lock = join(db.dataDir, LOCK_FILE);
+    for (const deadline = Date.now() + 20_000; existsSync(lock) && holderAlive(Number(readFileSync(lock, 'utf8'))) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const { url, child } = await startInstance();
     children.push(child);
     child.stdout!.destroy();
