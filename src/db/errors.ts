@@ -22,6 +22,7 @@ const PRISMA_CODES: Record<string, DbErrorKind> = {
   P1008: 'connection', // operation timed out
   P1017: 'connection', // server closed the connection
   P2024: 'connection', // timed out fetching a connection from the pool
+  P2028: 'connection', // a transaction that could not start in time, or was closed under its query
 };
 
 /** Error kinds of @prisma/driver-adapter-utils (MappedError['kind']). */

@@ -143,6 +143,8 @@ describe('dbErrorKind', () => {
     expect(dbErrorKind(known('P2003'))).toBe('foreign_key_violation');
     expect(dbErrorKind(known('P2034'))).toBe('serialization_failure');
     expect(dbErrorKind(known('P1001'))).toBe('connection');
+    // A transaction that could not start in time (every connection lost or taken): UNAVAILABLE, never INTERNAL.
+    expect(dbErrorKind(known('P2028'))).toBe('connection');
     expect(dbErrorKind({ code: '40001' })).toBe('serialization_failure');
     expect(dbErrorKind({ cause: { code: '08006' } })).toBe('connection');
     expect(dbErrorKind(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe('connection');

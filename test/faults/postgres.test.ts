@@ -129,6 +129,27 @@ describe.skipIf(!onPostgres)('PostgreSQL behind a fault proxy', () => {
     expect(await backWithin(5_000)).toBeLessThan(5_000);
   }, 60_000);
 
+  it('an idempotent call that failed while the database was down lets go of its key once it is back: the retry runs, it does not wait out the key lease', async () => {
+    const input = { idempotencyKey: `outage-${Date.now()}` };
+    const prompt = '[[fault:slow_first_byte:300]] idempotent through an outage';
+    const first = generate(server.url, key, prompt, input);
+    await until('the call reached upstream', async () => aiRequests(server.sim).some((r) => JSON.stringify(r.body).includes('idempotent through an outage')), 5_000);
+    // Down before the call can finish: its finish waits, then it answers UNAVAILABLE; letting go of the key fails too.
+    proxy().down();
+    expect((await first).code).toBe('UNAVAILABLE');
+    proxy().pass();
+    // The client retries as told (retryAfterMs) until it is answered, for 15 s at most.
+    const deadline = Date.now() + 15_000;
+    let retried: Answer = { status: 0, code: 'NOT TRIED', retryAfterHeader: null };
+    while (Date.now() < deadline) {
+      retried = await Promise.race([generate(server.url, key, prompt, input), new Promise<Answer>((r) => setTimeout(() => r({ status: 0, code: 'STILL WAITING', retryAfterHeader: null }), deadline - Date.now()))]);
+      if (retried.code !== 'UNAVAILABLE') break;
+      await new Promise((r) => setTimeout(r, Math.min(retried.retryAfterMs ?? 500, 1_000)));
+    }
+    expect(retried.code).toBe('OK');
+    await expectEveryRequestRecorded(server);
+  }, 60_000);
+
   it('a stalled database (no bytes either way for 2 s): calls wait or are refused, then everything is recorded', async () => {
     const before = aiRequests(server.sim).length;
     proxy().stall();

@@ -6,6 +6,10 @@
 //   other input          -> IDEMPOTENCY_CONFLICT.
 // A first call that fails deletes its PENDING row, so a repeat runs the call again. A PENDING row
 // older than the pending lease (its instance crashed) and a row past 24 h are replaced.
+// Under a database fault the owner's own writes may fail: letting go of the key (after a failed
+// call, or an insert whose answer was lost) and storing a result are then retried in the
+// background until they are written or the lease ends, so a client that retries as told is not
+// kept waiting behind a PENDING row nobody owns.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -40,6 +44,18 @@ const reviveDates = (key: string, value: unknown): unknown =>
 export function createIdempotency({ prisma, pendingLeaseMs, ttlMs = IDEMPOTENCY_TTL_MS, now = Date.now }: IdempotencyDeps) {
   const records = prisma.idempotencyRecord;
 
+  /** A write the key's owner must make, retried in the background until it succeeds or `until` passes. */
+  function eventually(write: () => Promise<unknown>, until: number): void {
+    let delay = 100;
+    const attempt = (): void =>
+      void write().catch(() => {
+        if (now() + delay >= until) return;
+        setTimeout(attempt, delay).unref();
+        delay = Math.min(delay * 2, 2_000);
+      });
+    attempt();
+  }
+
   async function execute<T>(call: IdempotentCall<T>): Promise<T> {
     const hash = inputHash(call.operation, call.input);
     const id = { userId_key: { userId: call.userId, key: call.key } };
@@ -47,12 +63,17 @@ export function createIdempotency({ prisma, pendingLeaseMs, ttlMs = IDEMPOTENCY_
     for (;;) {
       call.signal?.throwIfAborted();
       const createdAt = new Date(now());
+      const leaseEnds = createdAt.getTime() + pendingLeaseMs;
+      const letGo = () => records.deleteMany({ where: { userId: call.userId, key: call.key, state: 'PENDING', createdAt } });
       try {
         await records.create({
           data: { userId: call.userId, key: call.key, operation: call.operation, inputHash: hash, state: 'PENDING', createdAt, expiresAt: new Date(createdAt.getTime() + ttlMs) },
         });
       } catch (error) {
-        if (dbErrorKind(error) !== 'unique_violation') throw error;
+        const kind = dbErrorKind(error);
+        // The insert may have committed with its answer lost: our row, if it is there, goes.
+        if (kind === 'connection') eventually(letGo, leaseEnds);
+        if (kind !== 'unique_violation') throw error;
         const existing = await records.findUnique({ where: id });
         if (!existing) continue; // the first call failed and let go meanwhile: try again
         const at = now();
@@ -78,13 +99,21 @@ export function createIdempotency({ prisma, pendingLeaseMs, ttlMs = IDEMPOTENCY_
       try {
         result = await call.run();
       } catch (error) {
-        await records.deleteMany({ where: { userId: call.userId, key: call.key, state: 'PENDING', createdAt } }).catch(() => undefined);
+        await letGo().catch(() => eventually(letGo, leaseEnds));
         throw error;
       }
-      await records.updateMany({
-        where: { userId: call.userId, key: call.key, createdAt },
-        data: { state: 'DONE', result: JSON.parse(JSON.stringify(result)), generationId: call.generationIdOf(result) },
-      });
+      const store = () =>
+        records.updateMany({
+          where: { userId: call.userId, key: call.key, createdAt },
+          data: { state: 'DONE', result: JSON.parse(JSON.stringify(result)), generationId: call.generationIdOf(result) },
+        });
+      try {
+        await store();
+      } catch (error) {
+        // The call was made and answered: its caller gets the result; the row follows when it can.
+        if (dbErrorKind(error) !== 'connection') throw error;
+        eventually(store, leaseEnds);
+      }
       return result;
     }
   }
