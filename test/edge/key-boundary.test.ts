@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectTrpc, trpcHttp } from '../helpers/clients.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { readSse, type SseReader } from './sse-reader.ts';
+import { metricValue } from '../limits/helpers.ts';
 
 let server: TestServer;
 let userId: string;
@@ -114,10 +115,7 @@ const graphqlSseSingle: Opener = async (key) => {
 };
 
 /** `switchboard_internal_errors_total{where="stream"}`, 0 before the first. */
-async function streamInternalErrors(): Promise<number> {
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(/switchboard_internal_errors_total\{where="stream"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-}
+const streamInternalErrors = () => metricValue(server.url, 'switchboard_internal_errors_total', 'where="stream"');
 
 const isUnauthenticated = (data: string) => data.includes('"UNAUTHENTICATED"');
 

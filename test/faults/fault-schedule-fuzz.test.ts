@@ -14,11 +14,10 @@
 //
 // Seeded: FAULT_SEED=<n> replays a schedule (the timing of calls against it varies; the seed and
 // the schedule are printed on failure). FAULT_FUZZ_MS sets the schedule's length (default 8,000).
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/simulator/faults.ts';
 import { prng } from '../helpers/prng.ts';
-import { REDIS_URL, userWithKey } from '../limits/helpers.ts';
+import { deleteRedisKeys, userWithKey } from '../limits/helpers.ts';
 import { expectEveryRequestRecorded, generate, generateStream, MODEL, onPostgres, until, type Answer, type FaultServer } from './helpers.ts';
 import { startFaultServer } from './helpers.ts';
 
@@ -67,7 +66,6 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
   let server: FaultServer;
   let key: string;
   let userId: string;
-  let redis: Redis;
   let prefix: string;
 
   beforeAll(async () => {
@@ -75,29 +73,18 @@ describe(`fault-schedule fuzzing (FAULT_SEED=${SEED})`, () => {
     ({ key, userId } = await userWithKey(server.url, 'fault-fuzz@example.com'));
     await server.app.db.prisma.user.update({ where: { id: userId }, data: { tokensPerDay: TOKENS_PER_DAY, requestsPerMinute: 100_000 } });
     prefix = server.app.env.REDIS_KEY_PREFIX;
-    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
     expect((await generate(server.url, key, 'warm up', { maxTokens: 10 })).code).toBe('OK');
   }, 60_000);
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= server.close());
   afterAll(async () => {
-    redis?.disconnect();
     if (server) await close();
   });
 
-  async function flushOurKeys(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = nextCursor;
-    } while (cursor !== '0');
-  }
 
   function apply(step: Step): Promise<void> | void {
     if (step.target === 'upstream') return server.sim.injectFault(step.fault!, { times: step.times });
-    if (step.action === 'flush') return flushOurKeys();
+    if (step.action === 'flush') return deleteRedisKeys(prefix);
     const proxy = step.target === 'postgres' ? server.pgProxy! : server.redisProxy!;
     if (step.action === 'slow') proxy.slow(step.ms!);
     else (proxy[step.action as 'pass' | 'refuse' | 'drop' | 'stall' | 'down'] as () => void)();

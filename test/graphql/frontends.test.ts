@@ -10,6 +10,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { metricValue } from '../limits/helpers.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const docs = join(root, 'test/graphql-documents');
@@ -80,10 +81,7 @@ describe('graphql-sse', () => {
 });
 
 /** `switchboard_internal_errors_total{where="stream"}`, 0 before the first. */
-async function streamInternalErrors(): Promise<number> {
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(/switchboard_internal_errors_total\{where="stream"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-}
+const streamInternalErrors = () => metricValue(server.url, 'switchboard_internal_errors_total', 'where="stream"');
 
 describe('schema shape', () => {
   it('ChatRole is an enum; CreatedApiKey keeps secret and deprecates its aliases', async () => {
