@@ -71,6 +71,29 @@ const FINISH_SQL = `UPDATE "UsageRecord" AS u SET ${FINAL_COLUMNS.map((c) => `"$
  */
 const LATE_INSERT_SQL = `${INSERT_SQL} ON CONFLICT ("id") DO NOTHING`;
 
+/** What a finish sends: the row's id and what finishing may change (FINISH_SQL reads nothing else). */
+const FINISH_KEYS: ReadonlyArray<string> = ['id', ...FINAL_COLUMNS, ...MODALITY_COLUMNS.map(([c]) => c)];
+/** What an insert sends (a late row's JSON serves its insert and its finish alike). */
+const INSERT_KEYS: ReadonlyArray<string> = [...INSERT_COLUMNS, ...MODALITY_COLUMNS.map(([c]) => c)];
+
+/**
+ * A batch's one parameter. PostgreSQL parses every key of it (json_populate_recordset), and that
+ * parse was a fifth of the ledger's database CPU: so a row goes without its null fields (a key
+ * left out reads as NULL, the same value), and a finish sends only the columns it sets.
+ */
+function batchJson(op: Op, rows: readonly UsageRow[]): string {
+  return JSON.stringify(rows.map((row) => (op === 'finish' ? compact(row, FINISH_KEYS) : compact(row, INSERT_KEYS))));
+}
+
+function compact(row: UsageRow, keys: ReadonlyArray<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (row as unknown as Record<string, unknown>)[key];
+    if (value !== null && value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 /** Rows per statement, to bound one statement's size. */
 const MAX_BATCH = 1_000;
 /** Attempts of a single row whose statement failed for another reason than the connection. */
@@ -195,7 +218,7 @@ export function createLedger({ db, logger, onWritten, onCommit }: LedgerOptions)
 
   /** One row alone; a serialization failure is retried at once, a bounded number of times. */
   async function writeOne(op: Op, row: UsageRow): Promise<void> {
-    const json = JSON.stringify([row]);
+    const json = batchJson(op, [row]);
     for (let attempt = 1; ; attempt++) {
       try {
         await run(op, json);
@@ -212,7 +235,7 @@ export function createLedger({ db, logger, onWritten, onCommit }: LedgerOptions)
     if (batch.length === 0) return;
     if (batch.length > 1) {
       try {
-        await run(op, JSON.stringify(batch.map((p) => p.row)));
+        await run(op, batchJson(op, batch.map((p) => p.row)));
         settle(batch.map((p) => ({ p })));
         return;
       } catch (error) {
