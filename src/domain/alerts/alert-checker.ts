@@ -49,6 +49,11 @@ interface SubjectLimits {
 }
 
 const COLUMN: Record<BudgetScope, string> = { USER: '"userId"', API_KEY: '"apiKeyId"', TEAM: '"teamId"' };
+
+/** A subject's settled usage: $1 its id, $2 the month's start, $3 the day's. */
+export const settledUsageSql = (scope: BudgetScope) =>
+  `SELECT coalesce(sum("costUsd"), 0)::text AS "usd", coalesce(sum("totalTokens") FILTER (WHERE "createdAt" >= $3::timestamptz), 0)::text AS "tokens"
+   FROM "UsageRecord" WHERE ${COLUMN[scope]} = $1::uuid AND "createdAt" >= $2::timestamptz AND "status" <> 'PENDING'`;
 const MAX_SUBJECTS_PER_CHECK = 500;
 /** How long the list of live alerts is reused before it is read again. */
 export const ALERT_LIST_TTL_MS = 1_000;
@@ -91,8 +96,7 @@ export function createAlertChecker({ prisma, logger, defaults, onFired, now = ()
   /** Settled usage of one subject: USD since the month began, tokens since the day began (UTC). */
   async function usageOf(scope: BudgetScope, id: string, month: Date, day: Date): Promise<{ usd: string; tokens: number }> {
     const [row] = await prisma.$queryRawUnsafe<Array<{ usd: string; tokens: string }>>(
-      `SELECT coalesce(sum("costUsd"), 0)::text AS "usd", coalesce(sum("totalTokens") FILTER (WHERE "createdAt" >= $3::timestamptz), 0)::text AS "tokens"
-       FROM "UsageRecord" WHERE ${COLUMN[scope]} = $1::uuid AND "createdAt" >= $2::timestamptz AND "status" <> 'PENDING'`,
+      settledUsageSql(scope),
       id,
       month.toISOString(),
       day.toISOString(),
