@@ -1,20 +1,11 @@
-// Prisma CLI configuration: the built-in Wasm schema engine (no native engine download) with a
-// PGlite adapter that is opened only when the CLI actually connects.
-import 'dotenv/config';
+// Prisma CLI configuration. The CLI has one job here: `prisma generate` (run by postinstall),
+// which reads the schema only. Migrations are applied by the server itself at start-up
+// (src/db/migrate.ts), so the CLI's native schema engine is never run: scripts/postinstall.mjs
+// names a stand-in that refuses, as Prisma 7's CLI would otherwise download the engine from a
+// host no machine here reaches.
 import { defineConfig } from 'prisma/config';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-
-// Without a resolvable url the 6.x CLI falls back to the native engine and tries a download.
-// (An empty DATABASE_URL, as `DATABASE_URL= npm ...` sets it, counts as unset.)
-process.env.DATABASE_URL ||= 'postgresql://placeholder@localhost:5432/placeholder';
 
 export default defineConfig({
   schema: 'prisma/schema.prisma',
-  engine: 'js',
-  experimental: { adapter: true },
-  async adapter() {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const { PrismaPGlite } = await import('pglite-prisma-adapter');
-    return new PrismaPGlite(new PGlite()) as unknown as SqlMigrationAwareDriverAdapterFactory;
-  },
+  migrations: { path: 'prisma/migrations' },
 });

@@ -83,8 +83,8 @@ async function buildDashboard() {
 /** Declarations of the package entry points (development installs only: needs TypeScript). */
 async function buildDeclarations() {
   try {
-    require.resolve('typescript');
-    require.resolve('tsx');
+    // Dev dependencies; a production install may still hold typescript and tsx (peers of others).
+    for (const tool of ['typescript', 'tsx', 'rollup-plugin-dts']) require.resolve(tool);
   } catch {
     return; // a production install: no declarations needed to serve
   }

@@ -17,7 +17,6 @@ import { applyMigrations } from './migrate.ts';
 import { openPGlite, pgliteSessions } from './pglite.ts';
 import { createDedicatedExecutor, createPostgresPool, LEASE_CONNECTION_NAME, LEDGER_DEFERRED_CONNECTION_NAME, postgresSessions } from './postgres.ts';
 import type { WithSqlSession } from './sql-session.ts';
-import { releasingFailedTransactionEnds } from './transaction-release.ts';
 
 export type { PrismaClient };
 
@@ -88,7 +87,7 @@ interface Driver {
 async function openDriver(options: OpenDatabaseOptions, log: (msg: string) => void): Promise<Driver> {
   if (options.databaseUrl) {
     const pool = createPostgresPool(options.databaseUrl, log);
-    const prisma = new PrismaClient({ adapter: releasingFailedTransactionEnds(new PrismaPg(pool)) });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const writer = createDedicatedExecutor(options.databaseUrl, log);
     const deferred = createDedicatedExecutor(options.databaseUrl, log, LEDGER_DEFERRED_CONNECTION_NAME, { deferredCommit: true });
     const lease = createDedicatedExecutor(options.databaseUrl, log, LEASE_CONNECTION_NAME);

@@ -18,5 +18,5 @@ export type {
   RepriceRun,
   IdempotencyRecord,
 } from './generated/client.ts';
-export { multiRowInsert, rawParam, MAX_BIND_PARAMS } from './raw-insert.ts';
+export { multiRowInsert, MAX_BIND_PARAMS } from './raw-insert.ts';
 export type { RawColumn } from './raw-insert.ts';

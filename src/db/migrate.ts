@@ -1,5 +1,5 @@
 // Applies prisma/migrations/*/migration.sql at start-up, the way `prisma migrate deploy` would
-// (Prisma 6.19's own deploy fails or hangs through driver adapters; see docs/operations.md, Migrations):
+// (Prisma's own deploy needs its native engine, which no machine here can download; see docs/operations.md):
 // - under Prisma's advisory lock (72707369), so concurrent starters wait for each other;
 // - each pending migration in its own transaction, recorded in `_prisma_migrations` with Prisma's
 //   columns and the sha256 hex of the file bytes, so Prisma's `migrate status`/`deploy` agree;

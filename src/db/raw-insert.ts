@@ -1,9 +1,6 @@
 // Multi-row INSERTs through prisma.$executeRawUnsafe, for group commits of append-only rows.
-//
-// Prisma 6.19 sends a Prisma.Decimal *parameter* of a raw query through float64 (on both
-// adapters, tagged $queryRaw included): 1234567890.1234567891 arrives as 1234567890.1234567.
-// Decimals therefore go as strings with an explicit ::numeric cast. (The ORM API is exact.)
-import { Prisma } from './generated/client.ts';
+// A Prisma.Decimal parameter keeps its exact value (Prisma 7; 6.19 sent it through float64, and
+// test/db/data-round-trip.test.ts guards that it stays exact).
 
 export interface RawColumn {
   /** Column name as in the schema (quoted in the SQL). */
@@ -14,11 +11,6 @@ export interface RawColumn {
 
 /** PostgreSQL's limit on bind parameters in one statement. */
 export const MAX_BIND_PARAMS = 65_535;
-
-/** A raw query parameter that keeps its exact value on both adapters. */
-export function rawParam(value: unknown): unknown {
-  return Prisma.Decimal.isDecimal(value) ? (value as Prisma.Decimal).toFixed() : value;
-}
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
@@ -41,7 +33,7 @@ export function multiRowInsert(
       throw new Error(`multiRowInsert: row ${r} has ${row.length} values for ${columns.length} columns`);
     }
     const slots = columns.map((column, c) => {
-      params.push(rawParam(row[c]));
+      params.push(row[c]);
       return column.cast ? `$${params.length}::${column.cast}` : `$${params.length}`;
     });
     return `(${slots.join(', ')})`;

@@ -2,7 +2,7 @@
 // multi-row inserts with parameters, Decimal and timestamptz round-trips, error kinds.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbErrorKind, multiRowInsert, openDatabase, Prisma, rawParam } from '../../src/db/index.ts';
+import { dbErrorKind, multiRowInsert, openDatabase, Prisma } from '../../src/db/index.ts';
 import type { Database } from '../../src/db/index.ts';
 import { freshDatabase } from '../helpers/database.ts';
 import type { FreshDatabase } from '../helpers/database.ts';
@@ -55,13 +55,10 @@ describe('raw SQL escape hatch', () => {
     expect(viaOrm[0]?.costUsd).toBeInstanceOf(Prisma.Decimal);
   });
 
-  it('documents the trap: a Decimal raw parameter goes through float64 (hence rawParam)', async () => {
+  it('keeps a Decimal raw parameter exact (Prisma 6.19 sent it through float64)', async () => {
     const exact = new Prisma.Decimal('1234567890.1234567891');
-    const [lossy] = await db.prisma.$queryRawUnsafe<{ v: Prisma.Decimal }[]>('SELECT $1::numeric AS v', exact);
-    const [kept] = await db.prisma.$queryRawUnsafe<{ v: Prisma.Decimal }[]>('SELECT $1::numeric AS v', rawParam(exact));
+    const [kept] = await db.prisma.$queryRawUnsafe<{ v: Prisma.Decimal }[]>('SELECT $1::numeric AS v', exact);
     expect(kept?.v.toFixed(10)).toBe('1234567890.1234567891');
-    // If this starts failing, Prisma fixed it and rawParam is no longer needed.
-    expect(lossy?.v.toFixed(10)).not.toBe('1234567890.1234567891');
   });
 
   it('returns the same JS types from raw queries on both databases', async () => {
@@ -69,7 +66,7 @@ describe('raw SQL escape hatch', () => {
       `SELECT sum("costUsd") AS cost, max("createdAt") AS at, count(*) AS n, sum("inputTokens") AS tokens,
               min(api::text) AS api, $1::numeric AS param
          FROM "UsageRecord" WHERE "userId" = $2::uuid`,
-      rawParam(new Prisma.Decimal('2.5')),
+      new Prisma.Decimal('2.5'),
       userId,
     );
     expect(row?.cost).toBeInstanceOf(Prisma.Decimal);
