@@ -3,7 +3,7 @@
 // and the build), `npm run build`, then `npm start` (plain node on dist/) in production mode
 // against the simulator; on PostgreSQL, two instances share one database as compose runs them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,7 +30,9 @@ beforeAll(async () => {
   // What a clean clone holds (tracked and new, never ignored files such as node_modules or dist).
   const { stdout } = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   for (const file of stdout.split('\0').filter(Boolean)) {
-    if (file.startsWith('test/') || !existsSync(join(root, file))) continue;
+    // A symlink is not copied: a node_modules linked from elsewhere (which `node_modules/` in
+    // .gitignore does not match) would let this folder's npm ci empty the folder it points to.
+    if (file.startsWith('test/') || !existsSync(join(root, file)) || lstatSync(join(root, file)).isSymbolicLink()) continue;
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(root, file), join(dir, file));
   }
