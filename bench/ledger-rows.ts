@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../src/db/index.ts';
 import { createLedger } from '../src/domain/ledger/ledger.ts';
+import { pendingRow } from '../src/domain/generation/attempt-row.ts';
 import type { UsageRow } from '../src/domain/ledger/usage-row.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { freshDatabase } from '../test/helpers/database.ts';
@@ -30,13 +31,13 @@ const statements = { durable: 0, deferred: 0 };
 const ledger = createLedger({ db, logger: createLogger('error'), onCommit: (durable) => void (durable ? statements.durable++ : statements.deferred++) });
 const ownerId = randomUUID();
 
-const pending = (): UsageRow => ({
-  id: randomUUID(), callId: randomUUID(), attempt: 1, ownerId, userId, apiKeyId: null, teamId: null, tags: null, requestedModel: 'openai/gpt-5.5',
-  servedModel: null, api: 'CHAT_COMPLETIONS', gatewayId: 'default', status: 'PENDING', errorCode: null, upstreamStatus: null, streamed: false,
-  transport: 'trpc-http', surface: 'TRPC', inputTokens: 5, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, totalTokens: 5,
-  costUsd: null, priceVersionId: null, latencyMs: 0, timeToFirstTokenMs: null, cacheStatus: null, upstreamLogId: null, idempotencyKey: null,
-  conversationId: null, usageEstimated: false, finishReason: null, cacheHit: false, cacheSavedUsd: null, neurons: null, createdAt: new Date(), finishedAt: null,
-});
+const who = { principal: { userId, role: 'USER' as const }, transport: 'trpc-http' };
+/** A call's PENDING row, as the call runner writes it (attempt-row.ts). */
+const pending = (): UsageRow => {
+  const id = randomUUID();
+  const request = { model: 'openai/gpt-5.5', messages: [{ role: 'user' as const, content: 'hello' }], gatewayId: 'default', eventId: id };
+  return pendingRow(request, 'CHAT_COMPLETIONS', who, { id, callId: randomUUID(), attempt: 1, startedAt: performance.now(), createdAt: new Date(), inputEstimate: 5 }, false, ownerId);
+};
 
 /** One lane: begin, the upstream's ~1 ms, finish; n times. */
 async function lane(n: number): Promise<void> {
@@ -44,7 +45,7 @@ async function lane(n: number): Promise<void> {
     const row = pending();
     await ledger.begin(row);
     await new Promise((resolve) => setTimeout(resolve, 1));
-    await ledger.finish({ ...row, status: 'OK', servedModel: row.requestedModel, outputTokens: 7, totalTokens: 12, costUsd: '0.0000123400', latencyMs: 3, finishReason: 'stop', finishedAt: new Date() });
+    await ledger.finish({ ...row, status: 'OK', outputTokens: 7, totalTokens: 12, usageEstimated: false, costUsd: '0.0000123400', latencyMs: 3, finishReason: 'stop', finishedAt: new Date() });
   }
 }
 
