@@ -1,5 +1,6 @@
 // Retry policy: only before any byte reached the caller, on 429/502/503/504 and connection
 // errors, bounded, full-jitter exponential backoff that never undercuts `retry-after`.
+import { backoffDelay } from '../platform/backoff.ts';
 import type { UpstreamError } from './errors.ts';
 
 export interface RetryPolicy {
@@ -13,7 +14,7 @@ export interface RetryPolicy {
 export function retryDelay(error: UpstreamError, attempt: number, policy: RetryPolicy, random = Math.random): number | undefined {
   if (!error.retryable || attempt >= policy.maxRetries) return undefined;
   if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxDelayMs) return undefined;
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  const ceiling = backoffDelay(attempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs });
   const jittered = Math.round(random() * ceiling);
   return Math.max(jittered, error.retryAfterMs ?? 0);
 }

@@ -6,6 +6,7 @@
 // BUDGET_WEBHOOK_SECRET.
 import { createHmac } from 'node:crypto';
 import type { PrismaClient } from '../../db/index.ts';
+import { backoffDelay } from '../../platform/backoff.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { toBudgetEventView, webhookBody } from './views.ts';
 import type { WebhookPort } from './webhook-port.ts';
@@ -45,7 +46,7 @@ export function createWebhookDelivery({ prisma, webhooks, secret, logger, retryB
   let again = false;
   let stopped = false;
 
-  const delayAfter = (attempts: number) => Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempts, 30));
+  const delayAfter = (attempts: number) => backoffDelay(attempts, { baseMs: retryBaseMs, maxMs: retryMaxMs });
 
   async function deliver(id: string): Promise<void> {
     const row = await prisma.budgetEvent.findUnique({ where: { id } });

@@ -12,6 +12,7 @@
 // kept waiting behind a PENDING row nobody owns.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dbErrorKind, type PrismaClient } from '../../db/index.ts';
+import { backoffDelay, type Backoff } from '../../platform/backoff.ts';
 import { AppError } from '../../platform/errors.ts';
 import { inputHash } from './input-hash.ts';
 
@@ -36,6 +37,9 @@ export interface IdempotentCall<T> {
   run(): Promise<T>;
 }
 
+/** The owner's background writes: from 100 ms, doubling, to 2 s. */
+const WRITE_RETRY: Backoff = { baseMs: 100, maxMs: 2_000 };
+
 const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
 /** JSON.parse reviver: the views' timestamps back to Dates. */
 const reviveDates = (key: string, value: unknown): unknown =>
@@ -46,12 +50,12 @@ export function createIdempotency({ prisma, pendingLeaseMs, ttlMs = IDEMPOTENCY_
 
   /** A write the key's owner must make, retried in the background until it succeeds or `until` passes. */
   function eventually(write: () => Promise<unknown>, until: number): void {
-    let delay = 100;
+    let failures = 0;
     const attempt = (): void =>
       void write().catch(() => {
+        const delay = backoffDelay(failures++, WRITE_RETRY);
         if (now() + delay >= until) return;
         setTimeout(attempt, delay).unref();
-        delay = Math.min(delay * 2, 2_000);
       });
     attempt();
   }

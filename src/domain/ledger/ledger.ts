@@ -25,6 +25,7 @@
 //   `assertWritable` refuses new calls (UNAVAILABLE) before any upstream byte, and a probe
 //   (SELECT 1 every PROBE_MS) notices the database's return within a fraction of a second.
 import { dbErrorKind, type Database } from '../../db/index.ts';
+import { backoffDelay, type Backoff } from '../../platform/backoff.ts';
 import { unavailable } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { UsageRow } from './usage-row.ts';
@@ -100,9 +101,10 @@ const MAX_BATCH = 1_000;
 const WRITE_ATTEMPTS = 3;
 /** How often a down ledger checks whether its database is back. */
 export const PROBE_MS = 250;
-/** Backoff of a finish that could not be written: from RETRY_MIN_MS, doubling, to RETRY_MAX_MS. */
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 1_000;
+/** Backoff of a finish that could not be written: from 100 ms, doubling, to 1 s. */
+const RETRY: Backoff = { baseMs: 100, maxMs: 1_000 };
+/** Backoff of a single row's retried serialization failure. */
+const SERIALIZATION_RETRY: Backoff = { baseMs: 20, maxMs: 1_000 };
 
 /** begin: the write-ahead; finish: a PENDING row finalised; late: a final row whose begin failed; record: a final row as it is. */
 type Op = 'begin' | 'record' | 'finish' | 'late';
@@ -225,7 +227,7 @@ export function createLedger({ db, logger, onWritten, onCommit }: LedgerOptions)
         return;
       } catch (error) {
         if (attempt >= WRITE_ATTEMPTS || !isSerialization(error)) throw error;
-        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, SERIALIZATION_RETRY)));
       }
     }
   }
@@ -265,7 +267,7 @@ export function createLedger({ db, logger, onWritten, onCommit }: LedgerOptions)
         } else {
           p.failures++;
           if (p.failures === 1) logger.warn('ledger write failed on the connection; retrying until written', { op: p.op, id: p.row.id, cause: error });
-          requeue(p, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (p.failures - 1)));
+          requeue(p, backoffDelay(p.failures - 1, RETRY));
         }
       } else {
         // The database refuses this row itself: it can never be written; its caller fails.
