@@ -39,6 +39,8 @@ export interface IdempotentCall<T> {
 
 /** The owner's background writes: from 100 ms, doubling, to 2 s. */
 const WRITE_RETRY: Backoff = { baseMs: 100, maxMs: 2_000 };
+/** A second caller polling for the first's answer: from 10 ms, doubling, to 250 ms. */
+const OWNER_POLL: Backoff = { baseMs: 10, maxMs: 250 };
 
 const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
 /** JSON.parse reviver: the views' timestamps back to Dates. */
@@ -63,7 +65,7 @@ export function createIdempotency({ prisma, pendingLeaseMs, ttlMs = IDEMPOTENCY_
   async function execute<T>(call: IdempotentCall<T>): Promise<T> {
     const hash = inputHash(call.operation, call.input);
     const id = { userId_key: { userId: call.userId, key: call.key } };
-    let delay = 10;
+    let waits = 0;
     for (;;) {
       call.signal?.throwIfAborted();
       const createdAt = new Date(now());
@@ -94,8 +96,7 @@ export function createIdempotency({ prisma, pendingLeaseMs, ttlMs = IDEMPOTENCY_
           return JSON.parse(JSON.stringify(existing.result), reviveDates) as T;
         }
         // The first call is still running (here or on another instance): wait for it.
-        await sleep(delay, undefined, call.signal ? { signal: call.signal } : undefined);
-        delay = Math.min(delay * 2, 250);
+        await sleep(backoffDelay(waits++, OWNER_POLL), undefined, call.signal ? { signal: call.signal } : undefined);
         continue;
       }
       // This call owns the key.
