@@ -7,7 +7,7 @@ import type { Generation } from '../domain/generation/generation-view.ts';
 import { badInput, type AppError } from '../platform/errors.ts';
 import { errorBody } from './error-envelopes.ts';
 import type { CompatRoute, Json } from './route.ts';
-import { isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
+import { capAsSent, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
 
 const blocksOf = (content: unknown, field: string): unknown[] => {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -73,7 +73,7 @@ export const messagesFormat: SdkFormat = {
         ...(system !== '' && { system }),
         ...(maxTokens !== undefined && { maxTokens }),
       },
-      extraBody: passthrough(body, { system: body.system, messages: body.messages, max_tokens: body.max_tokens }),
+      extraBody: passthrough(body, { system: body.system, messages: body.messages, ...capAsSent(body, 'max_tokens') }),
       stream: streamFlag(body),
     };
   },

@@ -7,7 +7,7 @@ import type { Generation } from '../domain/generation/generation-view.ts';
 import { badInput, type AppError } from '../platform/errors.ts';
 import { errorBody } from './error-envelopes.ts';
 import type { CompatRoute, Json } from './route.ts';
-import { contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
+import { capAsSent, contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
 
 /** Chat Completions parts: text, and image_url ({url} or a bare string). */
 const partsOf = (content: unknown, field: string) =>
@@ -62,9 +62,9 @@ export const chatCompletionsFormat: SdkFormat = {
     const includeUsage = isRecord(options) && options.include_usage === true;
     return {
       input: { model: body.model, messages: body.messages.map(messageOf), ...(maxTokens !== undefined && { maxTokens }) },
-      // The original messages and cap go as sent; streams always ask for usage.
+      // The original messages and cap go as sent (no cap: the reserved one); streams always ask for usage.
       extraBody: passthrough(body, {
-        max_tokens: body.max_tokens,
+        ...capAsSent(body, 'max_tokens', ['max_completion_tokens']),
         ...(stream && { stream_options: { ...(isRecord(options) ? options : {}), include_usage: true } }),
       }),
       stream,

@@ -6,7 +6,7 @@ import type { Generation } from '../domain/generation/generation-view.ts';
 import { badInput } from '../platform/errors.ts';
 import { openAiErrorFrame } from './openai-chat.ts';
 import type { CompatRoute, Json } from './route.ts';
-import { contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
+import { capAsSent, contentOf, isRecord, optionalInt, passthrough, serveGeneration, streamFlag, type SdkFormat } from './sdk-generation.ts';
 
 /** Responses parts: input_text / output_text, and input_image (its image_url). */
 const partsOf = (content: unknown, field: string) =>
@@ -54,7 +54,7 @@ export const responsesFormat: SdkFormat = {
         ...(typeof body.instructions === 'string' && body.instructions !== '' && { system: body.instructions }),
         ...(maxTokens !== undefined && { maxTokens }),
       },
-      extraBody: passthrough(body, { instructions: body.instructions, input: body.input, max_output_tokens: body.max_output_tokens }),
+      extraBody: passthrough(body, { instructions: body.instructions, input: body.input, ...capAsSent(body, 'max_output_tokens') }),
       stream: streamFlag(body),
     };
   },

@@ -43,6 +43,16 @@ export function passthrough(body: Json, built: Json): Json {
   return { ...rest, ...built };
 }
 
+/**
+ * The output cap in the upstream body: the caller's own, as sent (`field`, or one of its
+ * `alternatives` such as max_completion_tokens, then `field` is left out); without one, nothing
+ * here, so the built body's cap goes upstream: the model's output cap, the one reserved.
+ */
+export function capAsSent(body: Json, field: string, alternatives: readonly string[] = []): Json {
+  const sent = [field, ...alternatives].some((name) => body[name] !== undefined && body[name] !== null);
+  return sent ? { [field]: body[field] } : {};
+}
+
 /** An optional positive integer field (a token cap). */
 export function optionalInt(body: Json, field: string): number | undefined {
   const value = body[field];

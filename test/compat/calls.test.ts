@@ -136,7 +136,8 @@ describe('passthrough, headers, idempotency', () => {
     await openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming);
     const sent = sim().requests.at(-1)!.body as Record<string, unknown>;
     expect(sent).toMatchObject({ ...unknown, temperature: 0.3, messages: body.messages, model: MODEL });
-    expect(sent).not.toHaveProperty('max_tokens');
+    // No cap from the caller: the model's output cap (DEFAULT_MAX_OUTPUT_TOKENS here), the one reserved, goes upstream.
+    expect(sent.max_tokens).toBe(8192);
 
     await openai.responses.create({ model: MODEL, input: 'hi', ...unknown } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
     expect(sim().requests.at(-1)!.body).toMatchObject({ ...unknown, input: 'hi' });
@@ -156,14 +157,64 @@ describe('passthrough, headers, idempotency', () => {
     const first = await openai.chat.completions.create({ model: MODEL, messages }, { headers }).withResponse();
     expect(first.response.headers.get('x-ratelimit-remaining-requests')).toBe('99');
     const again = await openai.chat.completions.create({ model: MODEL, messages }, { headers });
-    expect(again.choices[0]!.message.content).toBe(first.data.choices[0]!.message.content);
-    expect(again.usage).toMatchObject({ prompt_tokens: first.data.usage!.prompt_tokens, completion_tokens: first.data.usage!.completion_tokens });
+    // The repeat is the first reply itself: the same id, model, content and usage.
+    expect(again).toEqual(first.data);
     const rows = await rowsOf(userId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ gatewayId: 'gw-compat', tags: { app: 'billing', tier: 2 }, idempotencyKey: 'compat-once-1' });
     expect(sim().requests.at(-1)!.headers['cf-aig-gateway-id']).toBe('gw-compat');
     const conflict = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'another input' }] }, { headers }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(OpenAI.ConflictError);
+  });
+});
+
+describe('caps and idempotent repeats on every SDK surface', () => {
+  it('a call without a cap sends the reserved cap upstream; a cap under either OpenAI name goes as sent, alone', async () => {
+    const { key } = await createUserWithKey(server, 'caps@example.com');
+    const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    const sent = () => sim().requests.at(-1)!.body as Record<string, unknown>;
+    await openai.responses.create({ model: MODEL, input: 'no cap' });
+    expect(sent().max_output_tokens).toBe(8192);
+    await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'new name' }], max_completion_tokens: 33 });
+    expect(sent()).toMatchObject({ max_completion_tokens: 33 });
+    expect(sent()).not.toHaveProperty('max_tokens');
+    await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'old name' }], max_tokens: 44 });
+    expect(sent()).toMatchObject({ max_tokens: 44 });
+    expect(sent()).not.toHaveProperty('max_completion_tokens');
+  });
+
+  it('a repeat with the same Idempotency-Key is the first reply, byte for byte, streams included; nothing more upstream or in the ledger', async () => {
+    const { userId, key } = await createUserWithKey(server, 'repeats@example.com');
+    const post = async (path: string, body: Record<string, unknown>, idempotencyKey: string) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey, 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const calls = [
+      ['/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'repeat me' }] }],
+      ['/v1/chat/completions', { model: MODEL, stream: true, messages: [{ role: 'user', content: 'repeat my stream' }] }],
+      ['/v1/responses', { model: MODEL, input: 'repeat me' }],
+      ['/v1/responses', { model: MODEL, input: 'repeat my stream', stream: true }],
+      ['/v1/messages', { model: CLAUDE, max_tokens: 50, messages: [{ role: 'user', content: 'repeat me' }] }],
+      ['/v1/messages', { model: CLAUDE, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'repeat my stream' }] }],
+    ] as const;
+    const upstream = sim().requests.length;
+    for (const [i, [path, body]] of calls.entries()) {
+      const first = await post(path, body, `repeat-${i}`);
+      expect(first.status, path).toBe(200);
+      const again = await post(path, body, `repeat-${i}`);
+      expect(again, `${path} ${'stream' in body ? 'stream' : ''}`).toEqual(first);
+    }
+    expect(sim().requests.length - upstream).toBe(calls.length);
+    expect(await rowsOf(userId)).toHaveLength(calls.length);
+    // The same key for a stream and a call that is not one, or for another body: a conflict.
+    const [path, body] = calls[1];
+    const conflict = await post(path, { ...body, messages: [{ role: 'user', content: 'another' }] }, 'repeat-1');
+    expect(conflict.status).toBe(409);
+    expect((await post(path, { ...body, stream: false }, 'repeat-1')).status).toBe(409);
   });
 });
 

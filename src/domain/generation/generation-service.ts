@@ -14,6 +14,9 @@ import { checkImages, DEFAULT_MAX_IMAGE_BYTES, toChatMessage } from './message-i
 import { assertFeaturesSupported } from './request-features.ts';
 import type { GenerateInput, GenerationOptions } from './schemas.ts';
 
+/** A generation as an idempotency key keeps it: with the wire of a keep-the-wire call. */
+type StoredGeneration = Generation & { wire?: string[] };
+
 export interface GenerationServiceDeps {
   runner: CallRunner;
   gateways: GatewayRegistry;
@@ -80,15 +83,51 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
 
   async function generate(principal: Principal, input: GenerateInput, call: CallOptions): Promise<Generation> {
     const idempotencyKey = idempotencyKeyOf(call, input);
-    const once = async () => {
+    const once = async (wired: CallOptions) => {
       const { messages, system } = conversationOf(input);
-      const prepared = await prepare(principal, input, messages, system, call);
-      return runner.complete(prepared, { ...call, principal, idempotencyKey });
+      const prepared = await prepare(principal, input, messages, system, wired);
+      return runner.complete(prepared, { ...wired, principal, idempotencyKey });
     };
-    if (!idempotency || !idempotencyKey) return once();
+    if (!idempotency || !idempotencyKey) return once(call);
+    return idempotent(principal, input, call, idempotencyKey, 'generate', once);
+  }
+
+  /**
+   * A call under an idempotency key: run once per (user, key, input), a repeat answered from the
+   * first. A keep-the-wire call (the SDK surfaces) stores its wire (the upstream's body, or each
+   * stream frame) beside its generation, and a repeat hands the same wire out again: the same
+   * reply, byte for byte, ids included.
+   */
+  async function idempotent(
+    principal: Principal,
+    input: GenerateInput,
+    call: CallOptions,
+    key: string,
+    operation: 'generate' | 'generateStream',
+    once: (wired: CallOptions) => Promise<Generation>,
+  ): Promise<Generation> {
     // The fields sent as they are belong to the input too: another body under the same key is a conflict.
     const hashed = call.extraBody ? { ...input, extraBody: call.extraBody } : input;
-    return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation: 'generate', input: hashed, signal: call.signal, generationIdOf: (g) => g.id, run: once });
+    let ran = false;
+    const stored = await idempotency!.run<StoredGeneration>({
+      userId: principal.userId,
+      key,
+      operation,
+      input: hashed,
+      signal: call.signal,
+      generationIdOf: (g) => g.id,
+      run: async () => {
+        ran = true;
+        const forward = call.wire;
+        if (!forward) return once(call);
+        const wire: string[] = [];
+        const generation = await once({ ...call, wire: (text) => (wire.push(text), forward(text)) });
+        return { ...generation, wire };
+      },
+    });
+    const { wire, ...generation } = stored;
+    if (!ran && wire) for (const text of wire) call.wire?.(text);
+    return generation;
   }
 
   async function* streamEvents(principal: Principal, input: GenerateInput, call: CallOptions, idempotencyKey: string | undefined): AsyncGenerator<GenerationEvent> {
@@ -98,9 +137,26 @@ export function createGenerationService({ runner, gateways, userSettings, maxMes
     yield { type: 'completed', generation };
   }
 
+  /**
+   * A keep-the-wire stream (the SDK surfaces) under an idempotency key: the whole stream is the
+   * idempotent unit; its frames go out as they come, and a repeat sends the stored frames.
+   */
+  async function* idempotentWireStream(principal: Principal, input: GenerateInput, call: CallOptions, key: string): AsyncGenerator<GenerationEvent> {
+    const generation = await idempotent(principal, input, call, key, 'generateStream', async (wired) => {
+      for await (const event of streamEvents(principal, input, wired, key)) if (event.type === 'completed') return event.generation;
+      throw new Error('the stream ended without its generation');
+    });
+    yield { type: 'completed', generation };
+  }
+
   /** The stream, stoppable at once by the caller's signal or by `return()` (a client that left). */
   function generateStream(principal: Principal, input: GenerateInput, call: CallOptions): AsyncIterableIterator<GenerationEvent> {
     const idempotencyKey = idempotencyKeyOf(call, input);
+    // Only the SDK surfaces' streams are idempotent (their own wire can be replayed); the contract's
+    // GraphQL and tRPC subscriptions record the key on their rows.
+    if (idempotency && idempotencyKey && call.wire) {
+      return abortableStream((signal) => idempotentWireStream(principal, input, { ...call, signal }, idempotencyKey), call.signal);
+    }
     return abortableStream((signal) => streamEvents(principal, input, { ...call, signal }, idempotencyKey), call.signal);
   }
 

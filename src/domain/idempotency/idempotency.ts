@@ -29,7 +29,7 @@ export interface IdempotencyDeps {
 export interface IdempotentCall<T> {
   userId: string;
   key: string;
-  operation: 'generate' | 'chat' | 'embed' | 'generateImage' | 'transcribe' | 'speak';
+  operation: 'generate' | 'generateStream' | 'chat' | 'embed' | 'generateImage' | 'transcribe' | 'speak';
   input: Record<string, unknown>;
   signal?: AbortSignal;
   /** The generation id of a result, kept beside it. */
