@@ -105,8 +105,9 @@ export async function serveGeneration(call: CompatCall, format: SdkFormat): Prom
     const out = frame ? frame(text) : text;
     if (out !== '') sink.write(out);
   };
-  const events = generation.generateStream(call.principal, input, call.options({ streaming: true, extraBody: parsed.extraBody, wire: write }));
-  // The wire carries the reply; iterating drives the call to its end (its row finalised).
-  for await (const event of events) void event;
+  const stream = generation.generateStream(call.principal, input, call.options({ streaming: true, extraBody: parsed.extraBody, wire: write }));
+  // The wire carries the reply; iterating drives the call to its end (its row finalised). Revoking
+  // or rotating the key ends it at once, as on every transport (the route's error frame, then the end).
+  for await (const event of call.services.liveStreams.revocable(call.principal, stream)) void event;
   await call.endEvents();
 }

@@ -167,4 +167,25 @@ describe('revocation ends streams within 1 s', () => {
     expect(result.error?.data?.appCode).toBe('UNAUTHENTICATED');
     expect(result.at - answered).toBeLessThan(1_000);
   });
+
+  // The drop-in SDK surfaces' streams (they ran on to their [DONE] after a revocation): the SDK's
+  // own error frame, then the end.
+  for (const [path, body, isError] of [
+    ['/v1/chat/completions', { model: 'openai/gpt-5.5', stream: true, messages: [{ role: 'user', content: SLOW }] }, (e: { data: string }) => isUnauthenticated(e.data)],
+    ['/v1/messages', { model: 'anthropic/claude-sonnet-4-5', max_tokens: 200, stream: true, messages: [{ role: 'user', content: SLOW }] }, (e: { event: string; data: string }) => e.event === 'error' && e.data.includes('authentication_error')],
+  ] as const) {
+    it(`${path} stream: revoke`, async () => {
+      const created = await adminKey({ name: `sdk ${path}` });
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${created.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      const stream = readSse(res.body!);
+      await stream.waitFor((e) => e.data.includes('w1'));
+      await server.trpc().apiKeys.revoke.mutate({ id: created.apiKey.id });
+      const answered = performance.now();
+      const error = await stream.waitFor(isError, 5_000);
+      expect(error.at - answered).toBeLessThan(1_000);
+      expect((await stream.ended) - answered).toBeLessThan(1_000);
+      expect(stream.events.filter((e) => e.at > error.at)).toEqual([]);
+    });
+  }
 });
