@@ -1,5 +1,5 @@
-// REDIS_URL set but Redis unreachable: a limited call is refused at once with RATE_LIMITED
-// (limit "unavailable", retryAfterMs), never passes unlimited, sends nothing upstream, writes no
+// REDIS_URL set but Redis unreachable: a limited call is refused at once with UNAVAILABLE (503,
+// retryAfterMs, Retry-After), never passes unlimited, sends nothing upstream, writes no
 // ledger row; the server keeps serving. A user without any limit needs no Redis and is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, postTrpc, startLimitServer, userWithKey, type LimitServer } from './helpers.ts';
@@ -24,8 +24,9 @@ describe('Redis down while REDIS_URL is set', () => {
     for (const r of results) {
       expect(r.ok).toBe(false);
       if (!r.ok) {
-        expect(r.status).toBe(429);
-        expect(r.error.data).toMatchObject({ appCode: 'RATE_LIMITED', limit: 'unavailable' });
+        // A dependency the call needs cannot take it: UNAVAILABLE, 503 (it was RATE_LIMITED, 429).
+        expect(r.status).toBe(503);
+        expect(r.error.data).toMatchObject({ appCode: 'UNAVAILABLE' });
         expect(r.error.data.retryAfterMs).toBeGreaterThan(0);
         expect(r.error.message).toMatch(/cannot be checked/);
       }
@@ -41,7 +42,10 @@ describe('Redis down while REDIS_URL is set', () => {
       body: JSON.stringify({ query: 'mutation($i: GenerateInput!) { generate(input: $i) { id } }', variables: { i: { model: MODEL, prompt: 'hi' } } }),
     });
     const body = (await gql.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
-    expect(body.errors[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'unavailable' });
+    expect(gql.status).toBe(503);
+    expect(body.errors[0]!.extensions).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(body.errors[0]!.extensions.retryAfterMs).toBeGreaterThan(0);
+    expect(gql.headers.get('retry-after')).not.toBeNull();
 
     // Still alive and serving.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);

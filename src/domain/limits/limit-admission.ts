@@ -6,7 +6,7 @@
 // committed, release gives it all back (the call never went upstream). A model outside the key's
 // allow-list is FORBIDDEN before anything is reserved, and so is an unpriced model under a USD
 // limit unless UNPRICED_MODELS=allow.
-import { AppError } from '../../platform/errors.ts';
+import { AppError, unavailable } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Admission, AdmissionRequest, Reservation } from '../generation/admission.ts';
@@ -88,17 +88,13 @@ export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlM
       try {
         result = await store.reserve({ subjects, reservationId, tokens, costUnits: unitsOf(worst.costUsd), ttlMs: reservationTtlMs });
       } catch (error) {
-        // Never let a call pass unlimited because the shared store is down: refuse, retryable.
+        // Never let a call pass unlimited because the shared store is down: refuse UNAVAILABLE (a
+        // dependency the call needs cannot take it now), retryable.
         // A timed-out reserve may still have been booked: undo it, best effort (else it lapses).
         void store.cancel(refs, reservationId).catch(() => undefined);
         onRefusal?.('unavailable');
         logger.error('limit store unavailable: call refused', { cause: error instanceof Error ? error : new Error(String(error)) });
-        throw new AppError(
-          'RATE_LIMITED',
-          'Rate limits and budgets cannot be checked right now (the shared limit store does not answer); retry later',
-          { retryAfterMs: UNAVAILABLE_RETRY_MS, limit: 'unavailable' },
-          { cause: error },
-        );
+        throw unavailable('Rate limits and budgets cannot be checked right now (the shared limit store does not answer); retry shortly', error, UNAVAILABLE_RETRY_MS);
       }
       if (!result.ok) throw refuse(result.level, result.limit, result.retryAfterMs);
       const { handle } = result;
