@@ -12,6 +12,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { LiveStreams } from '../domain/access/live-streams.ts';
 import type { Principal } from '../domain/access/principal.ts';
 import { GraphQLError, type DocumentNode } from 'graphql';
+import { toAppError } from '../platform/errors.ts';
 import { badInputError } from './errors.ts';
 import { rejected } from './sse-request-errors.ts';
 
@@ -43,8 +44,8 @@ interface Reservation {
 /** A refusal as graphql-sse's handler takes it from `authenticate`: [body, init]. */
 type Refusal = [string, { status: number; statusText: string; headers: Record<string, string> }];
 
-const refusal = (status: number, statusText: string, code: string, message: string, headers: Record<string, string> = {}): Refusal => [
-  JSON.stringify({ errors: [{ message, extensions: { code } }] }),
+const refusal = (status: number, statusText: string, code: string, message: string, headers: Record<string, string> = {}, extensions: Record<string, unknown> = {}): Refusal => [
+  JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }),
   { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } },
 ];
 const json = (...args: Parameters<typeof refusal>) => {
@@ -80,7 +81,13 @@ export function sseReservationsPlugin(options: SseReservationOptions): Plugin & 
     let principal: Principal;
     try {
       principal = await options.authenticate(request.headers.get('authorization'));
-    } catch {
+    } catch (error) {
+      // A key that cannot be checked now (its database does not answer) is not a bad key: 503.
+      const appError = toAppError(error);
+      if (appError.code === 'UNAVAILABLE') {
+        const retryAfterMs = Number(appError.details.retryAfterMs ?? 1_000);
+        return refusal(503, 'Service Unavailable', 'UNAVAILABLE', appError.message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }, { retryAfterMs });
+      }
       return refusal(401, 'Unauthorized', 'UNAUTHENTICATED', 'A valid API key is required (Authorization: Bearer <key>)', { 'www-authenticate': 'Bearer' });
     }
     const holder = principal.keyId ?? `user:${principal.userId}`;

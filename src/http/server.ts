@@ -146,7 +146,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     if (draining) {
       res.setHeader('connection', 'close');
       res.setHeader('retry-after', '1');
-      return sendJson(res, 503, { error: { code: 'INTERNAL', message: 'Server is shutting down: retry on another instance' } });
+      return sendJson(res, 503, { error: { code: 'UNAVAILABLE', message: 'Server is shutting down: retry on another instance', retryAfterMs: 1_000 } });
     }
     if (path === '/metrics') {
       if (!metricsAuthorized(req, deps.metricsToken)) {

@@ -34,7 +34,13 @@ describe.skipIf(!onPostgres)('PostgreSQL behind a fault proxy', () => {
   const backWithin = async (ms: number) => until('a call served again', async () => (await generate(server.url, key, 'back?')).code === 'OK', ms);
 
   it('refusing connections: calls are UNAVAILABLE (503, Retry-After) on tRPC and GraphQL, none reaches upstream once the ledger knows, every request that left has its row', async () => {
+    const cold = await userWithKey(server.url, 'cold-key@example.com'); // never used: not in the key cache
     proxy().down();
+    // A key that cannot be checked now is not a bad key: graphql-sse's reservation is 503 too (it was 401).
+    const reservation = await fetch(`${server.url}/graphql/stream`, { method: 'PUT', headers: { authorization: `Bearer ${cold.key}` } });
+    expect(reservation.status).toBe(503);
+    expect(reservation.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await reservation.json()) as { errors: Array<{ extensions: Record<string, unknown> }> }).errors[0]!.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterMs: expect.any(Number) });
     const first = await Promise.all(Array.from({ length: 5 }, (_, i) => generate(server.url, key, `outage ${i}`)));
     for (const a of first) {
       expect(a).toMatchObject({ status: 503, code: 'UNAVAILABLE', retryAfterHeader: expect.stringMatching(/^\d+$/) });

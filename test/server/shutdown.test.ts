@@ -18,6 +18,8 @@ describe('graceful shutdown', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const refused = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });
     expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ error: { code: 'UNAVAILABLE', retryAfterMs: 1_000 } });
     const generation = await inFlight;
     expect(generation.text).toBe('Echo: finish me');
     await closing;
