@@ -89,7 +89,7 @@ const envSchema = z.object({
   /** Where reconciliation reads Cloudflare's record: the logs API, the gateway's OpenTelemetry export, or both. */
   RECONCILE_SOURCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['logs', 'otlp', 'both']).default('logs')),
   /** Bearer token the gateway's OpenTelemetry export sends to /otlp/v1/traces (required for otlp and both). */
-  RECONCILE_OTLP_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').max(512).optional()),
+  RECONCILE_OTLP_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().max(512).optional()),
   /** The largest OTLP export body /otlp/v1/traces accepts (decoded). */
   RECONCILE_OTLP_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   /** OTLP export requests accepted per second (a burst of as many); more answer 429 with Retry-After. */
@@ -170,6 +170,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   }
   if (env.NODE_ENV === 'production' && env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) {
     throw new EnvError('Invalid environment: ADMIN_API_KEY must be at least 32 characters when NODE_ENV=production (use a long random value)');
+  }
+  if (env.NODE_ENV === 'production' && env.RECONCILE_OTLP_TOKEN && env.RECONCILE_OTLP_TOKEN.length < 16) {
+    throw new EnvError('Invalid environment: RECONCILE_OTLP_TOKEN must be at least 16 characters when NODE_ENV=production (use a long random value)');
   }
   if (env.RECONCILE_SOURCE !== 'logs' && !env.RECONCILE_OTLP_TOKEN) {
     throw new EnvError(`Invalid environment: RECONCILE_OTLP_TOKEN is required with RECONCILE_SOURCE=${env.RECONCILE_SOURCE} (it authenticates the gateway's OpenTelemetry export)`);

@@ -81,4 +81,11 @@ describe('NODE_ENV=production', () => {
     expect(() => loadEnv(production({ ADMIN_API_KEY: 'x'.repeat(32) }))).not.toThrow();
     expect(() => loadEnv({ GRAPHIQL: 'maybe' })).toThrow(/GRAPHIQL/);
   });
+
+  it('RECONCILE_OTLP_TOKEN: any bearer token outside production, at least 16 characters in it', () => {
+    expect(loadEnv({ RECONCILE_SOURCE: 'otlp', RECONCILE_OTLP_TOKEN: 'otlp-secret' }).RECONCILE_OTLP_TOKEN).toBe('otlp-secret');
+    expect(() => loadEnv(production({ RECONCILE_SOURCE: 'otlp', RECONCILE_OTLP_TOKEN: 'otlp-secret' }))).toThrow(/RECONCILE_OTLP_TOKEN must be at least 16 characters/);
+    expect(() => loadEnv(production({ RECONCILE_SOURCE: 'otlp', RECONCILE_OTLP_TOKEN: 'x'.repeat(16) }))).not.toThrow();
+    expect(() => loadEnv({ RECONCILE_SOURCE: 'both' })).toThrow(/RECONCILE_OTLP_TOKEN is required/);
+  });
 });
