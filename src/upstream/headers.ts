@@ -29,13 +29,28 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 const NEURONS = /^\d{1,14}(\.\d{1,6})?$/;
 /** A full model id from a routing header (the same shape as a requested one). */
 const ROUTED_MODEL = /^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
+/** A provider slug (cf-aig-provider: openai, anthropic, google-ai-studio, workers-ai, ...). */
+const PROVIDER = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+
+/**
+ * The served model's full id. The Auto Router names it in cf-aig-routed-model; a dynamic route in
+ * cf-aig-model, with the provider in cf-aig-provider: a bare name there ("claude-sonnet-4-5")
+ * becomes the full id ("anthropic/claude-sonnet-4-5"), so it prices and checks as the catalogue's.
+ */
+function servedModelOf(headers: IncomingHttpHeaders): string | undefined {
+  const routed = first(headers['cf-aig-routed-model'])?.trim();
+  if (routed) return routed;
+  const model = first(headers['cf-aig-model'])?.trim();
+  if (!model) return undefined;
+  const provider = first(headers['cf-aig-provider'])?.trim();
+  return !model.includes('/') && provider && PROVIDER.test(provider) ? `${provider}/${model}` : model;
+}
 
 export function readGatewayMeta(headers: IncomingHttpHeaders): { cacheStatus?: string; upstreamLogId?: string; routedModel?: string; neurons?: string } {
   const meta: { cacheStatus?: string; upstreamLogId?: string; routedModel?: string; neurons?: string } = {};
   const cacheStatus = first(headers['cf-aig-cache-status']);
   const logId = first(headers['cf-aig-log-id']);
-  // The Auto Router names its choice in cf-aig-routed-model; dynamic routes in cf-aig-model.
-  const routed = (first(headers['cf-aig-routed-model']) ?? first(headers['cf-aig-model']))?.trim();
+  const routed = servedModelOf(headers);
   const neurons = first(headers['cf-ai-neurons'])?.trim();
   if (cacheStatus) meta.cacheStatus = cacheStatus.toUpperCase();
   if (logId) meta.upstreamLogId = logId;

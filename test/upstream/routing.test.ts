@@ -6,6 +6,7 @@ import { parseRetryAfter } from '../../src/upstream/errors.ts';
 import { retryDelay } from '../../src/upstream/retry.ts';
 import { UpstreamError } from '../../src/upstream/errors.ts';
 import { createRouter, parseModelRoutes } from '../../src/upstream/routing.ts';
+import { readGatewayMeta } from '../../src/upstream/headers.ts';
 
 describe('routing', () => {
   it('defaults: anthropic/* -> MESSAGES, the rest -> CHAT_COMPLETIONS; longest prefix wins; "*" is the fallback', () => {
@@ -51,5 +52,18 @@ describe('retry policy', () => {
     expect(parseRetryAfter('3')).toBe(3000);
     expect(parseRetryAfter(new Date(Date.now() + 10_000).toUTCString())).toBeGreaterThan(8_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('the served model from the routing headers', () => {
+  it('cf-aig-routed-model first; a dynamic route\'s bare cf-aig-model takes its cf-aig-provider; a full id stays as sent', () => {
+    expect(readGatewayMeta({ 'cf-aig-routed-model': 'openai/gpt-5.6-luna', 'cf-aig-model': 'ignored' }).routedModel).toBe('openai/gpt-5.6-luna');
+    expect(readGatewayMeta({ 'cf-aig-model': 'claude-sonnet-4-5', 'cf-aig-provider': 'anthropic' }).routedModel).toBe('anthropic/claude-sonnet-4-5');
+    expect(readGatewayMeta({ 'cf-aig-model': 'openai/gpt-5.5', 'cf-aig-provider': 'openai' }).routedModel).toBe('openai/gpt-5.5');
+    expect(readGatewayMeta({ 'cf-aig-model': '@cf/meta/llama-3.3-70b-instruct-fp8-fast', 'cf-aig-provider': 'workers-ai' }).routedModel).toBe('@cf/meta/llama-3.3-70b-instruct-fp8-fast');
+    // without a usable provider, the name as sent; a value that is no model id, nothing
+    expect(readGatewayMeta({ 'cf-aig-model': 'gpt-5.5' }).routedModel).toBe('gpt-5.5');
+    expect(readGatewayMeta({ 'cf-aig-model': 'gpt-5.5', 'cf-aig-provider': 'open ai/../x' }).routedModel).toBe('gpt-5.5');
+    expect(readGatewayMeta({ 'cf-aig-model': 'bad model\u0000' }).routedModel).toBeUndefined();
   });
 });
