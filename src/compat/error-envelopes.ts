@@ -41,10 +41,13 @@ const ANTHROPIC_TYPE: Record<ErrorCode, string> = {
 /** Codes no retry can fix: the SDKs are told not to retry them. */
 const FINAL: ReadonlySet<ErrorCode> = new Set(['BUDGET_EXCEEDED', 'IDEMPOTENCY_CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_INPUT', 'NOT_FOUND', 'GUARDRAIL_BLOCKED']);
 
+/** Upstream errors answered with the upstream's own status (a guardrail block: its 424 or 422). */
+const UPSTREAM_STATUS: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_ERROR', 'UPSTREAM_TIMEOUT', 'GUARDRAIL_BLOCKED']);
+
 /** The status: the upstream's own for upstream errors that carry one, else the code's. */
 export function statusOf(error: AppError): number {
   const upstream = error.details.upstreamStatus;
-  if ((error.code === 'UPSTREAM_ERROR' || error.code === 'UPSTREAM_TIMEOUT') && typeof upstream === 'number' && upstream >= 400 && upstream <= 599) return upstream;
+  if (UPSTREAM_STATUS.has(error.code) && typeof upstream === 'number' && upstream >= 400 && upstream <= 599) return upstream;
   return HTTP_STATUS[error.code];
 }
 

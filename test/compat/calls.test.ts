@@ -116,14 +116,22 @@ describe('errors in each SDK envelope', () => {
     const error = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'refuse me [[fault:provider_error]]' }] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    // A guardrail block keeps the gateway's own status too (424), with its own code, never retried.
+    const blocked = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'block me [[fault:guardrail]]' }] }).withResponse().catch((e: unknown) => e);
+    expect((blocked as InstanceType<typeof OpenAI.APIError>).status).toBe(424);
+    expect((blocked as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: 'GUARDRAIL_BLOCKED' });
+    expect((blocked as InstanceType<typeof OpenAI.APIError>).headers?.get('x-should-retry')).toBe('false');
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: key, maxRetries: 0 });
+    const aBlocked = await anthropic.messages.create({ model: CLAUDE, max_tokens: 10, messages: [{ role: 'user', content: 'block me [[fault:guardrail]]' }] }).catch((e: unknown) => e);
+    expect((aBlocked as InstanceType<typeof Anthropic.APIError>).status).toBe(424);
     // Two 503s, then the answer: three upstream attempts, three rows of one call.
     sim().injectFault({ type: 'server_error', status: 503 }, { times: 2, match: (r) => r.headers['authorization'] !== undefined && JSON.stringify(r.body).includes('retry me') });
     const answer = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'retry me' }] });
     expect(answer.choices[0]!.message.content).toBe('Echo: retry me');
     const rows = await rowsOf(userId);
-    expect(rows.map((r) => [r.status, r.surface])).toEqual([['ERROR', 'OPENAI'], ['ERROR', 'OPENAI'], ['ERROR', 'OPENAI'], ['OK', 'OPENAI']]);
-    expect(new Set(rows.slice(1).map((r) => r.callId)).size).toBe(1);
-    expect(rows.slice(1).map((r) => r.attempt)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => [r.status, r.surface])).toEqual([['ERROR', 'OPENAI'], ['ERROR', 'OPENAI'], ['ERROR', 'ANTHROPIC'], ['ERROR', 'OPENAI'], ['ERROR', 'OPENAI'], ['OK', 'OPENAI']]);
+    expect(new Set(rows.slice(3).map((r) => r.callId)).size).toBe(1);
+    expect(rows.slice(3).map((r) => r.attempt)).toEqual([1, 2, 3]);
   });
 });
 
