@@ -1,7 +1,8 @@
 // POST /v1/embeddings: OpenAI's Embeddings wire format over the `embed` operation (the same
 // pipeline, limits and ledger row as GraphQL's and tRPC's embed). `input` is a string or a list of
 // strings (token arrays are refused: Switchboard bounds and records text); `encoding_format`
-// "base64" gives float32 little-endian vectors as the SDK expects; `dimensions` passes on.
+// "base64" gives float32 little-endian vectors as the SDK expects; `dimensions` passes on, and so
+// does every field Switchboard does not read (`user`, new parameters), as they are.
 import { embedInput } from '../domain/modalities/schemas.ts';
 import { parseInput } from '../domain/validation.ts';
 import { badInput } from '../platform/errors.ts';
@@ -30,7 +31,9 @@ export const embeddingsRoute: CompatRoute = {
       encoding,
       ...call.headerInput(),
     });
-    const result = await call.services.modalities.embed(call.principal, input, call.options({ streaming: false }));
+    // Upstream is asked for floats (base64 is made here), so encoding_format stays behind.
+    const { model: _model, input: _input, encoding_format: _encoding, dimensions: _dimensions, ...unread } = body;
+    const result = await call.services.modalities.embed(call.principal, input, call.options({ streaming: false, ...(Object.keys(unread).length > 0 && { extraBody: unread }) }));
     const vectors = encoding === 'BASE64' ? result.base64Vectors ?? [] : result.vectors ?? [];
     return call.json({
       object: 'list',

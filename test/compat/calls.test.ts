@@ -154,6 +154,13 @@ describe('passthrough, headers, idempotency', () => {
     const system = [{ type: 'text' as const, text: 'cached system', cache_control: { type: 'ephemeral' as const } }];
     await anthropic.messages.create({ model: CLAUDE, max_tokens: 20, system, messages: [{ role: 'user', content: 'hi' }], ...unknown } as Anthropic.MessageCreateParamsNonStreaming);
     expect(sim().requests.at(-1)!.body).toMatchObject({ ...unknown, system, max_tokens: 20 });
+
+    // embeddings too; the encoding stays behind (upstream is asked for floats, base64 is made here)
+    const embedded = await openai.embeddings.create({ model: '@cf/baai/bge-small-en-v1.5', input: ['a', 'b'], encoding_format: 'base64', ...unknown } as OpenAI.EmbeddingCreateParams);
+    expect(embedded.data).toHaveLength(2);
+    const sentEmbeddings = sim().requests.at(-1)!.body as Record<string, unknown>;
+    expect(sentEmbeddings).toMatchObject({ ...unknown, model: '@cf/baai/bge-small-en-v1.5', input: ['a', 'b'] });
+    expect(sentEmbeddings).not.toHaveProperty('encoding_format');
   });
 
   it('x-switchboard-gateway-id, x-switchboard-tags and Idempotency-Key; balance headers', async () => {

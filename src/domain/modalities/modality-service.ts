@@ -47,8 +47,8 @@ const decodedLength = (b64: string): number => Math.floor((b64.length * 3) / 4) 
 
 export function createModalityService({ runner, generation, idempotency, maxAudioBytes = DEFAULT_MAX_AUDIO_BYTES, fetchAudio }: ModalityServiceDeps) {
   /** The call as generate would prepare it (gateway resolved and checked), carrying the task and its plan. */
-  async function prepare(principal: Principal, input: CommonInput, planned: Planned): Promise<PreparedCall> {
-    const prepared = await generation.prepare(principal, { model: input.model, gatewayId: input.gatewayId, metadata: input.metadata }, [], undefined);
+  async function prepare(principal: Principal, input: CommonInput, planned: Planned, call: CallOptions): Promise<PreparedCall> {
+    const prepared = await generation.prepare(principal, { model: input.model, gatewayId: input.gatewayId, metadata: input.metadata }, [], undefined, call);
     return {
       request: { ...prepared.request, task: planned.task },
       // Only embeddings have an OpenAI-compatible path; every other modality runs on /ai/run.
@@ -61,11 +61,13 @@ export function createModalityService({ runner, generation, idempotency, maxAudi
   function once<T extends { id: string }>(operation: Operation, principal: Principal, input: CommonInput & Record<string, unknown>, call: CallOptions, run: (ctx: { idempotencyKey: string | undefined }) => Promise<T>): Promise<T> {
     const idempotencyKey = idempotencyKeyOf(call, input);
     if (!idempotency || !idempotencyKey) return run({ idempotencyKey });
-    return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation, input, signal: call.signal, generationIdOf: (r) => r.id, run: () => run({ idempotencyKey }) });
+    // The fields sent as they are belong to the input too: another body under the same key is a conflict.
+    const hashed = call.extraBody ? { ...input, extraBody: call.extraBody } : input;
+    return idempotency.run({ userId: principal.userId, key: idempotencyKey, operation, input: hashed, signal: call.signal, generationIdOf: (r) => r.id, run: () => run({ idempotencyKey }) });
   }
 
   async function runCall<T>(principal: Principal, input: CommonInput, call: CallOptions, idempotencyKey: string | undefined, planned: Planned, view: (row: UsageRow, result: UpstreamResult) => T): Promise<T> {
-    const prepared = await prepare(principal, input, planned);
+    const prepared = await prepare(principal, input, planned, call);
     return runner.completeWith(prepared, { ...call, principal, idempotencyKey }, {}, (row, result) => view(row, result));
   }
 

@@ -55,7 +55,8 @@ export function modalityWire(req: UpstreamRequest & { task: ModalityTask }, api:
   const { task, model } = req;
   const json = (path: string, body: unknown, recorded: UpstreamApi): ModalityWire => ({ api: recorded, path, body: JSON.stringify(body), contentType: 'application/json', accept: 'application/json' });
   if (task.kind === 'EMBEDDING' && api !== 'RUN') {
-    return json('/ai/v1/embeddings', { model, input: task.texts, ...(task.dimensions !== undefined && { dimensions: task.dimensions }) }, api);
+    // The SDK surface's unread fields (req.extraBody: user, new parameters) go along as they are.
+    return json('/ai/v1/embeddings', { ...req.extraBody, model, input: task.texts, ...(task.dimensions !== undefined && { dimensions: task.dimensions }) }, api);
   }
   if (task.kind === 'TRANSCRIPTION' && isRawAudioModel(model)) {
     const query = task.language !== undefined ? `?language=${encodeURIComponent(task.language)}` : '';
