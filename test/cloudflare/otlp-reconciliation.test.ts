@@ -10,6 +10,7 @@ import { EnvError, loadEnv } from '../../src/platform/env.ts';
 import { restLogSource } from '../../src/domain/reconciliation/log-source.ts';
 import { createReconciliationService } from '../../src/domain/reconciliation/reconciliation-service.ts';
 import { combinedLogSource, otlpSpanSource } from '../../src/domain/reconciliation/span-source.ts';
+import { createSpanIntake } from '../../src/domain/reconciliation/span-intake.ts';
 import { createGatewayLogsClient } from '../../src/upstream/gateway-logs-client.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -178,4 +179,22 @@ describe('reconciliation by OpenTelemetry push', () => {
       await logsClient.close();
     }
   }, 120_000);
+
+  it('an INTERRUPTED row of a routed call takes the span\'s tokens, cost and served model (provider + bare name as a full id)', async () => {
+    const id = crypto.randomUUID();
+    await prisma().usageRecord.create({
+      data: { id, callId: crypto.randomUUID(), userId: user.userId, requestedModel: 'dynamic/support', servedModel: 'dynamic/support', api: 'CHAT_COMPLETIONS', gatewayId: 'default', status: 'INTERRUPTED', latencyMs: 0, inputTokens: 10, outputTokens: 3, totalTokens: 13, usageEstimated: true },
+    });
+    const intake = createSpanIntake({ db: server.app.db });
+    const span = { traceId: id.replaceAll('-', ''), spanId: 'a'.repeat(16), at: new Date(), model: 'claude-sonnet-4-5', provider: 'anthropic', tokensIn: 40, tokensOut: 60, costUsd: '0.0012', success: true, statusCode: 200, metadata: null };
+    await intake.receive([span]);
+    expect(await prisma().usageRecord.findUniqueOrThrow({ where: { id } })).toMatchObject({ servedModel: 'anthropic/claude-sonnet-4-5', inputTokens: 40, outputTokens: 60, totalTokens: 100, usageEstimated: false });
+    // a span whose model is no model id leaves the served model as it was
+    const other = crypto.randomUUID();
+    await prisma().usageRecord.create({
+      data: { id: other, callId: crypto.randomUUID(), userId: user.userId, requestedModel: 'dynamic/support', servedModel: 'dynamic/support', api: 'CHAT_COMPLETIONS', gatewayId: 'default', status: 'INTERRUPTED', latencyMs: 0, usageEstimated: true },
+    });
+    await intake.receive([{ ...span, traceId: other.replaceAll('-', ''), model: 'not a model id' }]);
+    expect(await prisma().usageRecord.findUniqueOrThrow({ where: { id: other } })).toMatchObject({ servedModel: 'dynamic/support', totalTokens: 100, usageEstimated: false });
+  });
 });

@@ -28,10 +28,19 @@ const INSERT_SQL = `INSERT INTO "OtlpSpan" ("traceId", "spanId", "rowId", "logge
 /** Both statements take $1 (the spans), $2 and $3 (the cost tolerances), in that order. */
 const withTolerances = (sql: string) => `WITH "params" AS (SELECT $2::numeric AS "abs", $3::numeric AS "rel") ${sql}`;
 
+/**
+ * The span's served model as a full id: gen_ai.request.model, with gen_ai.model.provider before a
+ * bare name (as cf-aig-model / cf-aig-provider are read); NULL unless it is a model id.
+ */
+const SPAN_MODEL = `(SELECT m FROM (SELECT CASE WHEN s."model" IS NULL THEN NULL WHEN strpos(s."model", '/') > 0 OR s."provider" IS NULL THEN s."model"
+  ELSE s."provider" || '/' || s."model" END AS m) x WHERE m ~ '^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$')`;
+
 const APPLY_SQL = [
-  // An INTERRUPTED row (estimated usage) takes Cloudflare's tokens and cost, as in a run.
+  // An INTERRUPTED row (estimated usage) takes Cloudflare's tokens, cost and served model (a routed
+  // call cut before its reply's headers knows only the route it asked for).
   `UPDATE "UsageRecord" u SET "inputTokens" = s."tokensIn", "cachedInputTokens" = 0, "cacheWriteTokens" = 0, "outputTokens" = s."tokensOut",
-     "reasoningTokens" = 0, "totalTokens" = s."tokensIn" + s."tokensOut", "costUsd" = coalesce(s."costUsd", u."costUsd"), "usageEstimated" = false
+     "reasoningTokens" = 0, "totalTokens" = s."tokensIn" + s."tokensOut", "costUsd" = coalesce(s."costUsd", u."costUsd"), "usageEstimated" = false,
+     "servedModel" = coalesce(${SPAN_MODEL}, u."servedModel")
    FROM "OtlpSpan" s
    WHERE s."traceId" IN ${INCOMING} AND u."id" = s."rowId" AND u."status" = 'INTERRUPTED' AND u."usageEstimated"
      AND s."tokensIn" IS NOT NULL AND s."tokensOut" IS NOT NULL`,
