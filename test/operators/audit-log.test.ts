@@ -81,6 +81,14 @@ describe('audit log', () => {
       expect(added[0]!.requestId).toMatch(/\S/);
     }
 
+    // gateways: a sync, and an admin's choice for another user; a user's own choice is no admin act
+    const synced = await act(() => ops.admin.syncGateways.mutate());
+    expect(synced.map((e) => [e.action, e.targetType, e.actorUserId])).toEqual([['gateway.sync', 'GATEWAY', opsId]]);
+    expect((synced[0]!.details as { listed: string[] }).listed.length).toBeGreaterThan(0);
+    const chosen = await act(() => ops.gateways.choose.mutate({ userId, gatewayId: 'default' }));
+    expect(chosen.map((e) => [e.action, e.targetType, e.targetId, (e.details as { gatewayId: string }).gatewayId])).toEqual([['user.gateway', 'USER', userId, 'default']]);
+    expect(await act(() => user.gateways.choose.mutate({ gatewayId: 'default' }))).toEqual([]);
+
     const keys = await user.apiKeys.list.query();
     const mine = keys.find((k) => k.name === 'mine')!;
     const rotated = await act(() => user.apiKeys.rotate.mutate({ id: mine.id }));

@@ -8,7 +8,7 @@ import { currentRequest } from '../../platform/request-context.ts';
 import type { Principal } from '../access/principal.ts';
 
 /** What kind of thing an act changed. */
-export type AuditTargetType = 'USER' | 'API_KEY' | 'TEAM' | 'MODEL_PRICE' | 'REPRICE_RUN' | 'RECONCILE_RUN' | 'BUDGET_ALERT';
+export type AuditTargetType = 'USER' | 'API_KEY' | 'TEAM' | 'MODEL_PRICE' | 'REPRICE_RUN' | 'RECONCILE_RUN' | 'BUDGET_ALERT' | 'GATEWAY';
 
 /**
  * The acts that are recorded. A family (the part before the dot) names what was acted on;
@@ -17,6 +17,7 @@ export type AuditTargetType = 'USER' | 'API_KEY' | 'TEAM' | 'MODEL_PRICE' | 'REP
 export type AuditAction =
   | 'user.create'
   | 'user.limits'
+  | 'user.gateway'
   | 'key.create'
   | 'key.rotate'
   | 'key.revoke'
@@ -30,6 +31,7 @@ export type AuditAction =
   | 'reconciliation.run'
   | 'alert.create'
   | 'alert.delete'
+  | 'gateway.sync'
   | 'purge'
   | 'export';
 

@@ -9,6 +9,7 @@ import type { UserSettingsCache } from '../access/user-settings.ts';
 import { toUserView, type UserView } from '../access/user-view.ts';
 import type { GatewayRegistry, GatewayView } from './gateway-registry.ts';
 import type { ChooseGatewayInput } from './schemas.ts';
+import { recordAudit } from '../audit/audit-trail.ts';
 
 export interface CallerGateway extends GatewayView {
   /** The caller's default: its chosen gateway, else the configured DEFAULT_GATEWAY_ID. */
@@ -40,10 +41,13 @@ export function createGatewayService({ prisma, registry, userSettings, upstream 
     const gatewayId = registry.assertUsable(input.gatewayId);
     const exists = await prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
     if (!exists) throw notFound('User');
-    const [user] = await prisma.$transaction([
-      prisma.user.update({ where: { id: userId }, data: { defaultGatewayId: gatewayId } }),
-      prisma.gatewayChoice.create({ data: { id: uuidv7(), userId, gatewayId, chosenBy: principal.userId } }),
-    ]);
+    const user = await prisma.$transaction(async (tx) => {
+      const updated = await tx.user.update({ where: { id: userId }, data: { defaultGatewayId: gatewayId } });
+      await tx.gatewayChoice.create({ data: { id: uuidv7(), userId, gatewayId, chosenBy: principal.userId } });
+      // An admin choosing for another user is an administrative act; a user's own choice is its history alone.
+      if (userId !== principal.userId) await recordAudit(tx, principal, { action: 'user.gateway', targetType: 'USER', targetId: userId, details: { gatewayId } });
+      return updated;
+    });
     userSettings.evict(userId);
     return toUserView(user);
   }
@@ -62,12 +66,11 @@ export function createGatewayService({ prisma, registry, userSettings, upstream 
     requireAdmin(principal);
     const listed = await upstream.listGateways(signal);
     const ids = [...new Set(listed.map((g) => g.id))];
-    await prisma.$transaction([
-      ...ids.map((id) =>
-        prisma.gateway.upsert({ where: { id }, create: { id, name: id, source: 'CLOUDFLARE', enabled: true }, update: { enabled: true } }),
-      ),
-      prisma.gateway.updateMany({ where: { source: 'CLOUDFLARE', id: { notIn: ids } }, data: { enabled: false } }),
-    ]);
+    await prisma.$transaction(async (tx) => {
+      for (const id of ids) await tx.gateway.upsert({ where: { id }, create: { id, name: id, source: 'CLOUDFLARE', enabled: true }, update: { enabled: true } });
+      const disabled = await tx.gateway.updateMany({ where: { source: 'CLOUDFLARE', id: { notIn: ids } }, data: { enabled: false } });
+      await recordAudit(tx, principal, { action: 'gateway.sync', targetType: 'GATEWAY', targetId: null, details: { listed: ids, disabled: disabled.count } });
+    });
     await registry.reload();
     return list(principal);
   }

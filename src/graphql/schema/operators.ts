@@ -17,7 +17,7 @@ const AuditEventRef = builder.objectRef<AuditEventView>('AuditEvent').implement(
     actorUserId: t.exposeID('actorUserId', { nullable: true, description: "Who acted (the bootstrap admin's id for ADMIN_API_KEY and the CLIs)" }),
     actorApiKeyId: t.exposeID('actorApiKeyId', { nullable: true, description: 'The key used; null for ADMIN_API_KEY and the CLIs' }),
     action: t.exposeString('action', { description: 'e.g. key.create, key.rotate, key.revoke, key.limits, user.create, team.limits, price.set, repricing.run, reconciliation.run, alert.create, purge, export' }),
-    targetType: t.exposeString('targetType', { description: 'USER, API_KEY, TEAM, MODEL_PRICE, REPRICE_RUN, RECONCILE_RUN or BUDGET_ALERT' }),
+    targetType: t.exposeString('targetType', { description: 'USER, API_KEY, TEAM, MODEL_PRICE, REPRICE_RUN, RECONCILE_RUN, BUDGET_ALERT or GATEWAY' }),
     targetId: t.exposeString('targetId', { nullable: true }),
     details: t.field({ type: 'JSON', nullable: true, description: 'What changed (never a secret)', resolve: (e) => e.details }),
     requestId: t.exposeString('requestId', { nullable: true, description: 'The x-request-id of the request that did it' }),
