@@ -196,6 +196,16 @@ describe('refusals before admission, budgets, cancellation', () => {
     await expect(server.trpc(key, false).embed.mutate({ model: '@cf/baai/bge-m3', texts })).rejects.toThrow();
   });
 
+  it('a model of one size (flux-1-schnell) takes its own size, asked for or not, and refuses another naming the field', async () => {
+    const flux = '@cf/black-forest-labs/flux-1-schnell';
+    const drawn = await server.trpc(key).generateImage.mutate({ model: flux, prompt: 'a kite', width: 1024, height: 1024, steps: 4 });
+    expect(drawn.images).toHaveLength(1);
+    const sent = server.app.simulator!.requests.at(-1)!.body as { input?: Record<string, unknown> } & Record<string, unknown>;
+    expect(JSON.stringify(sent)).not.toMatch(/"width"|"height"/); // its schema takes neither
+    const res = await server.gql(`mutation { generateImage(input: { model: "${flux}", prompt: "a kite", height: 512 }) { id } }`, {}, key);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_INPUT', field: 'height' });
+  });
+
   it('a model of another modality is BAD_INPUT naming the model', async () => {
     expect(await trpcCode(server.trpc(key).generateImage.mutate({ model: '@cf/baai/bge-m3', prompt: 'x' }))).toBe('BAD_INPUT');
     const res = await server.gql(`mutation { embed(input: { model: "openai/gpt-5.5", texts: ["a"] }) { id } }`, {}, key);

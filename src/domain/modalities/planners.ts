@@ -45,7 +45,11 @@ export function planEmbed(input: EmbedInput): Planned {
 export function planImage(input: GenerateImageInput): Planned {
   const model: ImageModel = modelOf(input.model, 'IMAGE', 'an image');
   if (input.prompt.length > model.maxPromptChars) throw badInput('prompt', `${input.model} takes prompts of at most ${model.maxPromptChars} characters`);
-  if (!model.sized && (input.width != null || input.height != null)) throw badInput('width', `${input.model} draws ${model.defaultSize}x${model.defaultSize} images: leave width and height out`);
+  // A model of one size (flux-1-schnell's schema takes no width or height) accepts its own size, asked for or not.
+  const otherSize = (side: number | null | undefined) => side != null && side !== model.defaultSize;
+  if (!model.sized && (otherSize(input.width) || otherSize(input.height))) {
+    throw badInput(otherSize(input.width) ? 'width' : 'height', `${input.model} draws ${model.defaultSize}x${model.defaultSize} images only: leave width and height out`);
+  }
   if (!model.seeded && (input.seed != null || input.negativePrompt != null)) throw badInput(input.seed != null ? 'seed' : 'negativePrompt', `${input.model} takes neither seed nor negativePrompt`);
   const width = input.width ?? model.defaultSize;
   const height = input.height ?? model.defaultSize;
