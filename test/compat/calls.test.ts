@@ -231,6 +231,25 @@ describe('caps and idempotent repeats on every SDK surface', () => {
     expect(conflict.status).toBe(409);
     expect((await post(path, { ...body, stream: false }, 'repeat-1')).status).toBe(409);
   });
+
+  it('the reservation counts the body fields that go upstream as they are (tools, schemas): a call whose tools overrun the budget is refused before upstream', async () => {
+    const { userId, key } = await createUserWithKey(server, 'tool-heavy@example.com');
+    await server.trpc().admin.setUserLimits.mutate({ userId, tokensPerDay: 9_000 });
+    const tools = Array.from({ length: 15 }, (_, i) => ({ type: 'function' as const, function: { name: `tool_${i}`, description: 'd'.repeat(4_000), parameters: { type: 'object', properties: {} } } }));
+    const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    const before = sim().requests.length;
+    const refused = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools, max_tokens: 10 }).catch((e: unknown) => e);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(402);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: 'BUDGET_EXCEEDED' });
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: key, maxRetries: 0 });
+    const aTools = tools.map((t) => ({ name: t.function.name, description: t.function.description, input_schema: { type: 'object' as const, properties: {} } }));
+    const aRefused = await anthropic.messages.create({ model: CLAUDE, max_tokens: 10, tools: aTools, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect((aRefused as InstanceType<typeof Anthropic.APIError>).status).toBe(402);
+    expect(sim().requests.length).toBe(before);
+    // the same call without the tools fits
+    await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 });
+    expect(sim().requests.length).toBe(before + 1);
+  });
 });
 
 describe('streams that do not finish', () => {

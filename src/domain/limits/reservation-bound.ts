@@ -2,8 +2,9 @@
 // average, so no text, however dense, makes a call cost more than it reserved.
 // - input: the UTF-8 bytes of every text the call sends (system prompt, each message's content,
 //   its tool calls and the id of the call a tool result answers, tool definitions, the JSON
-//   schema of a JSON output, stop sequences) plus fixed allowances per request, per message, per
-//   image and for tool use. No tokenizer makes more tokens than bytes;
+//   schema of a JSON output, stop sequences, and on the SDK surfaces every other field of the
+//   caller's body as it is sent) plus fixed allowances per request, per message, per image and for
+//   tool use. No tokenizer makes more tokens than bytes;
 // - output: the call's maxTokens (the call runner sends the model's output cap when the caller
 //   gave none, so every call has one);
 // - USD: those tokens at the model's price, each input token at the dearest input category
@@ -36,8 +37,20 @@ function messageBytes(m: ChatMessage): number {
   return n;
 }
 
+/** The SDK surfaces' body fields counted through the request itself (its messages and system prompt). */
+const READ_FROM_BODY = new Set(['messages', 'input', 'system', 'instructions']);
+/** Body fields that offer tools or a structured output (the provider's tool-use prompt comes with them). */
+const TOOL_USE_FIELDS = ['tools', 'response_format', 'text', 'tool_choice', 'output_config'];
+
+/** The bytes of the SDK surfaces' other body fields (tools, schemas, stop, ...), as they are sent. */
+function extraBodyBytes(extra: Record<string, unknown> | undefined): number {
+  let n = 0;
+  for (const [field, value] of Object.entries(extra ?? {})) if (!READ_FROM_BODY.has(field) && value !== undefined) n += bytes(JSON.stringify(value));
+  return n;
+}
+
 /** The most input tokens a request can be billed for. */
-export function inputTokenBound(request: Pick<UpstreamRequest, 'system' | 'messages' | 'tools' | 'responseFormat' | 'stop'>): number {
+export function inputTokenBound(request: Pick<UpstreamRequest, 'system' | 'messages' | 'tools' | 'responseFormat' | 'stop' | 'extraBody'>): number {
   let tokens = REQUEST_ALLOWANCE_TOKENS + bytes(request.system);
   for (const m of request.messages) {
     tokens += MESSAGE_ALLOWANCE_TOKENS + messageBytes(m) + IMAGE_ALLOWANCE_TOKENS * (m.images?.length ?? 0);
@@ -45,9 +58,10 @@ export function inputTokenBound(request: Pick<UpstreamRequest, 'system' | 'messa
   for (const tool of request.tools ?? []) tokens += bytes(JSON.stringify({ name: tool.name, description: tool.description ?? '', parameters: tool.parameters }));
   const format = request.responseFormat;
   if (format?.type === 'JSON_SCHEMA') tokens += bytes(JSON.stringify(format.schema)) + bytes(format.name);
-  if (request.tools?.length || (format !== undefined && format.type !== 'TEXT')) tokens += TOOL_USE_ALLOWANCE_TOKENS;
+  const extraToolUse = TOOL_USE_FIELDS.some((field) => request.extraBody?.[field] !== undefined && request.extraBody[field] !== null);
+  if (request.tools?.length || (format !== undefined && format.type !== 'TEXT') || extraToolUse) tokens += TOOL_USE_ALLOWANCE_TOKENS;
   for (const stop of request.stop ?? []) tokens += bytes(stop);
-  return tokens;
+  return tokens + extraBodyBytes(request.extraBody);
 }
 
 /**
