@@ -15,7 +15,12 @@ export interface SdkOp {
   /** The key goes in `authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic); `otlp`: the receiver's own token. */
   auth: 'bearer' | 'x-api-key' | 'otlp' | 'none';
   contentType?: string;
+  /** An Idempotency-Key header: repeats (streams included) replay, another body conflicts, a bad key is refused. */
+  idempotencyKey?: string;
 }
+
+/** Few keys, so that repeats and conflicts happen; one too long, one with a character no key may hold. */
+const idempotencyKeyArb = fc.option(fc.constantFrom('sdk-key-1', 'sdk-key-2', 'k'.repeat(256), 'tab\there'), { nil: undefined, freq: 2 });
 
 const EMBEDDING_MODELS = ['@cf/baai/bge-m3', '@cf/baai/bge-small-en-v1.5', 'no-such/embedder'];
 
@@ -81,7 +86,7 @@ export function sdkOps(pools: Pools): fc.Arbitrary<SdkOp> {
     const openaiAuth = fc.constantFrom<SdkOp['auth']>('bearer', 'bearer', 'bearer', 'x-api-key', 'none');
     const anthropicAuth = fc.constantFrom<SdkOp['auth']>('x-api-key', 'x-api-key', 'bearer', 'none');
     const post = (path: string, body: fc.Arbitrary<string>, auth: fc.Arbitrary<SdkOp['auth']>) =>
-      fc.record({ method: fc.constant<'POST'>('POST'), path: fc.constant(path), body: fc.oneof({ arbitrary: body, weight: 6 }, { arbitrary: junk, weight: 1 }), auth, contentType: fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded') });
+      fc.record({ method: fc.constant<'POST'>('POST'), path: fc.constant(path), body: fc.oneof({ arbitrary: body, weight: 6 }, { arbitrary: junk, weight: 1 }), auth, contentType: fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded'), idempotencyKey: idempotencyKeyArb });
     return fc.oneof(
       post('/v1/chat/completions', chat, openaiAuth),
       post('/v1/responses', responses, openaiAuth),
@@ -125,7 +130,7 @@ function spansBody(pools: Pools): fc.Arbitrary<string> {
 
 /** Sends one operation; the answer names the status, the error messages and the whole text. */
 export async function sendSdk(url: string, key: string, op: SdkOp, otlpToken: string): Promise<Answer> {
-  const headers: Record<string, string> = { ...(op.contentType && { 'content-type': op.contentType }) };
+  const headers: Record<string, string> = { ...(op.contentType && { 'content-type': op.contentType }), ...(op.idempotencyKey !== undefined && { 'idempotency-key': op.idempotencyKey }) };
   if (op.auth === 'bearer') headers.authorization = `Bearer ${key}`;
   if (op.auth === 'otlp') headers.authorization = `Bearer ${otlpToken}`;
   if (op.auth === 'x-api-key') {
