@@ -63,6 +63,17 @@ describe.skipIf(!onPostgres)('PostgreSQL behind a fault proxy', () => {
     const streamed = await generateStream(server.url, key, 'stream down');
     expect(streamed.code).toBe('UNAVAILABLE');
     expect(streamed.deltas).toBe(0);
+    // The drop-in surfaces: 503 in each SDK's envelope, with retry-after (the SDKs retry it).
+    for (const [path, body, headers] of [
+      ['/v1/chat/completions', { model: '@cf/moonshotai/kimi-k2.6', messages: [{ role: 'user', content: 'sdk down' }] }, { authorization: `Bearer ${key}` }],
+      ['/v1/messages', { model: 'anthropic/claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'sdk down' }] }, { 'x-api-key': key, 'anthropic-version': '2023-06-01' }],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, path).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      const error = (await res.json()) as { error: { type: string; code?: string } };
+      expect(error.error.type, path).toBe(path === '/v1/messages' ? 'overloaded_error' : 'service_unavailable_error');
+    }
     expect(aiRequests(server.sim).length).toBe(sent);
 
     proxy().pass();
