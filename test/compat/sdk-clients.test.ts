@@ -147,6 +147,15 @@ describe('openai client', () => {
 });
 
 describe('@anthropic-ai/sdk client', () => {
+  it('models.list: the catalogue in Anthropic\'s shape (the SDK sends anthropic-version)', async () => {
+    const list: string[] = [];
+    for await (const model of anthropic.models.list()) {
+      expect(model.type).toBe('model');
+      list.push(model.id);
+    }
+    expect(list).toEqual(server.app.services.pricing.models().map((m) => m.id));
+  });
+
   const weather = { name: 'get_weather', description: 'Weather of a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } };
 
   it('messages.create: the simulator reply, one ANTHROPIC row with its exact usage', async () => {
