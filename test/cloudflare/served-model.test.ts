@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectTrpc, trpcHttp } from '../helpers/clients.ts';
 import { createUserWithKey, startTestServer, type TestServer } from '../helpers/server.ts';
+import { MESSAGE_ALLOWANCE_TOKENS, REQUEST_ALLOWANCE_TOKENS, worstCaseCost } from '../../src/domain/limits/reservation-bound.ts';
 
 let server: TestServer;
 let user: { userId: string; key: string };
@@ -115,6 +116,31 @@ describe('the served model', () => {
     // A key allowed both the route and what it serves passes.
     const both = await admin.admin.createApiKey.mutate({ userId: user.userId, name: 'route and model', allowedModels: ['dynamic/support', 'anthropic/claude-sonnet-4-5'] });
     await expect(server.trpc(both.secret).generate.mutate({ model: 'dynamic/support', prompt: 'fine' })).resolves.toMatchObject({ servedModel: 'anthropic/claude-sonnet-4-5' });
+  });
+
+  it('a route under a USD budget is bounded by the dearest model it may pick (the key\'s allow-list, else every priced text model), not refused as unpriced', async () => {
+    const budgeted = await createUserWithKey(server, 'routes-budget@example.com');
+    const pricing = server.app.services.pricing.pricing;
+    const prompt = 'route me within budget';
+    const inputBound = REQUEST_ALLOWANCE_TOKENS + MESSAGE_ALLOWANCE_TOKENS + Buffer.byteLength(prompt);
+    const worstAt = (model: string) => Number(worstCaseCost(pricing, model, inputBound, 100, new Date()).costUsd);
+    const dearest = Math.max(...pricing.pricedTextModels!().map(worstAt));
+    const mini = worstAt('openai/gpt-5.4-mini');
+    expect(dearest).toBeGreaterThan(mini * 2);
+    // A budget between the two: the allow-listed key (auto may only pick gpt-5.4-mini) fits, any model does not.
+    await server.trpc().admin.setUserLimits.mutate({ userId: budgeted.userId, monthlyBudgetUsd: ((mini + dearest) / 2).toFixed(10) });
+    const open = server.trpc(budgeted.key);
+    for (const model of ['cloudflare/auto', 'dynamic/support']) {
+      const refused = await open.generate.mutate({ model, prompt, maxTokens: 100 }).then(() => undefined, (e: { data?: { appCode?: string } }) => e.data?.appCode);
+      expect(refused, model).toBe('BUDGET_EXCEEDED');
+    }
+    const narrow = await server.trpc().admin.createApiKey.mutate({ userId: budgeted.userId, name: 'mini only', allowedModels: ['cloudflare/auto', 'openai/gpt-5.4-mini'] });
+    const served = await server.trpc(narrow.secret).generate.mutate({ model: 'cloudflare/auto', prompt, maxTokens: 100 });
+    expect(served.servedModel).toBe('openai/gpt-5.4-mini');
+    // Settlement charges the served model's price, not the bound.
+    const row = await prisma().usageRecord.findUniqueOrThrow({ where: { id: served.id } });
+    expect(Number(row.costUsd)).toBeLessThanOrEqual(mini);
+    expect(Number(row.costUsd)).toBeGreaterThan(0);
   });
 
   it('a chat sends cf-aig-session-id = its conversation id; every call sends cf-aig-otel-trace-id = its row id as 32 hex digits', async () => {

@@ -15,7 +15,7 @@ import type { UsageRow } from '../ledger/usage-row.ts';
 import type { LimitLevel, LimitName, LimitStore } from './limit-store.ts';
 import type { LimitsOf } from './limit-subjects.ts';
 import { usdToUnits } from './money.ts';
-import { worstCaseCost } from './reservation-bound.ts';
+import { boundingModels, dearestCost } from './reservation-bound.ts';
 
 export interface LimitAdmissionDeps {
   limitsOf: LimitsOf;
@@ -71,7 +71,8 @@ export function createLimitAdmission({ limitsOf, store, pricing, reservationTtlM
       const inputTokens = request.inputTokenBound ?? 0;
       const tokens = inputTokens + request.maxTokens;
       // A modality's units (images, steps, audio, characters) are priced in the same bound.
-      const worst = worstCaseCost(pricing, request.model, inputTokens, request.maxTokens, new Date(), request.units);
+      // A route's served model is known only once it answers: the dearest it may pick bounds it.
+      const worst = dearestCost(pricing, boundingModels(pricing, request.model, allowedModels), inputTokens, request.maxTokens, new Date(), request.units);
       if (worst.costUsd === null && unpricedModels === 'refuse') {
         const budgeted = subjects.find((s) => s.limits.monthlyBudgetUnits !== null);
         if (budgeted) {

@@ -64,6 +64,34 @@ export function inputTokenBound(request: Pick<UpstreamRequest, 'system' | 'messa
   return tokens + extraBodyBytes(request.extraBody);
 }
 
+/** A route names no model: Cloudflare picks one when it answers (dynamic/<route>, cloudflare/auto). */
+export const isRoute = (model: string): boolean => model.startsWith('dynamic/') || model === 'cloudflare/auto';
+
+/**
+ * The models whose price bounds a call to `model`: the model itself; for a route, every model it
+ * may pick: the key's allow-list (its model ids), else every priced text model. Settlement prices
+ * the served model and returns the difference.
+ */
+export function boundingModels(pricing: Pricing, model: string, allowedModels: readonly string[]): readonly string[] {
+  if (!isRoute(model)) return [model];
+  const allowed = allowedModels.filter((m) => !isRoute(m));
+  if (allowed.length > 0) return allowed;
+  const priced = pricing.pricedTextModels?.() ?? [];
+  return priced.length > 0 ? priced : [model];
+}
+
+/** worstCaseCost over several models: the dearest (null as soon as one has no price). */
+export function dearestCost(pricing: Pricing, models: readonly string[], inputTokens: number, outputTokens: number, at: Date, billed?: BilledUnits): CallCost {
+  let dearest: { cost: CallCost; units: bigint } | undefined;
+  for (const model of models) {
+    const cost = worstCaseCost(pricing, model, inputTokens, outputTokens, at, billed);
+    if (cost.costUsd === null) return cost;
+    const units = usdToUnits(cost.costUsd);
+    if (!dearest || units > dearest.units) dearest = { cost, units };
+  }
+  return dearest?.cost ?? { costUsd: null, priceVersionId: null };
+}
+
 /**
  * The most `inputTokens` input and `outputTokens` output can cost at the model's price in force
  * at `at`: the dearest of every split over the price's categories (the cost is linear, so the

@@ -177,6 +177,7 @@ export function createPricingService({ prisma, priceFile: tokenPriceFile, routeF
       if (price.perThousandNeurons && neurons) return { costUsd: neuronCostAt(price.perThousandNeurons, neurons), priceVersionId: price.id };
       return { costUsd: costAt(price, usage, units), priceVersionId: price.id };
     },
+    pricedTextModels: () => [...byModel.keys()].filter((id) => modalityOf(id) === 'TEXT'),
   };
 
 

@@ -22,6 +22,8 @@ export interface Pricing {
    * (a decimal string), the cost of a model priced per neuron when known.
    */
   costOf(model: string, usage: Usage, at: Date, units?: BilledUnits, neurons?: string | null): CallCost;
+  /** The text models with a price: what a route (dynamic/<route>, cloudflare/auto) may pick, for its bound. */
+  pricedTextModels?(): readonly string[];
 }
 
 export const NO_COST: CallCost = { costUsd: null, priceVersionId: null };
