@@ -10,7 +10,7 @@ import { createUserWithKey, startTestServer, type TestServer } from '../helpers/
 
 const RANGE = { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
 /** Base64url of "2026|x", of a date and a non-uuid, of garbage, of a far date: none is a cursor. */
-const BAD_CURSORS = ['MjAyNnx4', Buffer.from('2026-01-01T00:00:00.000Z|not-a-uuid').toString('base64url'), 'bm90IGEgY3Vyc29y', Buffer.from('+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'), '@@@'];
+const BAD_CURSORS = ['MjAyNnx4', Buffer.from('2026-01-01T00:00:00.000Z|not-a-uuid').toString('base64url'), 'bm90IGEgY3Vyc29y', Buffer.from('+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'), '@@@', ''];
 
 let server: TestServer;
 let user: { userId: string; key: string };

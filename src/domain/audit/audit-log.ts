@@ -1,8 +1,8 @@
 // auditLog (admin): the audit events, newest first, filtered by time, actor and action, paged by
-// an opaque cursor. Read-only: nothing in the application updates or deletes an event.
+// the keyset cursor of every paged list (keyset-cursor.ts). Read-only: nothing in the application updates or deletes an event.
 import type { PrismaClient } from '../../db/index.ts';
-import { AppError } from '../../platform/errors.ts';
 import { requireAdmin, type Principal } from '../access/principal.ts';
+import { decodeKeyset, encodeKeyset } from '../keyset-cursor.ts';
 import type { AuditLogInput } from './schemas.ts';
 
 export interface AuditEventView {
@@ -29,7 +29,7 @@ export function createAuditLog({ prisma }: { prisma: PrismaClient }) {
   async function auditLog(principal: Principal, input: AuditLogInput): Promise<AuditEventPage> {
     requireAdmin(principal);
     const first = input.first ?? DEFAULT_PAGE;
-    const cursor = input.after ? decodeCursor(input.after) : undefined;
+    const cursor = input.after != null ? decodeKeyset(input.after) : undefined;
     const action = input.action ? input.action.toLowerCase().replaceAll('_', '.') : undefined;
     const rows = await prisma.auditEvent.findMany({
       where: {
@@ -45,22 +45,9 @@ export function createAuditLog({ prisma }: { prisma: PrismaClient }) {
     });
     const nodes = rows.slice(0, first);
     const last = nodes.at(-1);
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor(last) : null };
+    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeKeyset(last) : null };
   }
-  return { auditLog, cursorOf: encodeCursor };
+  return { auditLog, cursorOf: encodeKeyset };
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
-
-function encodeCursor(e: { at: Date; id: string }): string {
-  return Buffer.from(`${e.at.toISOString()}|${e.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError('BAD_INPUT', 'Not a cursor from this API', { field: 'after' });
-  }
-  return { at: date, id };
-}

@@ -128,7 +128,7 @@ export function createConversationStore(prisma: PrismaClient) {
   }
 
   async function list(userId: string, first: number, after: string | null | undefined): Promise<ConversationPage> {
-    const cursor = after ? decodeCursor(after) : undefined;
+    const cursor = after != null ? decodeCursor(after) : undefined;
     const rows = await prisma.conversation.findMany({
       where: {
         userId,

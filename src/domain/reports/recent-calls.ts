@@ -67,7 +67,7 @@ export function createRecentCalls({ prisma, scopeOf }: { prisma: PrismaClient; s
   async function list(principal: Principal, input: RecentCallsInput): Promise<CallRecordPage> {
     const userId = await scopeOf(principal, input);
     const first = input.first ?? DEFAULT_PAGE;
-    const cursor = input.after ? decodeCursor(input.after) : undefined;
+    const cursor = input.after != null ? decodeCursor(input.after) : undefined;
     const where: Prisma.UsageRecordWhereInput = {
       createdAt: { gte: input.from, lt: input.to },
       ...(userId && { userId }),
