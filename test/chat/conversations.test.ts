@@ -102,6 +102,15 @@ describe('pagination', () => {
     expect(seen).toEqual([...ids].reverse());
     const viaTrpc = await client.conversations.list.query({ first: 10 });
     expect(viaTrpc.nodes.map((n) => n.id)).toEqual([...ids].reverse());
+    // GraphQL's shape on tRPC too: edges (with the same cursors) and pageInfo
+    const twoTrpc = await client.conversations.list.query({ first: 2 });
+    const twoGql = await server.gql<{ conversations: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
+      '{ conversations(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
+      {},
+      key,
+    );
+    expect(twoTrpc.edges.map((e) => [e.cursor, e.node.id])).toEqual(twoGql.data!.conversations.edges.map((e) => [e.cursor, e.node.id]));
+    expect(twoTrpc.pageInfo).toEqual(twoGql.data!.conversations.pageInfo);
     const bad = await server.gql('{ conversations(after: "nonsense") { pageInfo { hasNextPage } } }', {}, key);
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_INPUT', field: 'after' });
   });

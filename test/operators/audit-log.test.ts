@@ -182,6 +182,13 @@ describe('audit log', () => {
       after = res.data!.auditLog.pageInfo.endCursor;
     }
     expect(seen).toEqual(nodes.map((n) => n.id));
+    // tRPC answers GraphQL's shape: edges with their cursors, nodes, pageInfo (hasNextPage and endCursor kept beside)
+    const gqlPage = await server.gql<{ auditLog: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(AUDIT_QUERY, { input: { first: 3 } });
+    const trpcPage = await server.trpc().admin.auditLog.query({ first: 3 });
+    expect(trpcPage.edges.map((e) => [e.cursor, e.node.id])).toEqual(gqlPage.data!.auditLog.edges.map((e) => [e.cursor, e.node.id]));
+    expect(trpcPage.pageInfo).toEqual(gqlPage.data!.auditLog.pageInfo);
+    expect(trpcPage.nodes.map((n) => n.id)).toEqual(trpcPage.edges.map((e) => e.node.id));
+    expect([trpcPage.hasNextPage, trpcPage.endCursor]).toEqual([trpcPage.pageInfo.hasNextPage, trpcPage.pageInfo.endCursor]);
     // the one cursor rule of every list (keyset-cursor.ts): an empty or out-of-range cursor is no cursor either
     for (const after of ['bm90LWEtY3Vyc29y', '', Buffer.from('+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url')]) {
       const bad = await server.gql(AUDIT_QUERY, { input: { after } });

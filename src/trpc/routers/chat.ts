@@ -3,6 +3,7 @@ import { idInput } from '../../domain/access/schemas.ts';
 import { listConversationsInput } from '../../domain/chat/chat-service.ts';
 import { chatInput } from '../../domain/generation/schemas.ts';
 import { callOptions } from '../call-options.ts';
+import { connectionOf } from '../connection.ts';
 import { authedProcedure, router } from '../init.ts';
 
 export const chatProcedures = {
@@ -17,7 +18,7 @@ export const chatProcedures = {
 export const conversationsRouter = router({
   list: authedProcedure
     .input(listConversationsInput.optional())
-    .query(({ ctx, input }) => ctx.services.chat.list(ctx.principal, input ?? {})),
+    .query(async ({ ctx, input }) => connectionOf(await ctx.services.chat.list(ctx.principal, input ?? {}), ctx.services.chat.cursorOf)),
   get: authedProcedure.input(idInput).query(({ ctx, input }) => ctx.services.chat.get(ctx.principal, input.id)),
   delete: authedProcedure.input(idInput).mutation(({ ctx, input }) => ctx.services.chat.remove(ctx.principal, input.id)),
 });

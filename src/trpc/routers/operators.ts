@@ -3,10 +3,13 @@
 import { budgetAlertIdInput, createBudgetAlertInput } from '../../domain/alerts/schemas.ts';
 import { auditLogInput } from '../../domain/audit/schemas.ts';
 import { exportUserDataInput, purgeUserDataInput } from '../../domain/retention/schemas.ts';
+import { connectionOf } from '../connection.ts';
 import { authedProcedure, router } from '../init.ts';
 
 export const adminOperatorProcedures = {
-  auditLog: authedProcedure.input(auditLogInput.optional()).query(({ ctx, input }) => ctx.services.auditLog.auditLog(ctx.principal, input ?? {})),
+  auditLog: authedProcedure
+    .input(auditLogInput.optional())
+    .query(async ({ ctx, input }) => connectionOf(await ctx.services.auditLog.auditLog(ctx.principal, input ?? {}), ctx.services.auditLog.cursorOf)),
   budgetAlerts: router({
     list: authedProcedure.query(({ ctx }) => ctx.services.budgetAlerts.list(ctx.principal)),
     create: authedProcedure.input(createBudgetAlertInput).mutation(({ ctx, input }) => ctx.services.budgetAlerts.create(ctx.principal, input)),
