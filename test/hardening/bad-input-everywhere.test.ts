@@ -134,4 +134,23 @@ describe('production', () => {
     // outside production the suggestion helps
     expect(JSON.stringify((await server.gql<unknown>('{ usageRepor { totalTokens } }', {}, user.key)).errors)).toMatch(/Did you mean/);
   });
+
+  it('suggests none over SSE and WebSocket either', async () => {
+    const TYPO = 'subscription { generateStrem(input: { model: "openai/gpt-5.5", prompt: "hi" }) { __typename } }';
+    const raw = await fetch(`${prod.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query: TYPO }) });
+    const sse = await raw.text();
+    expect(sse).toContain('"code":"BAD_INPUT"');
+    expect(sse).not.toMatch(/Did you mean/);
+    const client = createSseClient({ url: `${prod.url}/graphql/stream`, headers: { authorization: `Bearer ${ADMIN}` }, retryAttempts: 0, singleConnection: true });
+    const results = await new Promise<unknown[]>((resolve, reject) => {
+      const got: unknown[] = [];
+      client.subscribe({ query: TYPO }, { next: (v) => void got.push(v), error: reject, complete: () => resolve(got) });
+    });
+    client.dispose();
+    expect(results).toMatchObject([{ errors: [{ extensions: { code: 'BAD_INPUT' } }] }]);
+    expect(JSON.stringify(results)).not.toMatch(/Did you mean/);
+    const ws = await graphqlWs(prod.url, ADMIN, TYPO, {});
+    expect((ws.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe('BAD_INPUT');
+    expect(JSON.stringify(ws.errors)).not.toMatch(/Did you mean/);
+  });
 });
