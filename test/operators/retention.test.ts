@@ -84,6 +84,28 @@ describe('retention, purge and export', () => {
     expect(await server.app.services.retention.sweep()).toMatchObject({ messagesErased: 0, conversationsErased: 0, usageRecordsMarked: 0 });
   }, 60_000);
 
+  it('a conversation still in use: its old system prompt and title go by their own age; a system prompt a recent turn replaced stays', async () => {
+    const { key } = await createUserWithKey(server, 'long-running@example.com');
+    const trpc = server.trpc(key);
+    const started = await trpc.chat.mutate({ model: MODEL, system: 'AN OLD SYSTEM PROMPT', message: 'an old first question', maxTokens: 16 });
+    const replaced = await trpc.chat.mutate({ model: MODEL, system: 'ANOTHER OLD PROMPT', message: 'an old start too', maxTokens: 16 });
+    // both created 45 days ago; each had a turn today (updatedAt: now)
+    for (const { conversation } of [started, replaced]) {
+      await prisma().$executeRawUnsafe(`UPDATE "Conversation" SET "createdAt" = now() - interval '45 days' WHERE "id" = $1::uuid`, conversation.id);
+    }
+    await trpc.chat.mutate({ model: MODEL, conversationId: replaced.conversation.id, system: 'A FRESH SYSTEM PROMPT', message: 'today', maxTokens: 16 });
+    await trpc.chat.mutate({ model: MODEL, conversationId: started.conversation.id, message: 'today too', maxTokens: 16 });
+
+    await server.app.services.retention.sweep();
+    const [a, b] = await Promise.all([started, replaced].map(({ conversation }) => prisma().conversation.findUniqueOrThrow({ where: { id: conversation.id } })));
+    expect(a).toMatchObject({ system: null, title: '(erased)' });
+    expect(a!.contentPurgedAt).not.toBeNull();
+    expect(b).toMatchObject({ system: 'A FRESH SYSTEM PROMPT', title: '(erased)' });
+    // a second sweep finds nothing more to erase
+    const again = await server.app.services.retention.sweep();
+    expect(again?.conversationsErased).toBe(0);
+  });
+
   it('exportUserData returns what is stored (never a secret); purgeUserData erases it, revokes the keys, keeps the totals; both audited', async () => {
     const { userId, key } = await createUserWithKey(server, 'leaver@example.com');
     const conv = await conversation(key, 'LEAVER SYSTEM', 'my private words');

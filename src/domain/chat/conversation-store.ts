@@ -113,7 +113,7 @@ export function createConversationStore(prisma: PrismaClient) {
                    ${jsonParam(m.toolCalls)}::jsonb, ${m.toolCallId ?? null}, ${jsonParam(m.images)}::jsonb
             FROM "Message" WHERE "conversationId" = ${conversationId}::uuid
             RETURNING "id", "conversationId", "position", "role", "content", "status", "usageRecordId", "toolCalls", "toolCallId", "images", "createdAt"`,
-          prisma.conversation.update({ where: { id: conversationId }, data: { updatedAt: new Date(), ...(system !== undefined && { system }) }, select: { id: true } }),
+          prisma.conversation.update({ where: { id: conversationId }, data: { updatedAt: new Date(), ...(system !== undefined && { system, systemSetAt: new Date() }) }, select: { id: true } }),
         ]);
         const row = rows[0];
         if (!row) throw new AppError('INTERNAL', 'Message insert returned nothing');

@@ -11,9 +11,21 @@ export const ERASE_OLD_MESSAGES = `UPDATE "Message" SET "content" = '', "toolCal
   WHERE "id" IN (SELECT "id" FROM "Message" WHERE "contentPurgedAt" IS NULL AND "createdAt" < $1::timestamptz LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING "id"`;
 
-/** Conversations whose last activity is older than the cut-off. */
-export const ERASE_OLD_CONVERSATIONS = `UPDATE "Conversation" SET "title" = '${ERASED_TITLE}', "system" = NULL, "contentPurgedAt" = now()
-  WHERE "id" IN (SELECT "id" FROM "Conversation" WHERE "contentPurgedAt" IS NULL AND "updatedAt" < $1::timestamptz LIMIT $2 FOR UPDATE SKIP LOCKED)
+/** A conversation's system prompt is as old as the turn that set it (its creation, or a later turn's replacement). */
+const SYSTEM_SET_AT = `coalesce("systemSetAt", "createdAt")`;
+
+/**
+ * Conversations with content older than the cut-off, each by its own age, whether the
+ * conversation is still in use or not: the title (made from the first message) by the
+ * conversation's creation, the system prompt by when it was set.
+ */
+export const ERASE_OLD_CONVERSATIONS = `UPDATE "Conversation" SET
+    "title" = CASE WHEN "createdAt" < $1::timestamptz THEN '${ERASED_TITLE}' ELSE "title" END,
+    "system" = CASE WHEN ${SYSTEM_SET_AT} < $1::timestamptz THEN NULL ELSE "system" END,
+    "contentPurgedAt" = now()
+  WHERE "id" IN (SELECT "id" FROM "Conversation"
+    WHERE ("createdAt" < $1::timestamptz AND "title" <> '${ERASED_TITLE}') OR ("system" IS NOT NULL AND ${SYSTEM_SET_AT} < $1::timestamptz)
+    LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING "id"`;
 
 /** Finished ledger rows older than the cut-off: marked, nothing else. */
