@@ -12,7 +12,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { LiveStreams } from '../domain/access/live-streams.ts';
 import type { Principal } from '../domain/access/principal.ts';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { toAppError } from '../platform/errors.ts';
+import { retryAfterHeader, toAppError } from '../platform/errors.ts';
 import { badInputError } from './errors.ts';
 import { rejected } from './sse-request-errors.ts';
 
@@ -85,8 +85,8 @@ export function sseReservationsPlugin(options: SseReservationOptions): Plugin & 
       // A key that cannot be checked now (its database does not answer) is not a bad key: 503.
       const appError = toAppError(error);
       if (appError.code === 'UNAVAILABLE') {
-        const retryAfterMs = Number(appError.details.retryAfterMs ?? 1_000);
-        return refusal(503, 'Service Unavailable', 'UNAVAILABLE', appError.message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }, { retryAfterMs });
+        const retryAfter = retryAfterHeader(appError);
+        return refusal(503, 'Service Unavailable', 'UNAVAILABLE', appError.message, retryAfter ? { 'retry-after': retryAfter } : {}, { retryAfterMs: appError.details.retryAfterMs });
       }
       return refusal(401, 'Unauthorized', 'UNAUTHENTICATED', 'A valid API key is required (Authorization: Bearer <key>)', { 'www-authenticate': 'Bearer' });
     }

@@ -15,6 +15,7 @@ import type { DashboardHandler } from './dashboard-static.ts';
 import type { GraphiQLPage } from '../graphql/graphiql-page.ts';
 import type { GraphQLHandler } from '../graphql/yoga.ts';
 import { applyCors, metricsAuthorized } from './http-policy.ts';
+import { retryAfterHeader, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { noteRequest, requestIdFrom, runWithRequest, type RequestContext } from '../platform/request-context.ts';
@@ -145,8 +146,9 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     }
     if (draining) {
       res.setHeader('connection', 'close');
-      res.setHeader('retry-after', '1');
-      return sendJson(res, 503, { error: { code: 'UNAVAILABLE', message: 'Server is shutting down: retry on another instance', retryAfterMs: 1_000 } });
+      const error = unavailable('Server is shutting down: retry on another instance');
+      res.setHeader('retry-after', retryAfterHeader(error)!);
+      return sendJson(res, 503, { error: { code: error.code, message: error.message, retryAfterMs: error.details.retryAfterMs } });
     }
     if (path === '/metrics') {
       if (!metricsAuthorized(req, deps.metricsToken)) {

@@ -33,17 +33,24 @@ const ROUTED_MODEL = /^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
 const PROVIDER = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 /**
- * The served model's full id. The Auto Router names it in cf-aig-routed-model; a dynamic route in
- * cf-aig-model, with the provider in cf-aig-provider: a bare name there ("claude-sonnet-4-5")
- * becomes the full id ("anthropic/claude-sonnet-4-5"), so it prices and checks as the catalogue's.
+ * A served model's full id from Cloudflare's name for it and the provider slug beside it: a bare
+ * name ("claude-sonnet-4-5") takes its provider ("anthropic/claude-sonnet-4-5"), so it prices and
+ * checks as the catalogue's model. Undefined unless the result is a model id. The one rule for
+ * cf-aig-model / cf-aig-provider and for an OpenTelemetry span's model and provider.
  */
+export function fullModelId(model: string | null | undefined, provider: string | null | undefined): string | undefined {
+  const name = model?.trim();
+  if (!name) return undefined;
+  const slug = provider?.trim();
+  const id = !name.includes('/') && slug && PROVIDER.test(slug) ? `${slug}/${name}` : name;
+  return ROUTED_MODEL.test(id) ? id : undefined;
+}
+
+/** The Auto Router names its choice in cf-aig-routed-model (a full id); a dynamic route in cf-aig-model and cf-aig-provider. */
 function servedModelOf(headers: IncomingHttpHeaders): string | undefined {
   const routed = first(headers['cf-aig-routed-model'])?.trim();
-  if (routed) return routed;
-  const model = first(headers['cf-aig-model'])?.trim();
-  if (!model) return undefined;
-  const provider = first(headers['cf-aig-provider'])?.trim();
-  return !model.includes('/') && provider && PROVIDER.test(provider) ? `${provider}/${model}` : model;
+  if (routed) return fullModelId(routed, undefined);
+  return fullModelId(first(headers['cf-aig-model']), first(headers['cf-aig-provider']));
 }
 
 export function readGatewayMeta(headers: IncomingHttpHeaders): { cacheStatus?: string; upstreamLogId?: string; routedModel?: string; neurons?: string } {
@@ -54,7 +61,7 @@ export function readGatewayMeta(headers: IncomingHttpHeaders): { cacheStatus?: s
   const neurons = first(headers['cf-ai-neurons'])?.trim();
   if (cacheStatus) meta.cacheStatus = cacheStatus.toUpperCase();
   if (logId) meta.upstreamLogId = logId;
-  if (routed && ROUTED_MODEL.test(routed)) meta.routedModel = routed;
+  if (routed) meta.routedModel = routed;
   if (neurons && NEURONS.test(neurons)) meta.neurons = neurons;
   return meta;
 }

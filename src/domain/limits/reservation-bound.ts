@@ -80,34 +80,30 @@ export function boundingModels(pricing: Pricing, model: string, allowedModels: r
   return priced.length > 0 ? priced : [model];
 }
 
-/** worstCaseCost over several models: the dearest (null as soon as one has no price). */
+const INPUT_CATEGORIES: ReadonlyArray<keyof Pick<Usage, 'inputTokens' | 'cachedInputTokens' | 'cacheWriteTokens'>> = ['inputTokens', 'cachedInputTokens', 'cacheWriteTokens'];
+
+/**
+ * The most `inputTokens` input and `outputTokens` output can cost at the price in force at `at`
+ * of any of `models`: the dearest model and, for each, the dearest of every split over the
+ * price's categories (the cost is linear, so the dearest split puts all input in one category
+ * and all output in one). costUsd null as soon as one model is unpriced.
+ */
 export function dearestCost(pricing: Pricing, models: readonly string[], inputTokens: number, outputTokens: number, at: Date, billed?: BilledUnits): CallCost {
   let dearest: { cost: CallCost; units: bigint } | undefined;
   for (const model of models) {
-    const cost = worstCaseCost(pricing, model, inputTokens, outputTokens, at, billed);
-    if (cost.costUsd === null) return cost;
-    const units = usdToUnits(cost.costUsd);
-    if (!dearest || units > dearest.units) dearest = { cost, units };
+    for (const category of INPUT_CATEGORIES) {
+      for (const reasoningTokens of [0, outputTokens]) {
+        const usage: Usage = { ...emptyUsage(), [category]: inputTokens, outputTokens, reasoningTokens, totalTokens: inputTokens + outputTokens };
+        const cost = pricing.costOf(model, usage, at, billed);
+        if (cost.costUsd === null) return cost;
+        const units = usdToUnits(cost.costUsd);
+        if (!dearest || units > dearest.units) dearest = { cost, units };
+      }
+    }
   }
   return dearest?.cost ?? { costUsd: null, priceVersionId: null };
 }
 
-/**
- * The most `inputTokens` input and `outputTokens` output can cost at the model's price in force
- * at `at`: the dearest of every split over the price's categories (the cost is linear, so the
- * dearest split puts all input in one category and all output in one). costUsd null: unpriced.
- */
-export function worstCaseCost(pricing: Pricing, model: string, inputTokens: number, outputTokens: number, at: Date, billed?: BilledUnits): CallCost {
-  let worst: { cost: CallCost; units: bigint } | undefined;
-  const inputs: Array<keyof Pick<Usage, 'inputTokens' | 'cachedInputTokens' | 'cacheWriteTokens'>> = ['inputTokens', 'cachedInputTokens', 'cacheWriteTokens'];
-  for (const category of inputs) {
-    for (const reasoningTokens of [0, outputTokens]) {
-      const usage: Usage = { ...emptyUsage(), [category]: inputTokens, outputTokens, reasoningTokens, totalTokens: inputTokens + outputTokens };
-      const cost = pricing.costOf(model, usage, at, billed);
-      if (cost.costUsd === null) return cost;
-      const units = usdToUnits(cost.costUsd);
-      if (!worst || units > worst.units) worst = { cost, units };
-    }
-  }
-  return worst!.cost;
-}
+/** The most a call can cost at one model's price (dearestCost of that model alone). */
+export const worstCaseCost = (pricing: Pricing, model: string, inputTokens: number, outputTokens: number, at: Date, billed?: BilledUnits): CallCost =>
+  dearestCost(pricing, [model], inputTokens, outputTokens, at, billed);

@@ -8,6 +8,7 @@
 import type { Database } from '../../db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeTraces, OtlpDecodeError, type ExportedSpan } from '../../upstream/otlp/decode.ts';
+import { fullModelId } from '../../upstream/headers.ts';
 import { stateSql } from './apply-sql.ts';
 import { COST_TOLERANCE_ABS_USD, COST_TOLERANCE_REL } from './reconciliation-service.ts';
 
@@ -28,21 +29,17 @@ const INSERT_SQL = `INSERT INTO "OtlpSpan" ("traceId", "spanId", "rowId", "logge
 /** Both statements take $1 (the spans), $2 and $3 (the cost tolerances), in that order. */
 const withTolerances = (sql: string) => `WITH "params" AS (SELECT $2::numeric AS "abs", $3::numeric AS "rel") ${sql}`;
 
-/**
- * The span's served model as a full id: gen_ai.request.model, with gen_ai.model.provider before a
- * bare name (as cf-aig-model / cf-aig-provider are read); NULL unless it is a model id.
- */
-const SPAN_MODEL = `(SELECT m FROM (SELECT CASE WHEN s."model" IS NULL THEN NULL WHEN strpos(s."model", '/') > 0 OR s."provider" IS NULL THEN s."model"
-  ELSE s."provider" || '/' || s."model" END AS m) x WHERE m ~ '^[@A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$')`;
+/** $1's served models (each span's `servedModel`, made by fullModelId), one per trace id. */
+const INCOMING_SERVED = `(SELECT DISTINCT ON ("traceId") "traceId", "servedModel" FROM json_to_recordset($1::json) AS j("traceId" text, "servedModel" text))`;
 
 const APPLY_SQL = [
   // An INTERRUPTED row (estimated usage) takes Cloudflare's tokens, cost and served model (a routed
   // call cut before its reply's headers knows only the route it asked for).
   `UPDATE "UsageRecord" u SET "inputTokens" = s."tokensIn", "cachedInputTokens" = 0, "cacheWriteTokens" = 0, "outputTokens" = s."tokensOut",
      "reasoningTokens" = 0, "totalTokens" = s."tokensIn" + s."tokensOut", "costUsd" = coalesce(s."costUsd", u."costUsd"), "usageEstimated" = false,
-     "servedModel" = coalesce(${SPAN_MODEL}, u."servedModel")
-   FROM "OtlpSpan" s
-   WHERE s."traceId" IN ${INCOMING} AND u."id" = s."rowId" AND u."status" = 'INTERRUPTED' AND u."usageEstimated"
+     "servedModel" = coalesce(i."servedModel", u."servedModel")
+   FROM "OtlpSpan" s JOIN ${INCOMING_SERVED} i ON i."traceId" = s."traceId"
+   WHERE u."id" = s."rowId" AND u."status" = 'INTERRUPTED' AND u."usageEstimated"
      AND s."tokensIn" IS NOT NULL AND s."tokensOut" IS NOT NULL`,
   // Finished rows: Cloudflare's figures beside ours, and the state (only what differs changes).
   `UPDATE "UsageRecord" u SET "upstreamTokensIn" = m."tokensIn", "upstreamTokensOut" = m."tokensOut", "upstreamCostUsd" = m."costUsd",
@@ -76,6 +73,8 @@ export function createSpanIntake({ db }: { db: Pick<Database, 'execute'> }): Spa
         loggedAt: s.at.toISOString(),
         model: s.model,
         provider: s.provider,
+        // Not a column: the span's served model as a full id, for an INTERRUPTED row (APPLY_SQL).
+        servedModel: fullModelId(s.model, s.provider) ?? null,
         success: s.success,
         statusCode: s.statusCode,
         tokensIn: s.tokensIn,
